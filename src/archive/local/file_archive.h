@@ -1,0 +1,30 @@
+// The local RawArchive: one file per object under a root folder (`<data-dir>`), keys as paths.
+//
+// Put writes `<key>.tmp-<pid>`, fsyncs it, renames it over `<key>` and fsyncs the folder, so a
+// crash leaves either the old object or the new one, never a torn file; leftover temporary files
+// are ignored by List and removed by the next Put of the same key.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/raw_archive.h"
+
+namespace stockpipe {
+
+class FileArchive final : public RawArchive {
+ public:
+  explicit FileArchive(std::filesystem::path root) : root_(std::move(root)) {}
+
+  Status Put(std::string_view key, std::string_view bytes) override;
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  Result<std::string> Get(std::string_view key) override;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  Result<std::filesystem::path> PathOf(std::string_view key) const;
+  std::filesystem::path root_;
+};
+
+}  // namespace stockpipe

@@ -1,0 +1,132 @@
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/local_pipeline.h"
+#include "trends/watchdog.h"
+
+namespace stockpipe {
+namespace {
+
+std::string When(Micros t) { return t > 0 ? FormatCanonical(t) : "never"; }
+
+std::string Age(Micros now, Micros t) {
+  if (t <= 0) return "-";
+  return fmt::format("{:.1f}s ago", static_cast<double>(now - t) / 1e6);
+}
+
+}  // namespace
+
+int RunHealth(const Config& config, bool json) {
+  auto stream = OpenStream(config);
+  auto store = OpenCleanStore(config);
+  auto state = OpenStateStore(config);
+  if (!stream || !store || !state) {
+    spdlog::error("{}", !stream ? stream.error() : !store ? store.error() : state.error());
+    return 1;
+  }
+  auto stats = (*stream)->Stats(kIngestConsumer);
+  auto summary = (*store)->Summary();
+  FileArchive archive(config.data_dir);
+  auto raw = archive.List("raw/");
+  auto rejected = archive.List("rejected/");
+  auto last_run = (*state)->Get(kLastTrendsRunKey);
+  auto watchdog = (*state)->Get(kWatchdogKey);
+  for (const Status& s : {stats.status(), summary.status(), raw.status(), rejected.status(),
+                          last_run.status(), watchdog.status()}) {
+    if (!s.ok()) {
+      spdlog::error("health: {}", s.message());
+      return 1;
+    }
+  }
+  const Micros now = NowMicros();
+  std::uint64_t lag = 0, clean_rows = 0;
+  Micros oldest_pending = 0;
+  for (const ShardStats& s : stats->shards) {
+    lag += s.lag_records;
+    if (s.oldest_pending_arrival > 0 &&
+        (oldest_pending == 0 || s.oldest_pending_arrival < oldest_pending)) {
+      oldest_pending = s.oldest_pending_arrival;
+    }
+  }
+  for (const SymbolSummary& s : *summary) clean_rows += s.rows;
+  const ObjectInfo* newest_raw = nullptr;
+  for (const ObjectInfo& o : *raw) {
+    if (!newest_raw || o.modified_us > newest_raw->modified_us) newest_raw = &o;
+  }
+  const IngestCounts& c = stats->counts;
+  const std::string watchdog_text = *watchdog ? **watchdog : "not started";
+  const std::string last_run_text = *last_run ? **last_run : "never";
+  const Micros lag_age = oldest_pending > 0 ? now - oldest_pending : 0;
+
+  if (json) {
+    std::string out = "{";
+    out += fmt::format(R"("stream":{{"shards":{},"retained_records":{},"lag_records":{},)"
+                       R"("lag_seconds":{:.3f},"last_put":)",
+                       stats->shards.size(), stats->retained_records, lag, lag_age / 1e6);
+    AppendJsonString(When(stats->last_put), out);
+    out += R"(},"raw":{"objects":)" + std::to_string(raw->size()) + R"(,"newest":)";
+    AppendJsonString(newest_raw ? newest_raw->key : "", out);
+    out += R"(},"rejected_objects":)" + std::to_string(rejected->size());
+    out += R"(,"clean":{"rows":)" + std::to_string(clean_rows) + R"(,"symbols":[)";
+    for (std::size_t i = 0; i < summary->size(); ++i) {
+      const SymbolSummary& s = (*summary)[i];
+      if (i) out += ',';
+      out += R"({"symbol":)";
+      AppendJsonString(s.symbol, out);
+      out += fmt::format(R"(,"rows":{},"newest":"{}"}})", s.rows, When(s.newest));
+    }
+    out += R"(]},"ingest":{"received":)" + std::to_string(c.received) +
+           R"(,"accepted":)" + std::to_string(c.accepted) + R"(,"rejected":{)";
+    bool first = true;
+    for (int i = 0; i < kRejectReasonCount; ++i) {
+      if (c.rejected[static_cast<std::size_t>(i)] == 0) continue;
+      if (!first) out += ',';
+      first = false;
+      out += fmt::format(R"("{}":{})", ReasonCode(static_cast<RejectReason>(i)),
+                         c.rejected[static_cast<std::size_t>(i)]);
+    }
+    out += R"(}},"last_trends_run":)";
+    out += *last_run ? **last_run : "null";
+    out += R"(,"watchdog":)";
+    AppendJsonString(watchdog_text, out);
+    out += "}";
+    std::cout << out << "\n";
+    return 0;
+  }
+
+  std::cout << fmt::format("stockpipe health — {} (data: {})\n\n", FormatCanonical(now),
+                           config.data_dir);
+  std::cout << fmt::format("stream     {} shards, {} records retained, lag {} records ({:.1f} s), "
+                           "last put {} ({})\n",
+                           stats->shards.size(), stats->retained_records, lag, lag_age / 1e6,
+                           When(stats->last_put), Age(now, stats->last_put));
+  for (const ShardStats& s : stats->shards) {
+    std::cout << fmt::format("  {}  newest {:>10}  checkpoint {:>10}  lag {:>8}\n", s.shard,
+                             s.newest_sequence, s.checkpoint, s.lag_records);
+  }
+  std::cout << fmt::format("raw        {} objects, newest {}\n", raw->size(),
+                           newest_raw ? newest_raw->key : "-");
+  std::cout << fmt::format("clean      {} rows, {} symbols\n", clean_rows, summary->size());
+  for (const SymbolSummary& s : *summary) {
+    std::cout << fmt::format("  {:<12} {:>10} rows  newest {} ({})\n", s.symbol, s.rows,
+                             When(s.newest), Age(now, s.newest));
+  }
+  std::cout << fmt::format("ingest     received {}  accepted {}  rejected {}{}\n", c.received,
+                           c.accepted, c.rejected_total(),
+                           c.balanced() ? "" : "  (COUNTS DO NOT ADD UP)");
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    if (c.rejected[static_cast<std::size_t>(i)] > 0) {
+      std::cout << fmt::format("  rejected {:<24} {}\n",
+                               ReasonCode(static_cast<RejectReason>(i)),
+                               c.rejected[static_cast<std::size_t>(i)]);
+    }
+  }
+  std::cout << fmt::format("quarantine {} objects under rejected/\n", rejected->size());
+  std::cout << fmt::format("trends     last run {}\n", last_run_text);
+  std::cout << fmt::format("watchdog   {}\n", watchdog_text);
+  return 0;
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,75 @@
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/local_pipeline.h"
+#include "cli/shutdown.h"
+#include "ingest/ingestor.h"
+
+namespace stockpipe {
+namespace {
+
+std::string Describe(const IngestCounts& c) {
+  std::string text = fmt::format("received={} accepted={} rejected={}", c.received, c.accepted,
+                                 c.rejected_total());
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    if (c.rejected[static_cast<std::size_t>(i)] > 0) {
+      text += fmt::format(" {}={}", ReasonCode(static_cast<RejectReason>(i)),
+                          c.rejected[static_cast<std::size_t>(i)]);
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+int RunIngest(const Config& config, bool once) {
+  auto lock = IngestLock::Acquire(config);
+  if (!lock) {
+    spdlog::error("{}", lock.error());
+    return 1;
+  }
+  auto stream = OpenStream(config);
+  auto store = OpenCleanStore(config);
+  if (!stream || !store) {
+    spdlog::error("{}", !stream ? stream.error() : store.error());
+    return 1;
+  }
+  FileArchive archive(config.data_dir);
+  Ingestor ingestor(archive, **store, config.limits);
+  IngestCounts total;
+  Micros last_trim = 0, last_report = NowMicros();
+  while (!StopRequested()) {
+    auto pass = ingestor.PollOnce(**stream, kIngestConsumer, config.batch_records);
+    if (!pass) {
+      // A sink failing is not a reason to lose anything: nothing was committed, so the same
+      // batch is claimed again on the next pass.
+      spdlog::error("ingest: {}; retrying", pass.error());
+      if (once) return 1;
+      SleepUnlessStopping(std::chrono::seconds(1));
+      continue;
+    }
+    total += *pass;
+    const Micros now = NowMicros();
+    if (now - last_trim > 60'000'000) {
+      if (auto trimmed = (*stream)->Trim(now, config.retention); trimmed && *trimmed > 0) {
+        spdlog::info("ingest: retention removed {} records", *trimmed);
+      }
+      last_trim = now;
+    }
+    if (now - last_report > 10'000'000) {
+      spdlog::info("ingest: {}", Describe(total));
+      last_report = now;
+    }
+    if (pass->received == 0) {
+      if (once) break;
+      SleepUnlessStopping(std::chrono::milliseconds(100));
+    }
+  }
+  spdlog::info("ingest: stopped after {}", Describe(total));
+  std::cout << Describe(total) << "\n";
+  return 0;
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,82 @@
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/local_pipeline.h"
+#include "cli/shutdown.h"
+#include "trends/watchdog.h"
+
+namespace stockpipe {
+
+int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer) {
+  auto settings = SettingsFrom(config);
+  if (!settings) {
+    spdlog::error("{}", settings.error());
+    return 1;
+  }
+  // Each stage runs in its own thread with its own connections, as separate processes would.
+  std::atomic<int> failures{0};
+  std::thread ingest([&] {
+    if (RunIngest(config, false) != 0) {
+      ++failures;
+      RequestStop();
+    }
+  });
+  std::thread produce;
+  if (producer) {
+    produce = std::thread([&] {
+      if (RunProduce(config, *producer) != 0) ++failures;
+    });
+  }
+
+  auto store = OpenCleanStore(config);
+  auto state = OpenStateStore(config);
+  auto stream = OpenStream(config);
+  int exit_code = 0;
+  if (!store || !state || !stream) {
+    spdlog::error("{}", !store ? store.error() : !state ? state.error() : stream.error());
+    RequestStop();
+    exit_code = 1;
+  } else {
+    Channels channels = OpenChannels(config);
+    TrendsJob job(**store, **state, channels.all(), *settings);
+    Watchdog watchdog(**state, config.no_data_after, settings->lang, NowMicros());
+    Micros next_trends = NowMicros() + config.trends.every;
+    spdlog::info("run: trends every {} s, no-data alarm after {} s; Ctrl-C stops",
+                 config.trends.every / 1'000'000, config.no_data_after / 1'000'000);
+    while (SleepUnlessStopping(std::chrono::milliseconds(500))) {
+      const Micros now = NowMicros();
+      if (auto stats = (*stream)->Stats(kIngestConsumer); stats) {
+        auto change = watchdog.Check(now, stats->last_put);
+        if (!change) {
+          spdlog::error("watchdog: {}", change.error());
+        } else if (*change) {
+          for (Notifier* channel : channels.all()) {
+            if (Status s = channel->Send(**change); !s.ok()) {
+              spdlog::error("watchdog: channel {}: {}", channel->Name(), s.message());
+            }
+          }
+        }
+      }
+      if (now >= next_trends) {
+        next_trends = now + config.trends.every;
+        auto run = job.RunOnce(now);
+        if (!run) {
+          spdlog::error("trends: {}", run.error());
+        } else {
+          for (const std::string& e : run->channel_errors) spdlog::error("trends: channel {}", e);
+          spdlog::info("trends: {} symbols checked, {} alerts, {} held back by cooldown",
+                       run->symbols_checked, run->alerts.size(), run->suppressed_by_cooldown);
+        }
+      }
+    }
+  }
+  RequestStop();
+  if (produce.joinable()) produce.join();
+  ingest.join();
+  spdlog::info("run: stopped cleanly");
+  return failures > 0 ? 1 : exit_code;
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,30 @@
+// The `stockpipe` commands. Each returns the process exit code; messages go to stderr (logs) and
+// results to stdout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "producers/synthetic.h"
+
+namespace stockpipe {
+
+struct ProduceOptions {
+  std::string source;           // "synthetic" or "file"
+  std::string path;             // for "file": a path or "-"
+  SyntheticParams synthetic;
+  std::optional<std::uint64_t> count;  // stop after this many records
+  std::string rate;             // "" = real time, "max", or records per second
+  std::size_t batch = 5'000;
+};
+
+int RunProduce(const Config& config, const ProduceOptions& options);
+int RunIngest(const Config& config, bool once);
+int RunTrends(const Config& config, bool once);
+int RunTrendsEval();
+int RunHealth(const Config& config, bool json);
+int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer);
+
+}  // namespace stockpipe

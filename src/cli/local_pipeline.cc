@@ -1,0 +1,90 @@
+#include "cli/local_pipeline.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace stockpipe {
+
+LocalPaths::LocalPaths(const std::string& data_dir)
+    : root(data_dir),
+      stream(data_dir + "/stream.db"),
+      clean(data_dir + "/clean.db"),
+      state(data_dir + "/state.db"),
+      alert_log(data_dir + "/alerts.jsonl"),
+      ingest_lock(data_dir + "/ingest.lock") {}
+
+Status EnsureDataDir(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Status::Error(fmt::format("cannot create data folder {}: {}", config.data_dir,
+                                     ec.message()));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
+  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  return SqliteStream::Open(LocalPaths(config.data_dir).stream, config.shards);
+}
+
+Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config) {
+  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean);
+}
+
+Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config) {
+  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  return SqliteStateStore::Open(LocalPaths(config.data_dir).state);
+}
+
+std::vector<Notifier*> Channels::all() const {
+  std::vector<Notifier*> out;
+  if (console) out.push_back(console.get());
+  if (log) out.push_back(log.get());
+  return out;
+}
+
+Channels OpenChannels(const Config& config) {
+  Channels channels;
+  if (config.console_alerts) channels.console = std::make_unique<ConsoleNotifier>();
+  channels.log = std::make_unique<LogNotifier>(LocalPaths(config.data_dir).alert_log);
+  return channels;
+}
+
+Result<TrendsSettings> SettingsFrom(const Config& config) {
+  TrendsSettings s;
+  const TrendsConfig& t = config.trends;
+  s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
+  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
+  if (!ParseLang(t.lang, s.lang)) {
+    return Status::Error(fmt::format("ALERT_LANG must be pl or en, got \"{}\"", t.lang));
+  }
+  s.include_json_footer = t.include_json_footer;
+  s.cooldown = t.cooldown;
+  return s;
+}
+
+Result<std::unique_ptr<IngestLock>> IngestLock::Acquire(const Config& config) {
+  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  const std::string path = LocalPaths(config.data_dir).ingest_lock;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::Error(fmt::format(
+        "another ingest is already running on {} (it holds {})", config.data_dir, path));
+  }
+  return std::unique_ptr<IngestLock>(new IngestLock(fd));
+}
+
+IngestLock::~IngestLock() { ::close(fd_); }
+
+}  // namespace stockpipe

@@ -1,0 +1,234 @@
+// stockpipe: the command line. Parses flags, loads the configuration (TOML < environment <
+// flags) and hands over to one command.
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/shutdown.h"
+
+namespace {
+
+using namespace stockpipe;
+
+// Flags that override configuration keys; unset ones leave the config alone.
+struct Overrides {
+  std::optional<std::string> data_dir;
+  std::optional<double> thresh_pct, eps_pct;
+  std::optional<int> lookback_points, sma_window, min_points, shards;
+  std::optional<std::string> lang, cooldown, every, no_data_after;
+  std::optional<bool> footer;
+  std::optional<std::size_t> batch_records;
+
+  Status ApplyTo(Config& c) const {
+    if (data_dir) c.data_dir = *data_dir;
+    if (thresh_pct) c.trends.thresh_pct = *thresh_pct;
+    if (eps_pct) c.trends.eps_pct = *eps_pct;
+    if (lookback_points) c.trends.lookback_points = *lookback_points;
+    if (sma_window) c.trends.sma_window = *sma_window;
+    if (min_points) c.trends.min_points = *min_points;
+    if (shards) c.shards = *shards;
+    if (lang) c.trends.lang = *lang;
+    if (footer) c.trends.include_json_footer = *footer;
+    if (batch_records) c.batch_records = *batch_records;
+    const auto duration = [](const std::optional<std::string>& text, std::string_view name,
+                             Micros unit, Micros& out) -> Status {
+      if (!text) return Status::Ok();
+      if (text->find_first_not_of("0123456789") == std::string::npos && !text->empty()) {
+        out = std::stoll(*text) * unit;
+      } else if (auto d = ParseDuration(*text)) {
+        out = *d;
+      } else {
+        return Status::Error(fmt::format("{} must be a duration like 90s, 10m or 2h, got \"{}\"",
+                                         name, *text));
+      }
+      return Status::Ok();
+    };
+    if (Status s = duration(cooldown, "--cooldown", 60'000'000, c.trends.cooldown); !s.ok()) return s;
+    if (Status s = duration(every, "--every", 1'000'000, c.trends.every); !s.ok()) return s;
+    if (Status s = duration(no_data_after, "--no-data-after", 1'000'000, c.no_data_after); !s.ok()) {
+      return s;
+    }
+    if (std::string error = ValidateConfig(c); !error.empty()) return Status::Error(error);
+    return Status::Ok();
+  }
+};
+
+void AddRuleFlags(CLI::App& app, Overrides& o) {
+  app.add_option("--THRESH_PCT,--thresh-pct", o.thresh_pct, "BUY/SELL threshold in percent");
+  app.add_option("--LOOKBACK_POINTS,--lookback-points", o.lookback_points,
+                 "points back for the percent change");
+  app.add_option("--SMA_WINDOW,--sma-window", o.sma_window, "SMA window in points");
+  app.add_option("--MIN_POINTS,--min-points", o.min_points, "points needed before deciding");
+  app.add_option("--EPS_PCT,--eps-pct", o.eps_pct, "ignore moves closer than this to the SMA (%)");
+  app.add_option("--ALERT_LANG,--lang", o.lang, "alert language: pl or en");
+  app.add_option("--INCLUDE_JSON_FOOTER,--json-footer", o.footer, "append raw JSON to alerts");
+  app.add_option("--COOLDOWN_MIN,--cooldown", o.cooldown,
+                 "minutes between equal alerts per symbol (0 = every run), or 90s/2h");
+  app.add_option("--TRENDS_EVERY,--every", o.every, "trends timer, e.g. 2m");
+}
+
+void AddProduceFlags(CLI::App& cmd, ProduceOptions& p, std::map<std::string, std::string>& env) {
+  for (std::string_view key : kSyntheticEnvKeys) {
+    std::string flag = std::string(key);
+    std::string dashed;
+    for (char c : flag) dashed += c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    cmd.add_option("--" + flag + ",--" + dashed, env[flag],
+                   fmt::format("reference producer parameter {} (also from the environment)", flag));
+  }
+  cmd.add_option("--seed", p.synthetic.seed, "random seed; the same seed gives the same ticks");
+  cmd.add_option("--count", p.count, "stop after this many records");
+  cmd.add_option("--rate", p.rate,
+                 "'max' or records per second; ticks are then stamped on a simulated clock "
+                 "ending now (default: real time, one round every INTERVAL_SEC)");
+  cmd.add_option("--batch", p.batch, "records per stream write")->check(CLI::Range(1, 1'000'000));
+}
+
+Status ResolveSynthetic(ProduceOptions& p, const std::map<std::string, std::string>& flags) {
+  for (std::string_view key : kSyntheticEnvKeys) {
+    const std::string name(key);
+    const auto flag = flags.find(name);
+    const char* env = std::getenv(name.c_str());
+    const std::string value = flag != flags.end() && !flag->second.empty() ? flag->second
+                              : env                                        ? env
+                                                                           : "";
+    if (value.empty()) continue;
+    if (Status s = SetSyntheticParam(p.synthetic, key, value); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("stockpipe");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (const char* level = std::getenv("STOCKPIPE_LOG")) {
+    spdlog::set_level(spdlog::level::from_str(level));
+  }
+
+  CLI::App app{
+      "stockpipe: real-time stock market data pipeline (feed -> stream -> ingest -> RAW + CLEAN "
+      "-> trends -> alerts), embedded on one machine by default."};
+  app.require_subcommand(1);
+  app.fallthrough();
+  Overrides overrides;
+  std::string config_path = "stockpipe.toml";
+  app.add_option("--config", config_path, "TOML configuration file")->capture_default_str();
+  app.add_option("--data-dir", overrides.data_dir, "data folder (default ./data)");
+  app.add_option("--shards", overrides.shards, "shards of a new local stream (default 4)");
+  app.add_option("--batch-records", overrides.batch_records, "records per ingest batch");
+
+  // run
+  auto* run = app.add_subcommand("run", "Run ingest, the trends timer and the no-data watchdog "
+                                        "(and optionally a producer) until Ctrl-C");
+  std::string run_producer = "none";
+  std::string run_for;
+  ProduceOptions run_produce;
+  std::map<std::string, std::string> run_env;
+  run->add_option("--producer", run_producer, "synthetic or none")
+      ->check(CLI::IsMember({"synthetic", "none"}))
+      ->capture_default_str();
+  run->add_option("--for", run_for, "stop by itself after this long, e.g. 90s");
+  run->add_option("--no-data-after", overrides.no_data_after, "no-data alarm after, e.g. 10m");
+  AddRuleFlags(*run, overrides);
+  AddProduceFlags(*run, run_produce, run_env);
+
+  // produce
+  auto* produce = app.add_subcommand("produce", "Send records to the stream");
+  produce->require_subcommand(1);
+  ProduceOptions synthetic_options, file_options;
+  std::map<std::string, std::string> synthetic_env;
+  auto* synthetic = produce->add_subcommand("synthetic", "The reference random-walk producer");
+  AddProduceFlags(*synthetic, synthetic_options, synthetic_env);
+  auto* file = produce->add_subcommand("file", "Send JSON Lines records as they are (bad ones too)");
+  file->add_option("path", file_options.path, "file to read, or - for stdin")->required();
+  file->add_option("--batch", file_options.batch, "records per stream write")
+      ->check(CLI::Range(1, 1'000'000));
+
+  // ingest
+  auto* ingest = app.add_subcommand("ingest", "Stream -> RAW archive + CLEAN store + quarantine");
+  bool ingest_once = false;
+  ingest->add_flag("--once", ingest_once, "drain what is in the stream now, then exit");
+
+  // trends
+  auto* trends = app.add_subcommand("trends", "Evaluate the PCT + SMA rule over the CLEAN store");
+  bool trends_once = false;
+  trends->add_flag("--once", trends_once, "one run, then exit");
+  AddRuleFlags(*trends, overrides);
+  auto* eval = trends->add_subcommand(
+      "eval", "Evaluate JSON Lines {\"params\":{...},\"lang\":..,\"symbol\":..,\"prices\":[...]} "
+              "from stdin, one JSON result per line");
+
+  // health
+  auto* health = app.add_subcommand("health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects");
+  bool health_json = false;
+  health->add_flag("--json", health_json, "machine-readable output");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  if (eval->parsed()) return RunTrendsEval();
+
+  const bool explicit_config = app.get_option("--config")->count() > 0;
+  auto config = LoadConfig(config_path, explicit_config, [](const char* k) { return std::getenv(k); });
+  if (!config) {
+    spdlog::error("configuration: {}", config.error());
+    return 2;
+  }
+  if (Status s = overrides.ApplyTo(*config); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return 2;
+  }
+  InstallStopHandlers();
+
+  if (produce->parsed()) {
+    if (file->parsed()) {
+      file_options.source = "file";
+      return RunProduce(*config, file_options);
+    }
+    synthetic_options.source = "synthetic";
+    if (Status s = ResolveSynthetic(synthetic_options, synthetic_env); !s.ok()) {
+      spdlog::error("produce synthetic: {}", s.message());
+      return 2;
+    }
+    return RunProduce(*config, synthetic_options);
+  }
+  if (ingest->parsed()) return RunIngest(*config, ingest_once);
+  if (trends->parsed()) return RunTrends(*config, trends_once);
+  if (health->parsed()) return RunHealth(*config, health_json);
+  if (run->parsed()) {
+    std::optional<ProduceOptions> producer;
+    if (run_producer == "synthetic") {
+      run_produce.source = "synthetic";
+      if (Status s = ResolveSynthetic(run_produce, run_env); !s.ok()) {
+        spdlog::error("run: {}", s.message());
+        return 2;
+      }
+      producer = run_produce;
+    }
+    std::thread timer;
+    if (!run_for.empty()) {
+      auto limit = ParseDuration(run_for);
+      if (!limit) {
+        spdlog::error("--for must be a duration like 90s, got \"{}\"", run_for);
+        return 2;
+      }
+      timer = std::thread([limit] {
+        if (SleepUnlessStopping(std::chrono::milliseconds(*limit / 1000))) RequestStop();
+      });
+    }
+    const int code = RunPipeline(*config, producer);
+    if (timer.joinable()) timer.join();
+    return code;
+  }
+  return 0;
+}

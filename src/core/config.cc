@@ -1,0 +1,176 @@
+#include "core/config.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace stockpipe {
+namespace {
+
+constexpr Micros kSecond = 1'000'000;
+
+template <typename T>
+bool ParseNumber(std::string_view text, T& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool ParseBool(std::string_view text, bool& out) {
+  if (text == "1" || text == "true" || text == "True" || text == "TRUE" || text == "yes") {
+    out = true;
+  } else if (text == "0" || text == "false" || text == "False" || text == "FALSE" || text == "no") {
+    out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// One setting, read the same way from TOML text values and the environment.
+class Setter {
+ public:
+  explicit Setter(std::string& error) : error_(error) {}
+
+  void Double(std::string_view key, std::string_view text, double& out) {
+    if (!ParseNumber(text, out)) Fail(key, text, "a number");
+  }
+  void Int(std::string_view key, std::string_view text, int& out) {
+    if (!ParseNumber(text, out)) Fail(key, text, "a whole number");
+  }
+  void Size(std::string_view key, std::string_view text, std::size_t& out) {
+    if (!ParseNumber(text, out)) Fail(key, text, "a whole number");
+  }
+  void Bool(std::string_view key, std::string_view text, bool& out) {
+    if (!ParseBool(text, out)) Fail(key, text, "true or false");
+  }
+  void Duration(std::string_view key, std::string_view text, Micros& out, Micros unit) {
+    Micros value = 0;
+    if (ParseNumber(text, value)) {
+      out = value * unit;
+    } else if (auto d = ParseDuration(text)) {
+      out = *d;
+    } else {
+      Fail(key, text, "a duration like 90s, 10m or 2h");
+    }
+  }
+
+ private:
+  void Fail(std::string_view key, std::string_view text, std::string_view expected) {
+    if (error_.empty()) error_ = fmt::format("{} must be {}, got \"{}\"", key, expected, text);
+  }
+  std::string& error_;
+};
+
+// Applies one key=value, whatever its source; unknown keys are ignored by the caller.
+bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
+  TrendsConfig& t = c.trends;
+  if (key == "THRESH_PCT") set.Double(key, v, t.thresh_pct);
+  else if (key == "LOOKBACK_POINTS") set.Int(key, v, t.lookback_points);
+  else if (key == "SMA_WINDOW") set.Int(key, v, t.sma_window);
+  else if (key == "MIN_POINTS") set.Int(key, v, t.min_points);
+  else if (key == "EPS_PCT") set.Double(key, v, t.eps_pct);
+  else if (key == "ALERT_LANG") t.lang = std::string(v);
+  else if (key == "INCLUDE_JSON_FOOTER") set.Bool(key, v, t.include_json_footer);
+  else if (key == "COOLDOWN_MIN") set.Duration(key, v, t.cooldown, 60 * kSecond);
+  else if (key == "TRENDS_EVERY") set.Duration(key, v, t.every, kSecond);
+  else if (key == "NO_DATA_AFTER") set.Duration(key, v, c.no_data_after, kSecond);
+  else if (key == "STOCKPIPE_DATA_DIR") c.data_dir = std::string(v);
+  else if (key == "STOCKPIPE_SHARDS") set.Int(key, v, c.shards);
+  else if (key == "RETENTION_HOURS") set.Duration(key, v, c.retention, 3600 * kSecond);
+  else if (key == "BATCH_RECORDS") set.Size(key, v, c.batch_records);
+  else return false;
+  return true;
+}
+
+std::string NodeText(const toml::node& node) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+  if (node.is_floating_point()) return fmt::format("{}", *node.value<double>());
+  return "<not a scalar>";
+}
+
+// TOML layout: [trends] holds the reference names, other sections friendlier aliases.
+constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
+    {"data_dir", "STOCKPIPE_DATA_DIR"},
+    {"stream.shards", "STOCKPIPE_SHARDS"},
+    {"stream.retention_hours", "RETENTION_HOURS"},
+    {"ingest.batch_records", "BATCH_RECORDS"},
+    {"trends.cooldown_min", "COOLDOWN_MIN"},
+    {"trends.every", "TRENDS_EVERY"},
+    {"watchdog.no_data_after", "NO_DATA_AFTER"},
+};
+
+}  // namespace
+
+std::optional<Micros> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  Micros unit = kSecond;
+  switch (text.back()) {
+    case 's': unit = kSecond; text.remove_suffix(1); break;
+    case 'm': unit = 60 * kSecond; text.remove_suffix(1); break;
+    case 'h': unit = 3600 * kSecond; text.remove_suffix(1); break;
+    case 'd': unit = 86400 * kSecond; text.remove_suffix(1); break;
+    default: break;
+  }
+  double value = 0;
+  if (!ParseNumber(text, value) || value < 0 || value > 1e7) return std::nullopt;
+  return static_cast<Micros>(value * static_cast<double>(unit));
+}
+
+std::string ValidateConfig(const Config& c) {
+  if (c.shards < 1 || c.shards > 1024) return fmt::format("shards must be 1..1024, got {}", c.shards);
+  if (c.batch_records < 1) return "batch_records must be at least 1";
+  if (c.trends.lang != "pl" && c.trends.lang != "en") {
+    return fmt::format("ALERT_LANG must be pl or en, got \"{}\"", c.trends.lang);
+  }
+  if (c.trends.every <= 0) return "TRENDS_EVERY must be positive";
+  if (c.no_data_after <= 0) return "NO_DATA_AFTER must be positive";
+  if (c.trends.cooldown < 0) return "COOLDOWN_MIN must be >= 0";
+  return {};
+}
+
+Result<Config> LoadConfig(const std::string& path, bool required,
+                          const std::function<const char*(const char*)>& getenv) {
+  Config config;
+  std::string error;
+  Setter set(error);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    toml::table root;
+    try {
+      root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      return Status::Error(fmt::format("{}:{}:{}: {}", path, e.source().begin.line,
+                                       e.source().begin.column, e.description()));
+    }
+    if (const toml::table* trends = root["trends"].as_table()) {
+      for (const auto& [key, node] : *trends) {
+        Apply(config, key.str(), NodeText(node), set);
+      }
+    }
+    for (const auto& [dotted, key] : kTomlAliases) {
+      if (auto node = root.at_path(dotted); node) Apply(config, key, NodeText(*node.node()), set);
+    }
+    if (auto limit = root.at_path("records.max_record_bytes").value<std::int64_t>()) {
+      config.limits.max_record_bytes = static_cast<std::size_t>(*limit);
+    }
+    if (auto console = root.at_path("alerts.console").value<bool>()) {
+      config.console_alerts = *console;
+    }
+  } else if (required) {
+    return Status::Error(fmt::format("config file {} does not exist", path));
+  }
+  for (std::string_view key : kEnvironmentKeys) {
+    if (const char* value = getenv(std::string(key).c_str())) Apply(config, key, value, set);
+  }
+  if (!error.empty()) return Status::Error(error);
+  if (std::string invalid = ValidateConfig(config); !invalid.empty()) {
+    return Status::Error(invalid);
+  }
+  return config;
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,62 @@
+// Configuration: one TOML file (`stockpipe.toml`), overridden by environment variables,
+// overridden by command-line flags (applied by the CLI after `LoadConfig`).
+//
+// The rule's parameters keep the reference names everywhere: `THRESH_PCT`, `LOOKBACK_POINTS`,
+// `SMA_WINDOW`, `MIN_POINTS`, `EPS_PCT`, `ALERT_LANG`, `INCLUDE_JSON_FOOTER` are TOML keys of
+// `[trends]` and environment variables of the same name. `kEnvironmentKeys` lists every variable
+// read, so deployment files can be checked against it.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/record.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+
+namespace stockpipe {
+
+struct TrendsConfig {
+  double thresh_pct = 1.5;
+  int lookback_points = 15;
+  int sma_window = 20;
+  int min_points = 20;
+  double eps_pct = 0.2;
+  std::string lang = "pl";
+  bool include_json_footer = false;
+  Micros cooldown = 30 * 60 * 1'000'000LL;  // per (symbol, action); 0 alerts on every run
+  Micros every = 2 * 60 * 1'000'000LL;      // the timer inside `stockpipe run`
+};
+
+struct Config {
+  std::string data_dir = "./data";
+  int shards = 4;
+  Micros retention = 24 * 3600 * 1'000'000LL;
+  std::size_t batch_records = 20'000;
+  Micros no_data_after = 10 * 60 * 1'000'000LL;
+  bool console_alerts = true;
+  RecordLimits limits;
+  TrendsConfig trends;
+};
+
+inline constexpr std::array<std::string_view, 14> kEnvironmentKeys = {
+    "THRESH_PCT",   "LOOKBACK_POINTS",     "SMA_WINDOW",     "MIN_POINTS",
+    "EPS_PCT",      "ALERT_LANG",          "INCLUDE_JSON_FOOTER", "COOLDOWN_MIN",
+    "TRENDS_EVERY", "NO_DATA_AFTER",       "STOCKPIPE_DATA_DIR",  "STOCKPIPE_SHARDS",
+    "RETENTION_HOURS", "BATCH_RECORDS"};
+
+// Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
+// (a parameter so tests need not touch the real environment). Errors name the key and the value.
+Result<Config> LoadConfig(const std::string& path, bool required,
+                          const std::function<const char*(const char*)>& getenv);
+
+// "90s", "10m", "2h", "1d" or plain seconds ("600") to microseconds.
+std::optional<Micros> ParseDuration(std::string_view text);
+
+// Checks ranges across fields; empty when the config is usable.
+std::string ValidateConfig(const Config& config);
+
+}  // namespace stockpipe

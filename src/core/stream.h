@@ -1,0 +1,67 @@
+// Stream: the durable, sharded log between producers and ingest.
+//
+// Records are routed to a shard by their partition key (the symbol), and each shard numbers its
+// records with increasing sequence numbers. A consumer reads a shard from its checkpoint, writes
+// the batch to its sinks and only then commits; a crash before the commit means the same batch
+// comes back, with the same boundaries, on the next `Claim`. That is the half of exactly-once that
+// the stream owns: the sinks supply idempotence, keyed on the batch's position.
+//
+// Implementations: local (SQLite WAL, multi-process) and Kinesis.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ingest_counts.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+
+namespace stockpipe {
+
+struct StreamRecord {
+  std::string partition_key;
+  std::string data;
+};
+
+// A record read back, with its position in the shard.
+struct StreamEntry {
+  std::string sequence;  // text, so Kinesis' 56-digit numbers fit; local ones are zero-padded
+  Micros arrival = 0;    // when the stream accepted it
+  std::string data;
+};
+
+// A consecutive run of one shard's records, from `first_sequence` to `last_sequence`.
+struct StreamBatch {
+  std::string shard;
+  std::string first_sequence;
+  std::string last_sequence;
+  std::vector<StreamEntry> entries;
+
+  bool empty() const { return entries.empty(); }
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+
+  // Appends records; all or none are accepted on the local stream; Kinesis retries only the
+  // entries it refused. Returns once they are durable.
+  virtual Status Put(std::span<const StreamRecord> records) = 0;
+
+  // Shard ids, stable for the stream's life.
+  virtual Result<std::vector<std::string>> Shards() = 0;
+
+  // The next batch of `shard` for `consumer` after its checkpoint, at most `max_records` long.
+  // If a claimed batch was never committed, returns exactly that batch again.
+  virtual Result<StreamBatch> Claim(std::string_view consumer, std::string_view shard,
+                                    std::size_t max_records) = 0;
+
+  // Moves the checkpoint past `batch` and adds `counts` to the consumer's totals, atomically.
+  virtual Status Commit(std::string_view consumer, const StreamBatch& batch,
+                        const IngestCounts& counts) = 0;
+};
+
+}  // namespace stockpipe

@@ -1,0 +1,136 @@
+#include "signals/alert_text.h"
+
+#include <charconv>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/record.h"
+
+namespace stockpipe {
+namespace {
+
+struct Words {
+  std::string_view title, action, reason, last, diff, params, time;
+  std::string_view versus, points, below, above, subject;
+};
+
+constexpr Words kEnglish{"Stock Alert", "Action",  "Reason",         "Last",
+                         "diff",        "Params",  "Time",           "vs last",
+                         "pt(s)",       "price below SMA", "price above SMA", "Alerts"};
+constexpr Words kPolish{"Alert giełdowy",  "Akcja",     "Powód",
+                        "Ostatni",         "różnica",   "Parametry",
+                        "Czas",            "w porównaniu z ostatnimi",
+                        "pkt.",            "cena poniżej SMA",
+                        "cena powyżej SMA", "Alerty"};
+
+const Words& For(Lang lang) { return lang == Lang::kPl ? kPolish : kEnglish; }
+
+constexpr std::size_t kSubjectLimit = 100;
+
+}  // namespace
+
+bool ParseLang(std::string_view text, Lang& out) {
+  if (text == "pl") {
+    out = Lang::kPl;
+  } else if (text == "en") {
+    out = Lang::kEn;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view LocalAction(Action action, Lang lang) {
+  if (lang == Lang::kPl) return action == Action::kBuy ? "KUPUJ" : "SPRZEDAJ";
+  return ActionName(action);
+}
+
+std::string PythonFloatRepr(double value) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
+  if (ec != std::errc()) return "nan";
+  const std::string sci(buf, end);
+  if (sci == "inf" || sci == "-inf" || sci == "nan" || sci == "-nan") return sci;
+  const auto e_at = sci.find('e');
+  const int exponent = std::atoi(sci.c_str() + e_at + 1);
+  if (exponent < -4 || exponent >= 16) {
+    // Python writes at least two exponent digits with a sign: 1e-05, 1.5e+16.
+    std::string mantissa = sci.substr(0, e_at);
+    return fmt::format("{}e{}{:02d}", mantissa, exponent < 0 ? '-' : '+', std::abs(exponent));
+  }
+  std::string fixed;
+  AppendShortestDouble(value, fixed);
+  if (fixed.find('.') == std::string::npos) fixed += ".0";
+  return fixed;
+}
+
+std::string AlertBody(const Alert& alert, Lang lang) {
+  const Words& w = For(lang);
+  const Evaluation& e = alert.evaluation;
+  const PctSmaParams& p = alert.params;
+  const bool buy = alert.action == Action::kBuy;
+  return fmt::format(
+      "{} {} — {}\n{}: {}\n{}: {:+.2f}% {} {} {} {} {}{}\n{}: {:.2f}\nSMA{}: {:.2f} ({}: {:.2f}%)\n"
+      "{}: THRESH_PCT={}%, LOOKBACK_POINTS={}, SMA_WINDOW={}, MIN_POINTS={}, EPS_PCT={}%",
+      buy ? "📉" : "📈", w.title, alert.symbol, w.action, LocalAction(alert.action, lang),
+      w.reason, e.delta_pct, w.versus, p.lookback_points, w.points,
+      lang == Lang::kPl ? "i" : "and", buy ? w.below : w.above, p.sma_window, w.last, e.last,
+      p.sma_window, e.sma, w.diff, e.dev_pct, w.params, PythonFloatRepr(p.thresh_pct),
+      p.lookback_points, p.sma_window, p.min_points, PythonFloatRepr(p.eps_pct));
+}
+
+std::string CutToChars(std::string_view text, std::size_t max_chars) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (chars == max_chars) return std::string(text.substr(0, i));
+      ++chars;
+    }
+  }
+  return std::string(text);
+}
+
+std::string AlertSubject(std::span<const Alert> alerts, Lang lang) {
+  std::string subject = fmt::format("{}: ", For(lang).subject);
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    if (i > 0) subject += ", ";
+    subject += fmt::format("{}:{}", alerts[i].symbol, LocalAction(alerts[i].action, lang));
+  }
+  return CutToChars(subject, kSubjectLimit);
+}
+
+std::string AlertMessageBody(std::span<const Alert> alerts, Lang lang, Micros now,
+                             bool include_json_footer) {
+  const Words& w = For(lang);
+  const std::string time = FormatCanonical(now);
+  std::string body;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    if (i > 0) body += "\n\n";
+    body += AlertBody(alerts[i], lang);
+    body += fmt::format("\n{}: {}", w.time, time);
+  }
+  if (include_json_footer) {
+    std::string json = "[";
+    for (std::size_t i = 0; i < alerts.size(); ++i) {
+      const Alert& a = alerts[i];
+      if (i > 0) json += ',';
+      json += R"({"symbol":)";
+      AppendJsonString(a.symbol, json);
+      json += fmt::format(R"(,"action":"{}","last":)", ActionName(a.action));
+      AppendShortestDouble(a.evaluation.last, json);
+      json += R"(,"sma":)";
+      AppendShortestDouble(a.evaluation.sma, json);
+      json += R"(,"delta_pct":)";
+      AppendShortestDouble(a.evaluation.delta_pct, json);
+      json += R"(,"dev_pct":)";
+      AppendShortestDouble(a.evaluation.dev_pct, json);
+      json += R"(,"time":")" + time + "\"}";
+    }
+    body += "\n\n---\n" + json + "]";
+  }
+  return body;
+}
+
+}  // namespace stockpipe

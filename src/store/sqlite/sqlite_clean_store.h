@@ -1,0 +1,33 @@
+// The local CleanStore: table `ticks(symbol, timestamp, price)` keyed by (symbol, timestamp) in
+// one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clean_store.h"
+#include "sqlite/database.h"
+
+namespace stockpipe {
+
+class SqliteCleanStore final : public CleanStore {
+ public:
+  static Result<std::unique_ptr<SqliteCleanStore>> Open(const std::string& path,
+                                                        sqlite::Sync sync = sqlite::Sync::kNormal);
+
+  Status Upsert(std::span<const Tick> ticks) override;
+  Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
+  Result<std::vector<std::string>> Symbols() override;
+
+  // Row count and newest tick per symbol, for `stockpipe health`.
+  Result<std::vector<SymbolSummary>> Summary();
+  // Points of `symbol` in [from, to], oldest first (`to` = 0 means no upper bound).
+  Result<std::vector<PricePoint>> Range(std::string_view symbol, Micros from, Micros to);
+
+ private:
+  explicit SqliteCleanStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite::Database> db_;
+  sqlite::Statement upsert_;
+};
+
+}  // namespace stockpipe

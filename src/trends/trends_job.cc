@@ -1,0 +1,65 @@
+#include "trends/trends_job.h"
+
+#include <fmt/format.h>
+
+namespace stockpipe {
+
+std::string CooldownKey(std::string_view symbol, Action action) {
+  return fmt::format("cooldown/{}/{}", symbol, ActionName(action));
+}
+
+TrendsJob::TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
+                     TrendsSettings settings)
+    : store_(store), state_(state), channels_(std::move(channels)), settings_(settings) {}
+
+Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
+  TrendsRun run;
+  run.at = now;
+  auto symbols = store_.Symbols();
+  if (!symbols) return symbols.status();
+  const auto needed = static_cast<std::size_t>(settings_.params.needed());
+  std::vector<double> prices;
+  for (const std::string& symbol : *symbols) {
+    auto points = store_.LastN(symbol, needed);
+    if (!points) return points.status();
+    ++run.symbols_checked;
+    prices.clear();
+    for (const PricePoint& p : *points) prices.push_back(p.price);
+    const Evaluation e = EvaluatePctSma(prices, settings_.params);
+    if (!e.action) continue;
+    if (settings_.cooldown > 0) {
+      auto last = state_.Get(CooldownKey(symbol, *e.action));
+      if (!last) return last.status();
+      if (*last && now - std::stoll(**last) < settings_.cooldown) {
+        ++run.suppressed_by_cooldown;
+        continue;
+      }
+    }
+    run.alerts.push_back({symbol, *e.action, e, settings_.params});
+  }
+
+  if (!run.alerts.empty()) {
+    AlertMessage message{MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
+                         AlertMessageBody(run.alerts, settings_.lang, now,
+                                          settings_.include_json_footer),
+                         now};
+    for (Notifier* channel : channels_) {
+      if (Status s = channel->Send(message); !s.ok()) {
+        run.channel_errors.push_back(fmt::format("{}: {}", channel->Name(), s.message()));
+      }
+    }
+    for (const Alert& a : run.alerts) {
+      if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  const std::string summary =
+      fmt::format(R"({{"at":"{}","symbols_checked":{},"alerts_count":{},"suppressed":{}}})",
+                  FormatCanonical(now), run.symbols_checked, run.alerts.size(),
+                  run.suppressed_by_cooldown);
+  if (Status s = state_.Put(kLastTrendsRunKey, summary); !s.ok()) return s;
+  return run;
+}
+
+}  // namespace stockpipe

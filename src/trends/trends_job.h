@@ -1,0 +1,52 @@
+// The scheduled trends run: every symbol of the CLEAN store through the PCT + SMA rule, all
+// resulting alerts in one message to every channel.
+//
+// A cooldown per (symbol, action), kept in the StateStore so it survives restarts, stops the same
+// alert going out on every run while a trend lasts; a cooldown of 0 gives the reference behaviour
+// (alert on every run). A channel that fails does not stop the others; its error is returned.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/clean_store.h"
+#include "core/notifier.h"
+#include "core/state_store.h"
+#include "signals/alert_text.h"
+
+namespace stockpipe {
+
+struct TrendsSettings {
+  PctSmaParams params;
+  Lang lang = Lang::kPl;
+  bool include_json_footer = false;
+  Micros cooldown = 30 * 60 * 1'000'000LL;
+};
+
+struct TrendsRun {
+  Micros at = 0;
+  std::size_t symbols_checked = 0;
+  std::vector<Alert> alerts;            // sent in this run
+  std::size_t suppressed_by_cooldown = 0;
+  std::vector<std::string> channel_errors;
+};
+
+class TrendsJob {
+ public:
+  TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
+            TrendsSettings settings);
+
+  Result<TrendsRun> RunOnce(Micros now);
+
+ private:
+  CleanStore& store_;
+  StateStore& state_;
+  std::vector<Notifier*> channels_;
+  TrendsSettings settings_;
+};
+
+// State keys, shared with `stockpipe health`.
+inline constexpr std::string_view kLastTrendsRunKey = "trends/last_run";
+std::string CooldownKey(std::string_view symbol, Action action);
+
+}  // namespace stockpipe
