@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include "archive/gzip.h"
 
@@ -136,12 +137,18 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
   auto shards = stream.Shards();
   if (!shards) return shards.status();
   for (const std::string& shard : *shards) {
+    const Micros t0 = NowMicros();
     auto batch = stream.Claim(consumer, shard, max_records);
     if (!batch) return batch.status();
     if (batch->empty()) continue;
+    const Micros t1 = NowMicros();
     auto outcome = ProcessBatch(*batch);
     if (!outcome) return outcome.status();
+    const Micros t2 = NowMicros();
     if (Status s = stream.Commit(consumer, *batch, outcome->counts); !s.ok()) return s;
+    spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us", shard,
+                  batch->first_sequence, batch->last_sequence, batch->entries.size(), t1 - t0,
+                  t2 - t1, NowMicros() - t2);
     total += outcome->counts;
   }
   return total;

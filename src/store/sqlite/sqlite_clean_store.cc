@@ -16,10 +16,15 @@ CREATE TABLE IF NOT EXISTS symbols(
   symbol TEXT PRIMARY KEY,
   rows INTEGER NOT NULL DEFAULT 0,
   newest TEXT NOT NULL) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS ticks_count AFTER INSERT ON ticks BEGIN
-  INSERT INTO symbols(symbol, rows, newest) VALUES(new.symbol, 1, new.timestamp)
-  ON CONFLICT(symbol) DO UPDATE SET rows = rows + 1, newest = max(newest, new.timestamp);
-END;
+)sql";
+
+// A bigger page cache than SQLite's 2 MB default keeps the B-tree's hot pages in memory while a
+// batch is written; WAL checkpoints every ~16 MB instead of 4 MB cut the copying back into the
+// main file.
+constexpr std::string_view kTuning = R"sql(
+PRAGMA cache_size=-32768;
+PRAGMA wal_autocheckpoint=4096;
+PRAGMA temp_store=MEMORY;
 )sql";
 
 Micros ParseCanonical(std::string_view text) {
@@ -33,27 +38,62 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   auto db = sqlite::Database::Open(path, true, sync);
   if (!db) return db.status();
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
-  auto upsert = (*db)->Prepare(
-      "INSERT INTO ticks(symbol, timestamp, price) VALUES(?, ?, ?) "
-      "ON CONFLICT(symbol, timestamp) DO UPDATE SET price = excluded.price "
-      "WHERE price IS NOT excluded.price");
-  if (!upsert) return upsert.status();
+  if (Status s = (*db)->Exec(kTuning); !s.ok()) return s;
+  auto insert = (*db)->Prepare(
+      "INSERT INTO ticks(symbol, timestamp, price) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
+  auto update = (*db)->Prepare("UPDATE ticks SET price=?3 WHERE symbol=?1 AND timestamp=?2");
+  auto summarise = (*db)->Prepare(
+      "INSERT INTO symbols(symbol, rows, newest) VALUES(?1, ?2, ?3) ON CONFLICT(symbol) "
+      "DO UPDATE SET rows = rows + ?2, newest = max(newest, ?3)");
+  for (const auto* statement : {&insert, &update, &summarise}) {
+    if (!*statement) return statement->status();
+  }
   std::unique_ptr<SqliteCleanStore> store(new SqliteCleanStore(std::move(*db)));
-  store->upsert_ = std::move(*upsert);
+  store->insert_ = std::move(*insert);
+  store->update_ = std::move(*update);
+  store->summarise_ = std::move(*summarise);
   return store;
 }
 
 Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
+  // Key order turns scattered B-tree inserts into appends along each symbol's run of pages.
+  order_.resize(ticks.size());
+  for (std::size_t i = 0; i < ticks.size(); ++i) order_[i] = &ticks[i];
+  std::sort(order_.begin(), order_.end(), [](const Tick* a, const Tick* b) {
+    return a->symbol != b->symbol ? a->symbol < b->symbol : a->timestamp < b->timestamp;
+  });
   sqlite::Database& d = *db_;
   return sqlite::Transaction(d, [&]() -> Status {
     char timestamp[kCanonicalTimestampSize];
-    for (const Tick& t : ticks) {
+    const std::string_view ts(timestamp, sizeof timestamp);
+    std::int64_t added = 0;
+    Micros newest = 0;
+    const auto summarise = [&](const std::string& symbol) -> Status {
+      if (added == 0) return Status::Ok();
+      summarise_.Reset();
+      summarise_.BindStatic(1, symbol).Bind(2, added).Bind(3, FormatCanonical(newest));
+      added = 0;
+      newest = 0;
+      return d.Check(summarise_.Step(), "summarise symbol");
+    };
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+      const Tick& t = *order_[i];
       FormatCanonical(t.timestamp, timestamp);
-      upsert_.Reset();
-      upsert_.BindStatic(1, t.symbol)
-          .BindStatic(2, std::string_view(timestamp, sizeof timestamp))
-          .Bind(3, t.price);
-      if (Status s = d.Check(upsert_.Step(), "upsert tick"); !s.ok()) return s;
+      insert_.Reset();
+      insert_.BindStatic(1, t.symbol).BindStatic(2, ts).Bind(3, t.price);
+      if (Status s = d.Check(insert_.Step(), "insert tick"); !s.ok()) return s;
+      if (sqlite3_changes(d.handle()) == 1) {
+        ++added;
+        newest = std::max(newest, t.timestamp);
+      } else {
+        // Already stored: a replay or a corrected price. The last price wins.
+        update_.Reset();
+        update_.BindStatic(1, t.symbol).BindStatic(2, ts).Bind(3, t.price);
+        if (Status s = d.Check(update_.Step(), "update tick"); !s.ok()) return s;
+      }
+      if (i + 1 == order_.size() || order_[i + 1]->symbol != t.symbol) {
+        if (Status s = summarise(t.symbol); !s.ok()) return s;
+      }
     }
     return Status::Ok();
   });

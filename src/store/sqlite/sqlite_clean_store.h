@@ -1,5 +1,6 @@
 // The local CleanStore: table `ticks(symbol, timestamp, price)` keyed by (symbol, timestamp) in
-// one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`.
+// one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`. A `symbols` table, kept
+// in the same transaction as the ticks, answers Symbols() and Summary() without a table scan.
 #pragma once
 
 #include <memory>
@@ -27,7 +28,8 @@ class SqliteCleanStore final : public CleanStore {
  private:
   explicit SqliteCleanStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   std::unique_ptr<sqlite::Database> db_;
-  sqlite::Statement upsert_;
+  sqlite::Statement insert_, update_, summarise_;
+  std::vector<const Tick*> order_;
 };
 
 }  // namespace stockpipe

@@ -1,0 +1,156 @@
+// End-to-end bench of the embedded pipeline: a producer process fills the local stream with
+// synthetic ticks while this process ingests them (RAW gzip objects fsynced + CLEAN SQLite
+// commits + checkpoints), exactly as `stockpipe produce` and `stockpipe ingest` do.
+//
+//   ./build/bench/stockpipe_e2e_bench --records 1000000 [--prefill] [--symbols 50]
+//
+// Prints ticks/s, CPU seconds and peak RSS for each side. `--prefill` produces everything first
+// and then times ingest alone.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "archive/local/file_archive.h"
+#include "ingest/ingestor.h"
+#include "producers/synthetic.h"
+#include "store/sqlite/sqlite_clean_store.h"
+#include "stream/local/sqlite_stream.h"
+
+namespace {
+
+using namespace stockpipe;
+
+double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
+
+int Produce(const std::string& dir, std::uint64_t records, int symbols, int shards,
+            std::size_t batch) {
+  auto stream = SqliteStream::Open(dir + "/stream.db", shards);
+  if (!stream) {
+    std::cerr << stream.error() << "\n";
+    return 1;
+  }
+  SyntheticParams params;
+  params.seed = 1;
+  params.symbols.clear();
+  for (int i = 0; i < symbols; ++i) params.symbols.push_back(fmt::format("SYM{}", i));
+  SyntheticFeed feed(params);
+  const auto rounds = static_cast<Micros>(records / static_cast<std::uint64_t>(symbols) + 1);
+  Micros t = NowMicros() - rounds * 1'000'000;
+  std::vector<StreamRecord> pending;
+  std::uint64_t sent = 0;
+  while (sent < records) {
+    while (pending.size() < batch && sent + pending.size() < records) {
+      feed.NextRound(t += 1'000'000, pending);
+    }
+    if (sent + pending.size() > records) pending.resize(records - sent);
+    if (Status s = (*stream)->Put(pending); !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return 1;
+    }
+    sent += pending.size();
+    pending.clear();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"stockpipe end-to-end ingest bench"};
+  std::uint64_t records = 1'000'000;
+  int symbols = 50, shards = 4;
+  std::size_t batch = 20'000;
+  bool prefill = false;
+  std::string dir;
+  app.add_option("--records", records)->capture_default_str();
+  app.add_option("--symbols", symbols)->capture_default_str();
+  app.add_option("--shards", shards)->capture_default_str();
+  app.add_option("--batch", batch, "records per Put and per ingest batch")->capture_default_str();
+  app.add_option("--dir", dir, "data folder (default: a new temporary one, removed after)");
+  app.add_flag("--prefill", prefill, "produce everything first, then time ingest alone");
+  CLI11_PARSE(app, argc, argv);
+
+  const bool temporary = dir.empty();
+  if (temporary) dir = fmt::format("/tmp/stockpipe-bench-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // Create the stream before forking so both sides agree on the shard count.
+  if (auto s = SqliteStream::Open(dir + "/stream.db", shards); !s) {
+    std::cerr << s.error() << "\n";
+    return 1;
+  }
+
+  const Micros produce_start = NowMicros();
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(Produce(dir, records, symbols, shards, batch));
+  rusage producer_usage{};
+  int status = 0;
+  Micros produce_end = 0;
+  if (prefill) {
+    ::wait4(child, &status, 0, &producer_usage);
+    produce_end = NowMicros();
+  }
+
+  auto stream = SqliteStream::Open(dir + "/stream.db", shards);
+  auto store = SqliteCleanStore::Open(dir + "/clean.db");
+  if (!stream || !store) {
+    std::cerr << (!stream ? stream.error() : store.error()) << "\n";
+    return 1;
+  }
+  FileArchive archive(dir);
+  Ingestor ingestor(archive, **store);
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  const Micros ingest_start = NowMicros();
+  std::uint64_t ingested = 0;
+  while (ingested < records) {
+    auto pass = ingestor.PollOnce(**stream, "ingest", batch);
+    if (!pass) {
+      std::cerr << pass.error() << "\n";
+      return 1;
+    }
+    ingested += pass->received;
+    if (pass->received == 0 && prefill) break;
+  }
+  const Micros ingest_end = NowMicros();
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  if (!prefill) {
+    ::wait4(child, &status, 0, &producer_usage);
+    produce_end = NowMicros();
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::cerr << "producer failed\n";
+    return 1;
+  }
+
+  const double ingest_s = static_cast<double>(ingest_end - ingest_start) / 1e6;
+  const double produce_s = static_cast<double>(produce_end - produce_start) / 1e6;
+  const double cpu = Seconds(after.ru_utime) + Seconds(after.ru_stime) -
+                     Seconds(before.ru_utime) - Seconds(before.ru_stime);
+  std::uint64_t raw_bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/raw")) {
+    if (e.is_regular_file()) raw_bytes += e.file_size();
+  }
+  std::cout << fmt::format(
+      "mode            {}\nrecords         {} ({} symbols, {} shards, batch {})\n"
+      "producer        {:.0f} ticks/s ({:.2f} s, cpu {:.2f} s, peak RSS {} MB)\n"
+      "ingest          {:.0f} ticks/s ({:.2f} s wall, cpu {:.2f} s = {:.2f} us/tick, peak RSS {} MB)\n"
+      "end to end      {:.0f} ticks/s (first put to last checkpoint)\n"
+      "raw archive     {:.1f} MB gzip ({:.1f} bytes/tick)\n",
+      prefill ? "prefilled stream, ingest alone" : "producer and ingest concurrently", ingested,
+      symbols, shards, batch, records / produce_s, produce_s,
+      Seconds(producer_usage.ru_utime) + Seconds(producer_usage.ru_stime),
+      producer_usage.ru_maxrss / 1024, ingested / ingest_s, ingest_s, cpu,
+      cpu * 1e6 / static_cast<double>(ingested), after.ru_maxrss / 1024,
+      ingested / (static_cast<double>(ingest_end - produce_start) / 1e6), raw_bytes / 1e6,
+      static_cast<double>(raw_bytes) / static_cast<double>(ingested));
+  if (temporary) std::filesystem::remove_all(dir);
+  return ingested == records ? 0 : 1;
+}
