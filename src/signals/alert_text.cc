@@ -59,8 +59,12 @@ std::string PythonFloatRepr(double value) {
     std::string mantissa = sci.substr(0, e_at);
     return fmt::format("{}e{}{:02d}", mantissa, exponent < 0 ? '-' : '+', std::abs(exponent));
   }
-  std::string fixed;
-  AppendShortestDouble(value, fixed);
+  // Shortest round-trip digits in fixed notation: plain to_chars would pick the shorter of fixed
+  // and scientific ("1e+05" for 100000.0), which Python does not do in this range.
+  const auto [fixed_end, fixed_ec] =
+      std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
+  if (fixed_ec != std::errc()) return "nan";
+  std::string fixed(buf, fixed_end);
   if (fixed.find('.') == std::string::npos) fixed += ".0";
   return fixed;
 }

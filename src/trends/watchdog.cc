@@ -35,7 +35,9 @@ Result<std::optional<AlertMessage>> Watchdog::Check(Micros now, Micros last_arri
                          Minutes(no_data_after_), FormatCanonical(now)),
         now};
     if (Status s = state_.Put(kWatchdogKey, "alarm " + FormatCanonical(now)); !s.ok()) return s;
-  } else if (!silent && alarmed) {
+  } else if (!silent && alarmed && last_arrival > 0) {
+    // Only a record ends an alarm: after a restart with no data ever, `started_` is recent and
+    // would otherwise read as fresh data.
     message = AlertMessage{
         MessageKind::kRecovered,
         pl ? "Przywrócono: dane znowu napływają" : "Recovered: data is flowing again",
