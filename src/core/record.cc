@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -65,7 +66,10 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
   const RecordLimits& limits = impl_->limits;
   if (line.starts_with(kBom)) line.remove_prefix(kBom.size());
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (Trim(line).empty()) return Reject(R::kEmpty, "record is empty");
+  // Only JSON whitespace makes a record empty; control bytes are junk, not blanks.
+  if (line.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Reject(R::kEmpty, "record is empty");
+  }
   if (line.size() > limits.max_record_bytes) {
     return Reject(R::kOversized, fmt::format("record is {} bytes, the limit is {}", line.size(),
                                              limits.max_record_bytes));
@@ -146,7 +150,8 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
         (ec != std::errc() && ec != std::errc::result_out_of_range)) {
       return Reject(R::kInvalidPrice, fmt::format("price {} is not a number", Preview(text)));
     }
-    if (ec == std::errc::result_out_of_range) price = HUGE_VAL;
+    // Out of range is an overflow (to +-inf) or an underflow (to 0): strtod tells which.
+    if (ec == std::errc::result_out_of_range) price = std::strtod(std::string(t).c_str(), nullptr);
   } else {
     return Reject(R::kInvalidPrice, fmt::format("price must be a number or numeric string, got {}",
                                                 Preview(simdjson::minify(price_el))));

@@ -1,0 +1,419 @@
+#include "core/record.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+
+#include "core/record_corpus.h"
+
+namespace stockpipe {
+namespace {
+
+using stockpipe::testing::CorpusCase;
+using stockpipe::testing::LoadCorpus;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The stable codes, spelled out: they are a contract with quarantine readers and dashboards.
+const std::vector<std::string> kStableCodes = {"empty",
+                                               "oversized",
+                                               "invalid_utf8",
+                                               "malformed_json",
+                                               "not_an_object",
+                                               "missing_symbol",
+                                               "invalid_symbol",
+                                               "missing_price",
+                                               "invalid_price",
+                                               "price_not_finite",
+                                               "price_not_positive",
+                                               "price_out_of_range",
+                                               "invalid_timestamp",
+                                               "timestamp_out_of_range"};
+
+const Micros kArrival = *ParseTimestampText("2025-08-14T15:00:00Z");
+
+std::string Describe(const std::variant<Tick, Rejection>& r) {
+  if (const Tick* t = std::get_if<Tick>(&r)) {
+    std::string out = "accepted ";
+    AppendTickJson(*t, out);
+    return out;
+  }
+  const Rejection& j = std::get<Rejection>(r);
+  return "rejected " + std::string(ReasonCode(j.reason)) + ": " + j.message;
+}
+
+// --- the corpus -------------------------------------------------------------------------------
+
+class RecordCorpusTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cases_ = new std::vector<CorpusCase>(LoadCorpus()); }
+  static void TearDownTestSuite() {
+    delete cases_;
+    cases_ = nullptr;
+  }
+  static std::vector<CorpusCase>* cases_;
+};
+std::vector<CorpusCase>* RecordCorpusTest::cases_ = nullptr;
+
+TEST_F(RecordCorpusTest, CorpusIsLargeAndCoversEveryReasonCode) {
+  std::set<std::string> kinds, expectations;
+  std::size_t rejected = 0;
+  for (const CorpusCase& c : *cases_) {
+    EXPECT_TRUE(kinds.insert(c.kind).second) << "duplicate kind " << c.kind;
+    expectations.insert(c.expect);
+    if (!c.accepted()) ++rejected;
+  }
+  EXPECT_GE(kinds.size(), 30u);
+  EXPECT_GE(rejected, 30u);
+  for (const std::string& code : kStableCodes) {
+    EXPECT_TRUE(expectations.count(code)) << "no corpus case is rejected as " << code;
+  }
+  for (const std::string& e : expectations) {
+    EXPECT_TRUE(e == "accepted" || std::count(kStableCodes.begin(), kStableCodes.end(), e))
+        << "corpus expects unknown outcome " << e;
+  }
+}
+
+TEST_F(RecordCorpusTest, EveryCaseHasItsExpectedOutcome) {
+  RecordParser parser;
+  for (const CorpusCase& c : *cases_) {
+    SCOPED_TRACE("case " + c.kind);
+    const auto result = parser.Parse(c.input, c.arrival);
+    if (c.accepted()) {
+      const Tick* tick = std::get_if<Tick>(&result);
+      ASSERT_NE(tick, nullptr) << Describe(result);
+      EXPECT_EQ(tick->symbol, c.symbol);
+      EXPECT_EQ(FormatCanonical(tick->timestamp), c.timestamp);
+      EXPECT_EQ(tick->price, c.price);
+      if (c.line) {
+        std::string line;
+        AppendTickJson(*tick, line);
+        EXPECT_EQ(line, *c.line);
+      }
+    } else {
+      const Rejection* rejection = std::get_if<Rejection>(&result);
+      ASSERT_NE(rejection, nullptr) << Describe(result);
+      EXPECT_EQ(ReasonCode(rejection->reason), c.expect) << rejection->message;
+      EXPECT_FALSE(rejection->message.empty());
+      EXPECT_EQ(std::count(kStableCodes.begin(), kStableCodes.end(),
+                           std::string(ReasonCode(rejection->reason))),
+                1);
+    }
+  }
+}
+
+TEST_F(RecordCorpusTest, AcceptedCasesSurviveTheirOwnCanonicalLine) {
+  RecordParser parser;
+  for (const CorpusCase& c : *cases_) {
+    if (!c.accepted()) continue;
+    SCOPED_TRACE("case " + c.kind);
+    const auto first = parser.Parse(c.input, c.arrival);
+    ASSERT_TRUE(std::holds_alternative<Tick>(first)) << Describe(first);
+    const Tick tick = std::get<Tick>(first);
+    std::string line;
+    AppendTickJson(tick, line);
+    // The archived line is valid JSON on its own...
+    simdjson::dom::parser json;
+    simdjson::dom::element root;
+    ASSERT_EQ(json.parse(line).get(root), simdjson::SUCCESS) << line;
+    // ...and reads back as the same tick, even with an arrival time far away.
+    const auto again = parser.Parse(line, tick.timestamp + 3600'000'000LL);
+    ASSERT_TRUE(std::holds_alternative<Tick>(again)) << Describe(again);
+    const Tick& back = std::get<Tick>(again);
+    EXPECT_EQ(back.symbol, tick.symbol);
+    EXPECT_EQ(back.timestamp, tick.timestamp);
+    EXPECT_EQ(back.price, tick.price);
+    EXPECT_EQ(back.extras, tick.extras);
+  }
+}
+
+TEST_F(RecordCorpusTest, ParsingDoesNotDependOnEarlierRecords) {
+  // One parser reuses its buffers; the outcome of a record must not change with what came before.
+  RecordParser shared;
+  std::mt19937 rng(7);
+  std::vector<const CorpusCase*> order;
+  for (const CorpusCase& c : *cases_) order.push_back(&c);
+  for (int round = 0; round < 5; ++round) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const CorpusCase* c : order) {
+      RecordParser fresh;
+      EXPECT_EQ(Describe(shared.Parse(c->input, c->arrival)),
+                Describe(fresh.Parse(c->input, c->arrival)))
+          << c->kind;
+    }
+  }
+}
+
+// --- reason codes and messages -----------------------------------------------------------------
+
+TEST(ReasonCodeTest, CodesAreStableDistinctSnakeCase) {
+  ASSERT_EQ(kRejectReasonCount, static_cast<int>(kStableCodes.size()));
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    const std::string_view code = ReasonCode(static_cast<RejectReason>(i));
+    EXPECT_EQ(code, kStableCodes[i]) << "reason " << i << " was renamed or renumbered";
+    for (char ch : code) {
+      EXPECT_TRUE((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_') << code;
+    }
+  }
+}
+
+Rejection MustReject(std::string_view line, Micros arrival = kArrival, RecordLimits limits = {}) {
+  RecordParser parser(limits);
+  auto result = parser.Parse(line, arrival);
+  EXPECT_TRUE(std::holds_alternative<Rejection>(result)) << line << " -> " << Describe(result);
+  if (auto* r = std::get_if<Rejection>(&result)) return *r;
+  return {RejectReason::kEmpty, ""};
+}
+
+Tick MustAccept(std::string_view line, Micros arrival = kArrival, RecordLimits limits = {}) {
+  RecordParser parser(limits);
+  auto result = parser.Parse(line, arrival);
+  EXPECT_TRUE(std::holds_alternative<Tick>(result)) << line << " -> " << Describe(result);
+  if (auto* t = std::get_if<Tick>(&result)) return *t;
+  return {};
+}
+
+TEST(RecordMessageTest, MessagesNameTheOffendingValue) {
+  EXPECT_THAT(MustReject(R"({"symbol":"AAPL","price":-3.5})").message, HasSubstr("-3.5"));
+  EXPECT_THAT(MustReject(R"({"symbol":"AAPL","price":"abc"})").message, HasSubstr("abc"));
+  EXPECT_THAT(MustReject(R"({"symbol":"AAPL","price":1,"timestamp":"soon"})").message,
+              HasSubstr("soon"));
+  EXPECT_THAT(MustReject(R"({"symbol":"AA PL","price":1})").message, HasSubstr("AA PL"));
+  EXPECT_THAT(MustReject(R"({"symbol":"AAPL","price":2e9})").message, HasSubstr("limit"));
+}
+
+TEST(RecordMessageTest, MessagesStayShortForHugeInput) {
+  // A message quotes a preview of the input, never the whole 60 KB of it.
+  const std::string junk = "{" + std::string(60'000, 'x');
+  const Rejection r = MustReject(junk);
+  EXPECT_EQ(ReasonCode(r.reason), "malformed_json");
+  EXPECT_LT(r.message.size(), 400u);
+  const std::string long_symbol = R"({"price":1,"symbol":")" + std::string(10'000, 'Q') + "\"}";
+  EXPECT_LT(MustReject(long_symbol).message.size(), 400u);
+}
+
+// --- limits and anchoring ----------------------------------------------------------------------
+
+TEST(RecordLimitsTest, RecordSizeLimitIsInclusive) {
+  RecordLimits limits;
+  limits.max_record_bytes = 200;
+  std::string line = R"({"symbol":"AAPL","price":1,"pad":")";
+  line += std::string(200 - line.size() - 2, 'p') + "\"}";
+  ASSERT_EQ(line.size(), 200u);
+  MustAccept(line, kArrival, limits);
+  line.insert(line.size() - 2, "p");
+  EXPECT_EQ(MustReject(line, kArrival, limits).reason, RejectReason::kOversized);
+}
+
+TEST(RecordLimitsTest, BomAndLineEndDoNotCountTowardsTheLimit) {
+  RecordLimits limits;
+  limits.max_record_bytes = 40;
+  const std::string record = R"({"symbol":"AAPL","price":1})";
+  std::string padded = "\xEF\xBB\xBF" + record + std::string(40 - record.size(), ' ');
+  MustAccept(padded + "\r\n", kArrival, limits);
+}
+
+TEST(RecordLimitsTest, SymbolLengthAndPriceLimitsAreConfigurable) {
+  RecordLimits limits;
+  limits.max_symbol_length = 4;
+  limits.max_price = 10;
+  EXPECT_EQ(MustAccept(R"({"symbol":"abcd","price":10})", kArrival, limits).symbol, "ABCD");
+  EXPECT_EQ(MustReject(R"({"symbol":"abcde","price":1})", kArrival, limits).reason,
+            RejectReason::kInvalidSymbol);
+  EXPECT_EQ(MustReject(R"({"symbol":"A","price":10.000001})", kArrival, limits).reason,
+            RejectReason::kPriceOutOfRange);
+}
+
+TEST(RecordLimitsTest, FutureLimitIsCountedFromArrival) {
+  const std::string line = R"({"symbol":"AAPL","price":1,"timestamp":"2026-08-14T15:00:00Z"})";
+  EXPECT_EQ(MustReject(line, kArrival).reason, RejectReason::kTimestampOutOfRange);
+  const Micros year_later = *ParseTimestampText("2026-08-14T12:00:00Z");
+  EXPECT_EQ(FormatCanonical(MustAccept(line, year_later).timestamp), "2026-08-14T15:00:00.000000Z");
+
+  RecordLimits strict;
+  strict.max_future = 0;
+  const std::string at_arrival = R"({"symbol":"A","price":1,"timestamp":"2025-08-14T15:00:00Z"})";
+  MustAccept(at_arrival, kArrival, strict);
+  const std::string after = R"({"symbol":"A","price":1,"timestamp":"2025-08-14T15:00:00.000001Z"})";
+  EXPECT_EQ(MustReject(after, kArrival, strict).reason, RejectReason::kTimestampOutOfRange);
+}
+
+TEST(RecordLimitsTest, PastLimitIsConfigurable) {
+  const std::string line = R"({"symbol":"A","price":1,"timestamp":"1970-01-02T00:00:00Z"})";
+  EXPECT_EQ(MustReject(line).reason, RejectReason::kTimestampOutOfRange);
+  RecordLimits lenient;
+  lenient.min_timestamp = 0;
+  EXPECT_EQ(MustAccept(line, kArrival, lenient).timestamp, 86'400'000'000LL);
+}
+
+TEST(RecordParseTest, ReadsOnlyTheGivenBytes) {
+  // The line is a view into a larger buffer (as when a batch is split on newlines).
+  const std::string buffer =
+      R"({"symbol":"AAPL","price":225.11}{"symbol":"MSFT","price":1} trailing junk)";
+  const std::string_view first(buffer.data(), buffer.find('}') + 1);
+  const Tick tick = MustAccept(first);
+  EXPECT_EQ(tick.symbol, "AAPL");
+  EXPECT_EQ(tick.price, 225.11);
+  EXPECT_EQ(tick.timestamp, kArrival);
+}
+
+TEST(RecordParseTest, PriceStringAndNumberGiveTheSameDouble) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> price(1e-6, 1e9);
+  for (int i = 0; i < 2000; ++i) {
+    const double p = price(rng);
+    char text[64];
+    const auto end = std::to_chars(text, text + sizeof text, p, std::chars_format::general, 17).ptr;
+    const std::string digits(text, end);
+    const Tick a = MustAccept(R"({"symbol":"X","price":)" + digits + "}");
+    const Tick b = MustAccept(R"({"symbol":"X","price":")" + digits + "\"}");
+    ASSERT_EQ(a.price, p) << digits;
+    ASSERT_EQ(b.price, p) << digits;
+  }
+}
+
+TEST(RecordParseTest, NoExtrasMeansNoTrailingText) {
+  const Tick t = MustAccept(R"({"symbol":"AAPL","timestamp":"2025-08-14T14:38:12Z","price":1})");
+  EXPECT_TRUE(t.extras.empty());
+  const Tick e = MustAccept(R"({"symbol":"AAPL","price":1,"volume":5})");
+  EXPECT_EQ(e.extras, R"(,"volume":5)");
+}
+
+// --- JSON output helpers -----------------------------------------------------------------------
+
+std::string JsonString(std::string_view text) {
+  std::string out;
+  AppendJsonString(text, out);
+  return out;
+}
+
+TEST(AppendJsonStringTest, EscapesWhatRfc8259Requires) {
+  EXPECT_EQ(JsonString("AAPL"), R"("AAPL")");
+  EXPECT_EQ(JsonString("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(JsonString("\n\r\t"), R"("\n\r\t")");
+  EXPECT_EQ(JsonString(std::string_view("\0\x01\x1f", 3)), R"("\u0000\u0001\u001f")");
+  EXPECT_EQ(JsonString("za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87"),
+            "\"za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87\"");
+  EXPECT_EQ(JsonString(""), R"("")");
+}
+
+TEST(AppendJsonStringTest, InvalidUtf8BecomesReplacementCharacters) {
+  const std::string out = JsonString("ok\xFF\xC3(");
+  EXPECT_THAT(out, Not(HasSubstr("\xFF")));
+  EXPECT_TRUE(simdjson::validate_utf8(out.data(), out.size()));
+  simdjson::dom::parser parser;
+  std::string_view back;
+  ASSERT_EQ(parser.parse(out).get_string().get(back), simdjson::SUCCESS) << out;
+  EXPECT_EQ(back, "ok\xEF\xBF\xBD\xEF\xBF\xBD(");
+}
+
+TEST(AppendJsonStringTest, ValidTextRoundTripsThroughAJsonParser) {
+  // Random strings drawn from the troublesome characters: control bytes, quotes, backslashes,
+  // multi-byte UTF-8 (2, 3 and 4 bytes).
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           " ",
+                                           "\"",
+                                           "\\",
+                                           "/",
+                                           "\n",
+                                           "\t",
+                                           std::string(1, '\0'),
+                                           "\x01",
+                                           "\x1f",
+                                           "\x7f",
+                                           "\xC3\xA9",
+                                           "\xE2\x82\xAC",
+                                           "\xF0\x9F\x98\x80",
+                                           "\\u0041",
+                                           "}",
+                                           "{",
+                                           ","};
+  std::mt19937 rng(3);
+  simdjson::dom::parser parser;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 20);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    const std::string json = JsonString(text);
+    std::string_view back;
+    ASSERT_EQ(parser.parse(json).get_string().get(back), simdjson::SUCCESS) << json;
+    ASSERT_EQ(back, text) << json;
+  }
+}
+
+TEST(AppendShortestDoubleTest, ShortestTextThatReadsBackExactly) {
+  auto text = [](double v) {
+    std::string out;
+    AppendShortestDouble(v, out);
+    return out;
+  };
+  EXPECT_EQ(text(225.11), "225.11");
+  EXPECT_EQ(text(0.1), "0.1");
+  EXPECT_EQ(text(1), "1");
+  EXPECT_EQ(text(1e9), "1e+09");
+  EXPECT_EQ(text(-0.5), "-0.5");
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    double v;
+    do {
+      const std::uint64_t bits = rng();
+      std::memcpy(&v, &bits, sizeof v);
+    } while (!std::isfinite(v));
+    const std::string s = text(v);
+    double back = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), back);
+    ASSERT_EQ(ec, std::errc()) << s;
+    ASSERT_EQ(end, s.data() + s.size()) << s;
+    ASSERT_EQ(std::memcmp(&back, &v, sizeof v), 0) << s;
+    // Never longer than the always-exact 17-significant-digit form.
+    char full[64];
+    const auto p = std::to_chars(full, full + sizeof full, v, std::chars_format::general, 17).ptr;
+    ASSERT_LE(s.size(), static_cast<std::size_t>(p - full)) << s;
+  }
+}
+
+TEST(AppendTickJsonTest, RandomTicksRoundTripThroughTheParser) {
+  std::mt19937_64 rng(5);
+  const std::string symbol_chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-^=_:/";
+  const Micros lo = *ParseTimestampText("1971-01-01T00:00:00Z");
+  std::uniform_int_distribution<Micros> when(lo, kArrival);
+  std::uniform_real_distribution<double> log_price(-6, 9);
+  RecordParser parser;
+  for (int i = 0; i < 5000; ++i) {
+    Tick tick;
+    const std::size_t n = 1 + rng() % 32;
+    for (std::size_t k = 0; k < n; ++k) tick.symbol += symbol_chars[rng() % symbol_chars.size()];
+    tick.timestamp = when(rng);
+    tick.price = std::min(1e9, std::pow(10.0, log_price(rng)));
+    if (rng() % 2) tick.extras = R"(,"volume":)" + std::to_string(rng() % 100000);
+    std::string line;
+    AppendTickJson(tick, line);
+    const auto result = parser.Parse(line, kArrival);
+    ASSERT_TRUE(std::holds_alternative<Tick>(result)) << line << " -> " << Describe(result);
+    const Tick& back = std::get<Tick>(result);
+    ASSERT_EQ(back.symbol, tick.symbol) << line;
+    ASSERT_EQ(back.timestamp, tick.timestamp) << line;
+    ASSERT_EQ(back.price, tick.price) << line;
+    ASSERT_EQ(back.extras, tick.extras) << line;
+  }
+}
+
+TEST(AppendTickJsonTest, TimestampIsCanonicalFixedWidth) {
+  Tick tick{"AAPL", *ParseTimestampText("2025-08-14T14:38:12.5+02:00"), 225.11, ""};
+  std::string line = "prefix:";
+  AppendTickJson(tick, line);
+  EXPECT_EQ(line,
+            R"(prefix:{"symbol":"AAPL","timestamp":"2025-08-14T12:38:12.500000Z","price":225.11})");
+}
+
+}  // namespace
+}  // namespace stockpipe
