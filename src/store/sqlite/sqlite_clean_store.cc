@@ -39,61 +39,86 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   if (!db) return db.status();
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
   if (Status s = (*db)->Exec(kTuning); !s.ok()) return s;
-  auto insert = (*db)->Prepare(
-      "INSERT INTO ticks(symbol, timestamp, price) VALUES(?, ?, ?) ON CONFLICT DO NOTHING");
   auto update = (*db)->Prepare("UPDATE ticks SET price=?3 WHERE symbol=?1 AND timestamp=?2");
   auto summarise = (*db)->Prepare(
       "INSERT INTO symbols(symbol, rows, newest) VALUES(?1, ?2, ?3) ON CONFLICT(symbol) "
       "DO UPDATE SET rows = rows + ?2, newest = max(newest, ?3)");
-  for (const auto* statement : {&insert, &update, &summarise}) {
+  for (const auto* statement : {&update, &summarise}) {
     if (!*statement) return statement->status();
   }
   std::unique_ptr<SqliteCleanStore> store(new SqliteCleanStore(std::move(*db)));
-  store->insert_ = std::move(*insert);
   store->update_ = std::move(*update);
   store->summarise_ = std::move(*summarise);
   return store;
+}
+
+Result<sqlite::Statement*> SqliteCleanStore::InsertRows(std::size_t rows) {
+  sqlite::Statement& cached = inserts_[rows];
+  if (cached.get() == nullptr) {
+    std::string sql = "INSERT INTO ticks(symbol, timestamp, price) VALUES";
+    for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?)" : ",(?,?,?)";
+    sql += " ON CONFLICT DO NOTHING";
+    auto statement = db_->Prepare(sql);
+    if (!statement) return statement.status();
+    cached = std::move(*statement);
+  }
+  return &cached;
 }
 
 Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
   // Key order turns scattered B-tree inserts into appends along each symbol's run of pages.
   order_.resize(ticks.size());
   for (std::size_t i = 0; i < ticks.size(); ++i) order_[i] = &ticks[i];
-  std::sort(order_.begin(), order_.end(), [](const Tick* a, const Tick* b) {
+  // Stable, so of two ticks with one key the later one is written last and wins.
+  std::stable_sort(order_.begin(), order_.end(), [](const Tick* a, const Tick* b) {
     return a->symbol != b->symbol ? a->symbol < b->symbol : a->timestamp < b->timestamp;
   });
+  stamps_.resize(order_.size() * kCanonicalTimestampSize);
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    FormatCanonical(order_[i]->timestamp, stamps_.data() + i * kCanonicalTimestampSize);
+  }
+  const auto stamp = [this](std::size_t i) {
+    return std::string_view(stamps_.data() + i * kCanonicalTimestampSize, kCanonicalTimestampSize);
+  };
   sqlite::Database& d = *db_;
   return sqlite::Transaction(d, [&]() -> Status {
-    char timestamp[kCanonicalTimestampSize];
-    const std::string_view ts(timestamp, sizeof timestamp);
-    std::int64_t added = 0;
-    Micros newest = 0;
-    const auto summarise = [&](const std::string& symbol) -> Status {
-      if (added == 0) return Status::Ok();
-      summarise_.Reset();
-      summarise_.BindStatic(1, symbol).Bind(2, added).Bind(3, FormatCanonical(newest));
-      added = 0;
-      newest = 0;
-      return d.Check(summarise_.Step(), "summarise symbol");
-    };
-    for (std::size_t i = 0; i < order_.size(); ++i) {
-      const Tick& t = *order_[i];
-      FormatCanonical(t.timestamp, timestamp);
-      insert_.Reset();
-      insert_.BindStatic(1, t.symbol).BindStatic(2, ts).Bind(3, t.price);
-      if (Status s = d.Check(insert_.Step(), "insert tick"); !s.ok()) return s;
-      if (sqlite3_changes(d.handle()) == 1) {
-        ++added;
-        newest = std::max(newest, t.timestamp);
-      } else {
-        // Already stored: a replay or a corrected price. The last price wins.
-        update_.Reset();
-        update_.BindStatic(1, t.symbol).BindStatic(2, ts).Bind(3, t.price);
-        if (Status s = d.Check(update_.Step(), "update tick"); !s.ok()) return s;
+    std::size_t i = 0;
+    while (i < order_.size()) {
+      // One symbol's run, in statements of up to kRowsPerInsert rows: SQLite's per-statement
+      // cost, not the B-tree, dominates single-row inserts.
+      const std::string& symbol = order_[i]->symbol;
+      std::size_t run_end = i;
+      while (run_end < order_.size() && order_[run_end]->symbol == symbol) ++run_end;
+      std::int64_t added = 0;
+      for (std::size_t from = i; from < run_end; from += kRowsPerInsert) {
+        const std::size_t rows = std::min(kRowsPerInsert, run_end - from);
+        auto insert = InsertRows(rows);
+        if (!insert) return insert.status();
+        sqlite::Statement& statement = **insert;
+        statement.Reset();
+        for (std::size_t r = 0; r < rows; ++r) {
+          const int column = static_cast<int>(r * 3);
+          statement.BindStatic(column + 1, symbol)
+              .BindStatic(column + 2, stamp(from + r))
+              .Bind(column + 3, order_[from + r]->price);
+        }
+        if (Status s = d.Check(statement.Step(), "insert ticks"); !s.ok()) return s;
+        const auto inserted = static_cast<std::size_t>(sqlite3_changes(d.handle()));
+        added += static_cast<std::int64_t>(inserted);
+        if (inserted == rows) continue;
+        // Some keys were stored already (a replay, or a corrected price): the last price wins.
+        for (std::size_t r = from; r < from + rows; ++r) {
+          update_.Reset();
+          update_.BindStatic(1, symbol).BindStatic(2, stamp(r)).Bind(3, order_[r]->price);
+          if (Status s = d.Check(update_.Step(), "update tick"); !s.ok()) return s;
+        }
       }
-      if (i + 1 == order_.size() || order_[i + 1]->symbol != t.symbol) {
-        if (Status s = summarise(t.symbol); !s.ok()) return s;
+      if (added > 0) {
+        summarise_.Reset();
+        summarise_.BindStatic(1, symbol).Bind(2, added).BindStatic(3, stamp(run_end - 1));
+        if (Status s = d.Check(summarise_.Step(), "summarise symbol"); !s.ok()) return s;
       }
+      i = run_end;
     }
     return Status::Ok();
   });

@@ -3,6 +3,7 @@
 // in the same transaction as the ticks, answers Symbols() and Summary() without a table scan.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,9 +28,15 @@ class SqliteCleanStore final : public CleanStore {
 
  private:
   explicit SqliteCleanStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  static constexpr std::size_t kRowsPerInsert = 64;
+  // The multi-row INSERT for `rows` rows, prepared on first use.
+  Result<sqlite::Statement*> InsertRows(std::size_t rows);
+
   std::unique_ptr<sqlite::Database> db_;
-  sqlite::Statement insert_, update_, summarise_;
+  std::map<std::size_t, sqlite::Statement> inserts_;
+  sqlite::Statement update_, summarise_;
   std::vector<const Tick*> order_;
+  std::string stamps_;  // canonical timestamps of order_, fixed width, back to back
 };
 
 }  // namespace stockpipe
