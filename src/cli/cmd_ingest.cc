@@ -41,7 +41,10 @@ int RunIngest(const Config& config, bool once) {
   IngestCounts total;
   Micros last_trim = 0, last_report = NowMicros();
   while (!StopRequested()) {
-    auto pass = ingestor.PollOnce(**stream, kIngestConsumer, config.batch_records);
+    // --once drains everything now; a running ingest lets small batches gather for a while.
+    const ClaimLimits limits{config.batch_records, once ? 0 : config.batch_min_records,
+                             config.batch_window};
+    auto pass = ingestor.PollOnce(**stream, kIngestConsumer, limits);
     if (!pass) {
       // A sink failing is not a reason to lose anything: nothing was committed, so the same
       // batch is claimed again on the next pass.
@@ -66,6 +69,12 @@ int RunIngest(const Config& config, bool once) {
       if (once) break;
       SleepUnlessStopping(std::chrono::milliseconds(100));
     }
+  }
+  // Ctrl-C: what is waiting for company in a batch window is written now, not left behind.
+  for (int pass = 0; StopRequested() && pass < 10; ++pass) {
+    auto drained = ingestor.PollOnce(**stream, kIngestConsumer, config.batch_records);
+    if (!drained || drained->received == 0) break;
+    total += *drained;
   }
   spdlog::info("ingest: stopped after {}", Describe(total));
   std::cout << Describe(total) << "\n";

@@ -80,6 +80,7 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
   else if (key == "STOCKPIPE_SHARDS") set.Int(key, v, c.shards);
   else if (key == "RETENTION_HOURS") set.Duration(key, v, c.retention, 3600 * kSecond);
   else if (key == "BATCH_RECORDS") set.Size(key, v, c.batch_records);
+  else if (key == "BATCH_WINDOW") set.Duration(key, v, c.batch_window, kSecond);
   else return false;
   return true;
 }
@@ -98,6 +99,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"stream.shards", "STOCKPIPE_SHARDS"},
     {"stream.retention_hours", "RETENTION_HOURS"},
     {"ingest.batch_records", "BATCH_RECORDS"},
+    {"ingest.batch_window", "BATCH_WINDOW"},
     {"trends.cooldown_min", "COOLDOWN_MIN"},
     {"trends.every", "TRENDS_EVERY"},
     {"watchdog.no_data_after", "NO_DATA_AFTER"},
@@ -123,6 +125,7 @@ std::optional<Micros> ParseDuration(std::string_view text) {
 std::string ValidateConfig(const Config& c) {
   if (c.shards < 1 || c.shards > 1024) return fmt::format("shards must be 1..1024, got {}", c.shards);
   if (c.batch_records < 1) return "batch_records must be at least 1";
+  if (c.batch_window < 0) return "BATCH_WINDOW must be >= 0";
   if (c.trends.lang != "pl" && c.trends.lang != "en") {
     return fmt::format("ALERT_LANG must be pl or en, got \"{}\"", c.trends.lang);
   }

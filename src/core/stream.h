@@ -43,6 +43,14 @@ struct StreamBatch {
   bool empty() const { return entries.empty(); }
 };
 
+// How big a batch Claim hands out. A shard with fewer than `min_records` pending, all younger
+// than `max_wait`, yields an empty batch for now: RAW objects stay batches, not trickles.
+struct ClaimLimits {
+  std::size_t max_records = 20'000;
+  std::size_t min_records = 0;
+  Micros max_wait = 0;
+};
+
 class Stream {
  public:
   virtual ~Stream() = default;
@@ -54,10 +62,14 @@ class Stream {
   // Shard ids, stable for the stream's life.
   virtual Result<std::vector<std::string>> Shards() = 0;
 
-  // The next batch of `shard` for `consumer` after its checkpoint, at most `max_records` long.
+  // The next batch of `shard` for `consumer` after its checkpoint, within `limits`.
   // If a claimed batch was never committed, returns exactly that batch again.
   virtual Result<StreamBatch> Claim(std::string_view consumer, std::string_view shard,
-                                    std::size_t max_records) = 0;
+                                    const ClaimLimits& limits) = 0;
+  Result<StreamBatch> Claim(std::string_view consumer, std::string_view shard,
+                            std::size_t max_records) {
+    return Claim(consumer, shard, ClaimLimits{max_records, 0, 0});
+  }
 
   // Moves the checkpoint past `batch` and adds `counts` to the consumer's totals, atomically.
   virtual Status Commit(std::string_view consumer, const StreamBatch& batch,

@@ -132,13 +132,13 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
 }
 
 Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consumer,
-                                        std::size_t max_records) {
+                                        const ClaimLimits& limits) {
   IngestCounts total;
   auto shards = stream.Shards();
   if (!shards) return shards.status();
   for (const std::string& shard : *shards) {
     const Micros t0 = NowMicros();
-    auto batch = stream.Claim(consumer, shard, max_records);
+    auto batch = stream.Claim(consumer, shard, limits);
     if (!batch) return batch.status();
     if (batch->empty()) continue;
     const Micros t1 = NowMicros();

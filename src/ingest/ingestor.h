@@ -42,7 +42,11 @@ class Ingestor {
   // Claims, processes and commits at most one batch per shard of `stream`.
   // Returns the counts of everything committed in this pass.
   Result<IngestCounts> PollOnce(Stream& stream, std::string_view consumer,
-                                std::size_t max_records);
+                                const ClaimLimits& limits);
+  Result<IngestCounts> PollOnce(Stream& stream, std::string_view consumer,
+                                std::size_t max_records) {
+    return PollOnce(stream, consumer, ClaimLimits{max_records, 0, 0});
+  }
 
  private:
   RawArchive& archive_;

@@ -176,7 +176,8 @@ Result<std::vector<std::string>> SqliteStream::Shards() {
 }
 
 Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_view shard_name,
-                                        std::size_t max_records) {
+                                        const ClaimLimits& limits) {
+  const std::size_t max_records = limits.max_records;
   auto shard = ParseShard(shard_name);
   if (!shard) return shard.status();
   StreamBatch batch;
@@ -196,6 +197,20 @@ Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_v
     const std::int64_t checkpoint = get->Int(0);
     const bool reclaim = !get->IsNull(1);
     const std::int64_t claim_first = get->Int(1), claim_last = get->Int(2);
+
+    if (!reclaim && limits.min_records > 0) {
+      auto pending = d.Prepare(
+          "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0), MIN(arrival_us) FROM chunks "
+          "WHERE shard = ? AND first_seq > ?");
+      if (!pending) return pending.status();
+      pending->Bind(1, static_cast<std::int64_t>(*shard)).Bind(2, checkpoint);
+      if (pending->Step() != SQLITE_ROW) return d.Check(SQLITE_ERROR, "count pending");
+      const auto count = static_cast<std::size_t>(pending->Int(0));
+      if (count == 0 || (count < limits.min_records &&
+                         pending->Int(1) > NowMicros() - limits.max_wait)) {
+        return Status::Ok();  // not worth an object yet
+      }
+    }
 
     auto read = d.Prepare(
         "SELECT first_seq, last_seq, arrival_us, payload FROM chunks "

@@ -42,8 +42,9 @@ class SqliteStream final : public Stream {
 
   Status Put(std::span<const StreamRecord> records) override;
   Result<std::vector<std::string>> Shards() override;
+  using Stream::Claim;
   Result<StreamBatch> Claim(std::string_view consumer, std::string_view shard,
-                            std::size_t max_records) override;
+                            const ClaimLimits& limits) override;
   Status Commit(std::string_view consumer, const StreamBatch& batch,
                 const IngestCounts& counts) override;
 
