@@ -91,8 +91,9 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
   std::vector<Tick> ticks;
   ticks.reserve(batch.entries.size());
   char date[kCanonicalTimestampSize];
-  std::string* current = nullptr;  // ticks arrive in time order: reuse the last date's buffer
-  std::string current_date;
+  std::string* current = nullptr;  // ticks arrive in time order: reuse the last day's buffer
+  Micros current_day = -1;
+  constexpr Micros kDay = 86'400'000'000LL;
   for (const StreamEntry& entry : batch.entries) {
     ++outcome.counts.received;
     auto parsed = parser_.Parse(entry.data, entry.arrival);
@@ -105,10 +106,11 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
     }
     Tick& tick = std::get<Tick>(parsed);
     ++outcome.counts.accepted;
-    FormatCanonical(tick.timestamp, date);
-    if (current == nullptr || std::string_view(date, 10) != current_date) {
-      current_date.assign(date, 10);
-      current = &raw_by_date[current_date];
+    if (tick.timestamp / kDay != current_day) {
+      current_day = tick.timestamp / kDay;
+      FormatCanonical(tick.timestamp, date);
+      current = &raw_by_date[std::string(date, 10)];
+      current->reserve(batch.entries.size() * 80);
     }
     AppendTickJson(tick, *current);
     *current += '\n';

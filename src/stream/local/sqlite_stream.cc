@@ -225,6 +225,7 @@ Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_v
       if (!reclaim && batch.entries.size() >= max_records) break;
       if (first == 0) first = read->Int(0);
       last = read->Int(1);
+      batch.entries.reserve(batch.entries.size() + static_cast<std::size_t>(last - read->Int(0) + 1));
       if (!ForEachRecord(read->Blob(3), static_cast<std::uint64_t>(read->Int(0)), read->Int(2),
                          batch.entries)) {
         return Status::Error(fmt::format("{}: chunk at {} of {} is corrupt", d.path(),
