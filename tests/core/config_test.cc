@@ -1,0 +1,367 @@
+#include "core/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+
+namespace stockpipe {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+constexpr Micros kSecond = 1'000'000;
+constexpr Micros kMinute = 60 * kSecond;
+
+// A fake environment: only what a test puts in it, and a record of what was asked.
+class FakeEnv {
+ public:
+  FakeEnv() = default;
+  FakeEnv(std::initializer_list<std::pair<const std::string, std::string>> vars) : vars_(vars) {}
+
+  std::function<const char*(const char*)> Getenv() {
+    return [this](const char* name) -> const char* {
+      asked_.insert(name);
+      auto it = vars_.find(name);
+      return it == vars_.end() ? nullptr : it->second.c_str();
+    };
+  }
+  const std::set<std::string>& asked() const { return asked_; }
+
+ private:
+  std::map<std::string, std::string> vars_;
+  std::set<std::string> asked_;
+};
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ =
+        std::filesystem::temp_directory_path() /
+        ("stockpipe-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Write(std::string_view toml) {
+    const std::string path = (dir_ / "stockpipe.toml").string();
+    std::ofstream(path) << toml;
+    return path;
+  }
+  std::string Missing() const { return (dir_ / "absent.toml").string(); }
+
+  Result<Config> Load(std::string_view toml, FakeEnv env = {}) {
+    return LoadConfig(Write(toml), true, env.Getenv());
+  }
+  Result<Config> LoadEnv(FakeEnv env) { return LoadConfig(Missing(), false, env.Getenv()); }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigTest, DefaultsAreTheReferenceParameters) {
+  FakeEnv env;
+  auto c = LoadConfig(Missing(), false, env.Getenv());
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 1.5);
+  EXPECT_EQ(c->trends.lookback_points, 15);
+  EXPECT_EQ(c->trends.sma_window, 20);
+  EXPECT_EQ(c->trends.min_points, 20);
+  EXPECT_EQ(c->trends.eps_pct, 0.2);
+  EXPECT_EQ(c->trends.cooldown, 30 * kMinute);
+  EXPECT_EQ(c->trends.every, 2 * kMinute);
+  EXPECT_EQ(c->no_data_after, 10 * kMinute);
+  EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(ValidateConfig(*c), "");
+}
+
+TEST_F(ConfigTest, MissingRequiredFileIsAnErrorNamingIt) {
+  FakeEnv env;
+  auto c = LoadConfig(Missing(), true, env.Getenv());
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error(), HasSubstr("absent.toml"));
+}
+
+TEST_F(ConfigTest, TrendsSectionUsesTheReferenceNames) {
+  auto c = Load(R"(
+[trends]
+THRESH_PCT = 2.5
+LOOKBACK_POINTS = 10
+SMA_WINDOW = 12
+MIN_POINTS = 30
+EPS_PCT = 0.05
+ALERT_LANG = "en"
+INCLUDE_JSON_FOOTER = true
+)");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 2.5);
+  EXPECT_EQ(c->trends.lookback_points, 10);
+  EXPECT_EQ(c->trends.sma_window, 12);
+  EXPECT_EQ(c->trends.min_points, 30);
+  EXPECT_EQ(c->trends.eps_pct, 0.05);
+  EXPECT_EQ(c->trends.lang, "en");
+  EXPECT_TRUE(c->trends.include_json_footer);
+}
+
+TEST_F(ConfigTest, TomlNumbersMayBeIntegersOrNumericStrings) {
+  auto c = Load("[trends]\nTHRESH_PCT = 2\nEPS_PCT = \"0.3\"\nSMA_WINDOW = \"25\"\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 2.0);
+  EXPECT_EQ(c->trends.eps_pct, 0.3);
+  EXPECT_EQ(c->trends.sma_window, 25);
+}
+
+TEST_F(ConfigTest, FriendlyAliasesInOtherSections) {
+  auto c = Load(R"(
+data_dir = "/srv/stockpipe"
+[stream]
+shards = 8
+retention_hours = 48
+[ingest]
+batch_records = 500
+[trends]
+cooldown_min = 5
+every = "90s"
+[watchdog]
+no_data_after = "15m"
+[records]
+max_record_bytes = 4096
+[alerts]
+console = false
+)");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->data_dir, "/srv/stockpipe");
+  EXPECT_EQ(c->shards, 8);
+  EXPECT_EQ(c->retention, 48 * 60 * kMinute);
+  EXPECT_EQ(c->batch_records, 500u);
+  EXPECT_EQ(c->trends.cooldown, 5 * kMinute);
+  EXPECT_EQ(c->trends.every, 90 * kSecond);
+  EXPECT_EQ(c->no_data_after, 15 * kMinute);
+  EXPECT_EQ(c->limits.max_record_bytes, 4096u);
+  EXPECT_FALSE(c->console_alerts);
+}
+
+TEST_F(ConfigTest, PlainNumbersUseEachKeysOwnUnit) {
+  // cooldown in minutes, the trends timer and the watchdog in seconds, retention in hours.
+  auto c = Load(
+      "[trends]\ncooldown_min = 3\nevery = 45\n[watchdog]\nno_data_after = 600\n"
+      "[stream]\nretention_hours = 2\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.cooldown, 3 * kMinute);
+  EXPECT_EQ(c->trends.every, 45 * kSecond);
+  EXPECT_EQ(c->no_data_after, 600 * kSecond);
+  EXPECT_EQ(c->retention, 2 * 60 * kMinute);
+}
+
+// DISABLED: fails today. Setter::Duration in src/core/config.cc multiplies only whole numbers by
+// the key's unit and hands "1.5" to ParseDuration, which reads plain numbers as seconds.
+TEST_F(ConfigTest, DISABLED_FractionalNumbersUseEachKeysOwnUnitToo) {
+  // COOLDOWN_MIN=1.5 is a minute and a half, not 1.5 seconds.
+  auto c = LoadEnv({{"COOLDOWN_MIN", "1.5"}, {"RETENTION_HOURS", "0.5"}, {"TRENDS_EVERY", "2.5"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.cooldown, 90 * kSecond);
+  EXPECT_EQ(c->retention, 30 * kMinute);
+  EXPECT_EQ(c->trends.every, 2'500'000);
+  auto t = Load("[trends]\ncooldown_min = 0.5\n");
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_EQ(t->trends.cooldown, 30 * kSecond);
+}
+
+TEST_F(ConfigTest, CooldownZeroGivesTheReferenceBehaviour) {
+  auto c = Load("[trends]\ncooldown_min = 0\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.cooldown, 0);
+  EXPECT_EQ(ValidateConfig(*c), "");
+}
+
+TEST_F(ConfigTest, EnvironmentOverridesToml) {
+  auto c = Load(
+      "data_dir = \"/from/toml\"\n[stream]\nshards = 8\n"
+      "[trends]\nTHRESH_PCT = 2.5\nALERT_LANG = \"en\"\ncooldown_min = 5\n"
+      "[watchdog]\nno_data_after = \"15m\"\n",
+      {{"THRESH_PCT", "3.25"},
+       {"ALERT_LANG", "pl"},
+       {"COOLDOWN_MIN", "0"},
+       {"NO_DATA_AFTER", "2h"},
+       {"STOCKPIPE_SHARDS", "2"},
+       {"STOCKPIPE_DATA_DIR", "/from/env"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 3.25);
+  EXPECT_EQ(c->trends.lang, "pl");
+  EXPECT_EQ(c->trends.cooldown, 0);
+  EXPECT_EQ(c->no_data_after, 2 * 60 * kMinute);
+  EXPECT_EQ(c->shards, 2);
+  EXPECT_EQ(c->data_dir, "/from/env");
+}
+
+TEST_F(ConfigTest, TomlValuesStandWhereTheEnvironmentIsSilent) {
+  auto c = Load("[trends]\nTHRESH_PCT = 2.5\nSMA_WINDOW = 30\n", {{"SMA_WINDOW", "40"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 2.5);
+  EXPECT_EQ(c->trends.sma_window, 40);
+}
+
+TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
+  const Config defaults = *LoadEnv({});
+  // A valid, non-default value for each key, and how to see it took effect.
+  const std::map<std::string, std::pair<std::string, std::function<bool(const Config&)>>> cases = {
+      {"THRESH_PCT", {"2.75", [](const Config& c) { return c.trends.thresh_pct == 2.75; }}},
+      {"LOOKBACK_POINTS", {"9", [](const Config& c) { return c.trends.lookback_points == 9; }}},
+      {"SMA_WINDOW", {"11", [](const Config& c) { return c.trends.sma_window == 11; }}},
+      {"MIN_POINTS", {"13", [](const Config& c) { return c.trends.min_points == 13; }}},
+      {"EPS_PCT", {"0.7", [](const Config& c) { return c.trends.eps_pct == 0.7; }}},
+      {"ALERT_LANG", {"en", [](const Config& c) { return c.trends.lang == "en"; }}},
+      {"INCLUDE_JSON_FOOTER", {"1", [](const Config& c) { return c.trends.include_json_footer; }}},
+      {"COOLDOWN_MIN", {"7", [](const Config& c) { return c.trends.cooldown == 7 * kMinute; }}},
+      {"TRENDS_EVERY", {"45", [](const Config& c) { return c.trends.every == 45 * kSecond; }}},
+      {"NO_DATA_AFTER", {"120", [](const Config& c) { return c.no_data_after == 120 * kSecond; }}},
+      {"STOCKPIPE_DATA_DIR", {"/d", [](const Config& c) { return c.data_dir == "/d"; }}},
+      {"STOCKPIPE_SHARDS", {"3", [](const Config& c) { return c.shards == 3; }}},
+      {"RETENTION_HOURS", {"6", [](const Config& c) { return c.retention == 360 * kMinute; }}},
+      {"BATCH_RECORDS", {"100", [](const Config& c) { return c.batch_records == 100; }}},
+  };
+  for (std::string_view key : kEnvironmentKeys) {
+    SCOPED_TRACE(std::string(key));
+    const auto it = cases.find(std::string(key));
+    if (it == cases.end()) {
+      // A key added since this table was written: it must at least be read and checked.
+      auto c = LoadEnv({{std::string(key), "not a valid value!"}});
+      ASSERT_FALSE(c.ok()) << "no test value for this listed key, and garbage is not rejected";
+      EXPECT_THAT(c.error(), HasSubstr(std::string(key)));
+      continue;
+    }
+    const auto& [value, took_effect] = it->second;
+    EXPECT_FALSE(took_effect(defaults)) << "test value equals the default";
+    auto c = LoadEnv({{std::string(key), value}});
+    ASSERT_TRUE(c.ok()) << c.error();
+    EXPECT_TRUE(took_effect(*c));
+  }
+}
+
+TEST_F(ConfigTest, ReadsOnlyTheListedEnvironmentVariables) {
+  FakeEnv env{{"HOME", "/root"}, {"thresh_pct", "9"}};
+  auto c = LoadConfig(Missing(), false, env.Getenv());
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 1.5);
+  for (const std::string& name : env.asked()) {
+    EXPECT_NE(std::find(kEnvironmentKeys.begin(), kEnvironmentKeys.end(), name),
+              kEnvironmentKeys.end())
+        << name << " is read but not listed in kEnvironmentKeys";
+  }
+  EXPECT_EQ(env.asked().size(), kEnvironmentKeys.size());
+}
+
+TEST_F(ConfigTest, BadEnvironmentValuesNameTheKeyAndValue) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"THRESH_PCT", "abc"},
+      {"LOOKBACK_POINTS", "ten"},
+      {"SMA_WINDOW", "2.5"},
+      {"MIN_POINTS", "20x"},
+      {"EPS_PCT", ""},
+      {"INCLUDE_JSON_FOOTER", "maybe"},
+      {"COOLDOWN_MIN", "soon"},
+      {"TRENDS_EVERY", "5 m"},
+      {"NO_DATA_AFTER", "-5m"},
+      {"STOCKPIPE_SHARDS", "many"},
+      {"RETENTION_HOURS", "1w"},
+      {"BATCH_RECORDS", "-1"},
+      {"SMA_WINDOW", "99999999999"},
+  };
+  for (const auto& [key, value] : bad) {
+    SCOPED_TRACE(key + "=" + value);
+    auto c = LoadEnv({{key, value}});
+    ASSERT_FALSE(c.ok());
+    EXPECT_THAT(c.error(), HasSubstr(key));
+    EXPECT_THAT(c.error(), HasSubstr("\"" + value + "\""));
+  }
+}
+
+TEST_F(ConfigTest, BadTomlValuesNameTheKey) {
+  auto c = Load("[trends]\nLOOKBACK_POINTS = \"ten\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error(), AllOf(HasSubstr("LOOKBACK_POINTS"), HasSubstr("ten")));
+
+  auto f = Load("[trends]\nINCLUDE_JSON_FOOTER = \"perhaps\"\n");
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(f.error(), AllOf(HasSubstr("INCLUDE_JSON_FOOTER"), HasSubstr("perhaps")));
+
+  auto a = Load("[stream]\nshards = \"many\"\n");
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(a.error(), HasSubstr("many"));
+  EXPECT_THAT(a.error(), AnyOf(HasSubstr("stream.shards"), HasSubstr("SHARDS")));
+
+  auto w = Load("[watchdog]\nno_data_after = \"whenever\"\n");
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(w.error(), HasSubstr("whenever"));
+  EXPECT_THAT(w.error(), AnyOf(HasSubstr("no_data_after"), HasSubstr("NO_DATA_AFTER")));
+}
+
+TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
+  for (const auto& [key, value, named] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"STOCKPIPE_SHARDS", "0", "shards"},
+           {"STOCKPIPE_SHARDS", "5000", "shards"},
+           {"ALERT_LANG", "de", "ALERT_LANG"},
+           {"TRENDS_EVERY", "0", "TRENDS_EVERY"},
+           {"NO_DATA_AFTER", "0s", "NO_DATA_AFTER"},
+           {"BATCH_RECORDS", "0", "batch_records"},
+       }) {
+    SCOPED_TRACE(key + "=" + value);
+    auto c = LoadEnv({{key, value}});
+    ASSERT_FALSE(c.ok());
+    EXPECT_THAT(c.error(), HasSubstr(named));
+  }
+}
+
+TEST_F(ConfigTest, TomlSyntaxErrorsGiveFileAndLine) {
+  auto c = Load("[trends]\nTHRESH_PCT = 1.5\nSMA_WINDOW = = 3\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error(), HasSubstr("stockpipe.toml:3:"));
+}
+
+TEST_F(ConfigTest, UnknownKeysAreIgnored) {
+  auto c = Load("[trends]\nSOMETHING_ELSE = 1\n[future_section]\nx = \"y\"\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 1.5);
+}
+
+TEST(ParseDurationTest, UnitsAndPlainSeconds) {
+  EXPECT_EQ(ParseDuration("90s"), 90 * kSecond);
+  EXPECT_EQ(ParseDuration("10m"), 10 * kMinute);
+  EXPECT_EQ(ParseDuration("2h"), 120 * kMinute);
+  EXPECT_EQ(ParseDuration("1d"), 24 * 60 * kMinute);
+  EXPECT_EQ(ParseDuration("600"), 600 * kSecond);
+  EXPECT_EQ(ParseDuration("0"), 0);
+  EXPECT_EQ(ParseDuration("0m"), 0);
+  EXPECT_EQ(ParseDuration("1.5h"), 90 * kMinute);
+  EXPECT_EQ(ParseDuration("0.25s"), 250'000);
+}
+
+TEST(ParseDurationTest, RejectsNonsense) {
+  for (const char* text : {"", "s", "m", "abc", "-5", "-5m", "10x", "10 m", " 10m", "10M", "1e8",
+                           "1e400", "inf", "infh", "1h30m", "PT10M"}) {
+    EXPECT_FALSE(ParseDuration(text)) << '"' << text << "\" -> " << *ParseDuration(text);
+  }
+}
+
+// DISABLED: fails today. ParseDuration in src/core/config.cc lets NaN past `value < 0 || value >
+// 1e7` and converts it to an integer (undefined behaviour; INT64_MIN on x86).
+TEST(ParseDurationTest, DISABLED_RejectsNan) {
+  for (const char* text : {"nan", "nans", "NaNm", "nan(0x1)h"}) {
+    EXPECT_FALSE(ParseDuration(text)) << '"' << text << "\" -> " << *ParseDuration(text);
+  }
+}
+
+}  // namespace
+}  // namespace stockpipe
