@@ -1,6 +1,7 @@
 #include "ingest/ingestor.h"
 
 #include <future>
+#include <thread>
 #include <map>
 
 #include <fmt/format.h>
@@ -82,10 +83,18 @@ std::string ObjectKey(std::string_view area, std::string_view date, std::string_
                      last_sequence);
 }
 
-Ingestor::Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits)
-    : archive_(archive), store_(store), parser_(limits) {}
+Ingestor::Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits, int workers)
+    : archive_(archive), store_(store) {
+  for (int i = 0; i < std::max(1, workers); ++i) {
+    parsers_.push_back(std::make_unique<RecordParser>(limits));
+  }
+}
 
 Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
+  return ProcessWith(*parsers_.front(), batch);
+}
+
+Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBatch& batch) {
   BatchOutcome outcome;
   std::map<std::string, std::string> raw_by_date, rejected_by_date;
   std::vector<Tick> ticks;
@@ -96,7 +105,7 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
   constexpr Micros kDay = 86'400'000'000LL;
   for (const StreamEntry& entry : batch.entries) {
     ++outcome.counts.received;
-    auto parsed = parser_.Parse(entry.data, entry.arrival);
+    auto parsed = parser.Parse(entry.data, entry.arrival);
     if (auto* rejection = std::get_if<Rejection>(&parsed)) {
       ++outcome.counts.rejected[static_cast<std::size_t>(rejection->reason)];
       FormatCanonical(entry.arrival, date);
@@ -126,7 +135,11 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
     if (Status s = WriteObjects(archive_, "raw", raw_by_date, batch); !s.ok()) return s;
     return WriteObjects(archive_, "rejected", rejected_by_date, batch);
   });
-  Status stored = store_.Upsert(ticks);
+  Status stored;
+  {
+    std::lock_guard lock(store_mutex_);
+    stored = store_.Upsert(ticks);
+  }
   Status archived = archive_done.get();
   if (!archived.ok()) return archived;
   if (!stored.ok()) return stored;
@@ -135,24 +148,49 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
 
 Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consumer,
                                         const ClaimLimits& limits) {
-  IngestCounts total;
   auto shards = stream.Shards();
   if (!shards) return shards.status();
-  for (const std::string& shard : *shards) {
-    const Micros t0 = NowMicros();
-    auto batch = stream.Claim(consumer, shard, limits);
-    if (!batch) return batch.status();
-    if (batch->empty()) continue;
-    const Micros t1 = NowMicros();
-    auto outcome = ProcessBatch(*batch);
-    if (!outcome) return outcome.status();
-    const Micros t2 = NowMicros();
-    if (Status s = stream.Commit(consumer, *batch, outcome->counts); !s.ok()) return s;
-    spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us", shard,
-                  batch->first_sequence, batch->last_sequence, batch->entries.size(), t1 - t0,
-                  t2 - t1, NowMicros() - t2);
-    total += outcome->counts;
+  std::mutex mutex;  // guards `stream`, `total` and `error`
+  IngestCounts total;
+  Status error;
+  std::size_t next_shard = 0;
+  const auto worker = [&](RecordParser& parser) {
+    while (true) {
+      std::unique_lock lock(mutex);
+      if (!error.ok() || next_shard >= shards->size()) return;
+      const std::string& shard = (*shards)[next_shard++];
+      const Micros t0 = NowMicros();
+      auto batch = stream.Claim(consumer, shard, limits);
+      if (!batch || batch->empty()) {
+        if (!batch) error = batch.status();
+        continue;
+      }
+      lock.unlock();
+      const Micros t1 = NowMicros();
+      auto outcome = ProcessWith(parser, *batch);
+      const Micros t2 = NowMicros();
+      lock.lock();
+      if (!outcome) {
+        error = outcome.status();
+        return;
+      }
+      if (Status s = stream.Commit(consumer, *batch, outcome->counts); !s.ok()) {
+        error = s;
+        return;
+      }
+      spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us",
+                    shard, batch->first_sequence, batch->last_sequence, batch->entries.size(),
+                    t1 - t0, t2 - t1, NowMicros() - t2);
+      total += outcome->counts;
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < parsers_.size() && i < shards->size(); ++i) {
+    helpers.emplace_back(worker, std::ref(*parsers_[i]));
   }
+  worker(*parsers_.front());
+  for (std::thread& t : helpers) t.join();
+  if (!error.ok()) return error;
   return total;
 }
 

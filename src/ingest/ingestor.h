@@ -11,6 +11,9 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include "core/clean_store.h"
@@ -34,13 +37,17 @@ struct BatchOutcome {
 
 class Ingestor {
  public:
-  Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits = {});
+  // `workers` shards are processed at once by PollOnce: parsing and compressing one shard's batch
+  // overlaps with another's CLEAN commit. The stream and the store are used by one worker at a
+  // time; the archive must accept concurrent Puts of different keys.
+  Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits = {}, int workers = 2);
 
   // Writes `batch` to both sinks; returns once both are durable. Does not checkpoint.
   Result<BatchOutcome> ProcessBatch(const StreamBatch& batch);
 
-  // Claims, processes and commits at most one batch per shard of `stream`.
-  // Returns the counts of everything committed in this pass.
+  // Claims, processes and commits at most one batch per shard of `stream`; a shard's batch is
+  // committed only after its own sinks are durable. Returns the counts of everything committed
+  // in this pass, or the first error (batches of other shards may have committed).
   Result<IngestCounts> PollOnce(Stream& stream, std::string_view consumer,
                                 const ClaimLimits& limits);
   Result<IngestCounts> PollOnce(Stream& stream, std::string_view consumer,
@@ -49,9 +56,12 @@ class Ingestor {
   }
 
  private:
+  Result<BatchOutcome> ProcessWith(RecordParser& parser, const StreamBatch& batch);
+
   RawArchive& archive_;
   CleanStore& store_;
-  RecordParser parser_;
+  std::mutex store_mutex_;
+  std::vector<std::unique_ptr<RecordParser>> parsers_;  // one per worker
 };
 
 }  // namespace stockpipe
