@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
 
 namespace {
@@ -186,6 +187,12 @@ int main(int argc, char** argv) {
   }
   if (Status s = overrides.ApplyTo(*config); !s.ok()) {
     spdlog::error("configuration: {}", s.message());
+    return 2;
+  }
+  // The rule's parameters are configuration too: out of range is a usage error (2), whichever
+  // command runs, not a runtime failure of the trends job.
+  if (auto settings = SettingsFrom(*config); !settings) {
+    spdlog::error("configuration: {}", settings.error());
     return 2;
   }
   InstallStopHandlers();

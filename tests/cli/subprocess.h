@@ -1,8 +1,9 @@
 // Test helper: runs the `stockpipe` binary as a child process, the way a user would.
 //
 // The child runs in a chosen working folder (so no stray `stockpipe.toml` is picked up) with the
-// parent's environment minus every configuration variable the binary reads, plus the ones a test
-// sets. stdin comes from a file, stdout and stderr go to files: no pipe can fill up and block.
+// parent's environment minus every configuration and producer variable the binary reads, plus the
+// ones a test sets. stdin comes from a file, stdout and stderr go to files: no pipe can fill up and
+// block.
 #pragma once
 
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "producers/synthetic.h"
 
 extern char** environ;
 
@@ -131,6 +133,7 @@ inline Child Start(const std::vector<std::string>& args, const RunOptions& optio
     const std::string key = entry.substr(0, entry.find('='));
     bool drop = key == "STOCKPIPE_LOG" || options.env.count(key) > 0;
     for (std::string_view k : kEnvironmentKeys) drop = drop || key == k;
+    for (std::string_view k : kSyntheticEnvKeys) drop = drop || key == k;
     if (!drop) env_strings.push_back(entry);
   }
   for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
@@ -159,7 +162,7 @@ inline Child Start(const std::vector<std::string>& args, const RunOptions& optio
   return Child(pid, out, err);
 }
 
-inline ProcessResult Run(const std::vector<std::string>& args, const RunOptions& options) {
+inline ProcessResult RunStockpipe(const std::vector<std::string>& args, const RunOptions& options) {
   return Start(args, options).Wait();
 }
 

@@ -133,7 +133,8 @@ TEST(PctSmaVectors, TrendsEvalBinaryMatchesEveryVector) {
   const auto vectors = LoadVectors();
   ASSERT_EQ(vectors.size(), 300u);
   testing::TempDir dir;
-  const auto result = testing::Run({"trends", "eval"}, {.cwd = dir.path(), .stdin_file = kVectors});
+  const auto result =
+      testing::RunStockpipe({"trends", "eval"}, {.cwd = dir.path(), .stdin_file = kVectors});
   ASSERT_EQ(result.exit_code, 0) << result.err;
 
   std::vector<std::string> lines;
@@ -185,7 +186,8 @@ TEST(PctSmaVectors, TrendsEvalNumbersAreShortestRoundTripDoubles) {
   for (int n = 1; std::getline(in, line); ++n) {
     if (vectors[static_cast<std::size_t>(n - 1)].action) selected += line + "\n";
   }
-  const auto result = testing::Run({"trends", "eval"}, {.cwd = dir.path(), .stdin_text = selected});
+  const auto result =
+      testing::RunStockpipe({"trends", "eval"}, {.cwd = dir.path(), .stdin_text = selected});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::istringstream out(result.out);
   simdjson::dom::parser parser;
