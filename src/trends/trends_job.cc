@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 namespace stockpipe {
 
 std::string CooldownKey(std::string_view symbol, Action action) {
@@ -30,7 +32,13 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
     if (settings_.cooldown > 0) {
       auto last = state_.Get(CooldownKey(symbol, *e.action));
       if (!last) return last.status();
-      if (*last && now - std::stoll(**last) < settings_.cooldown) {
+      // An unreadable value (not a number) counts as no cooldown: better a repeat than silence.
+      Micros sent_at = 0;
+      const bool known =
+          *last &&
+          std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), sent_at).ec ==
+              std::errc();
+      if (known && now - sent_at < settings_.cooldown) {
         ++run.suppressed_by_cooldown;
         continue;
       }
@@ -39,25 +47,29 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
   }
 
   if (!run.alerts.empty()) {
-    AlertMessage message{MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
-                         AlertMessageBody(run.alerts, settings_.lang, now,
-                                          settings_.include_json_footer),
-                         now};
+    AlertMessage message{
+        MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
+        AlertMessageBody(run.alerts, settings_.lang, now, settings_.include_json_footer), now};
+    bool delivered = false;
     for (Notifier* channel : channels_) {
       if (Status s = channel->Send(message); !s.ok()) {
         run.channel_errors.push_back(fmt::format("{}: {}", channel->Name(), s.message()));
+      } else {
+        delivered = true;
       }
     }
+    // The cooldown starts only when someone got the alert; if every channel failed, the next
+    // run tries again instead of holding the alert back.
     for (const Alert& a : run.alerts) {
+      if (!delivered) break;
       if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
         return s;
       }
     }
   }
-  const std::string summary =
-      fmt::format(R"({{"at":"{}","symbols_checked":{},"alerts_count":{},"suppressed":{}}})",
-                  FormatCanonical(now), run.symbols_checked, run.alerts.size(),
-                  run.suppressed_by_cooldown);
+  const std::string summary = fmt::format(
+      R"({{"at":"{}","symbols_checked":{},"alerts_count":{},"suppressed":{}}})",
+      FormatCanonical(now), run.symbols_checked, run.alerts.size(), run.suppressed_by_cooldown);
   if (Status s = state_.Put(kLastTrendsRunKey, summary); !s.ok()) return s;
   return run;
 }

@@ -4,6 +4,7 @@
 // A cooldown per (symbol, action), kept in the StateStore so it survives restarts, stops the same
 // alert going out on every run while a trend lasts; a cooldown of 0 gives the reference behaviour
 // (alert on every run). A channel that fails does not stop the others; its error is returned.
+// The cooldown starts only once at least one channel took the message.
 #pragma once
 
 #include <string>

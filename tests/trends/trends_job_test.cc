@@ -242,6 +242,32 @@ TEST_F(TrendsJobTest, AFailingChannelDoesNotStopTheOthers) {
   EXPECT_NE(run->channel_errors[0].find("channel is down"), std::string::npos);
 }
 
+TEST_F(TrendsJobTest, WhenEveryChannelFailsTheNextRunTriesAgain) {
+  AddSeries("AAPL", 100, 1.01, 30, kT0);
+  RecordingNotifier down("down", true);
+  auto failed = Job({&down}).RunOnce(kT0);
+  ASSERT_TRUE(failed) << failed.error();
+  EXPECT_EQ(failed->channel_errors.size(), 1u);
+  // Nobody got the alert: the cooldown must not hold it back on the next run.
+  RecordingNotifier up("up");
+  auto retried = Job({&up}).RunOnce(kT0 + kMinute);
+  ASSERT_TRUE(retried) << retried.error();
+  EXPECT_EQ(retried->suppressed_by_cooldown, 0u);
+  EXPECT_EQ(up.sent.size(), 1u) << "an alert no channel delivered was held back by the cooldown";
+}
+
+TEST_F(TrendsJobTest, UnreadableCooldownStateIsNoCooldownNotACrash) {
+  AddSeries("AAPL", 100, 1.01, 30, kT0);
+  ASSERT_TRUE(state_->Put(CooldownKey("AAPL", Action::kSell), "garbage").ok());
+  RecordingNotifier channel;
+  auto run = Job({&channel}).RunOnce(kT0);
+  ASSERT_TRUE(run) << run.error();
+  EXPECT_EQ(channel.sent.size(), 1u);
+  auto stored = state_->Get(CooldownKey("AAPL", Action::kSell));
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(**stored, std::to_string(kT0)) << "the cooldown was not restarted";
+}
+
 TEST_F(TrendsJobTest, JsonFooterWhenAskedFor) {
   AddSeries("AAPL", 100, 1.01, 30, kT0);
   RecordingNotifier channel;
