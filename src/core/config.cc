@@ -46,10 +46,7 @@ class Setter {
     if (!ParseBool(text, out)) Fail(key, text, "true or false");
   }
   void Duration(std::string_view key, std::string_view text, Micros& out, Micros unit) {
-    Micros value = 0;
-    if (ParseNumber(text, value)) {
-      out = value * unit;
-    } else if (auto d = ParseDuration(text)) {
+    if (auto d = ParseDuration(text, unit)) {
       out = *d;
     } else {
       Fail(key, text, "a duration like 90s, 10m or 2h");
@@ -107,9 +104,8 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
 
 }  // namespace
 
-std::optional<Micros> ParseDuration(std::string_view text) {
+std::optional<Micros> ParseDuration(std::string_view text, Micros unit) {
   if (text.empty()) return std::nullopt;
-  Micros unit = kSecond;
   switch (text.back()) {
     case 's': unit = kSecond; text.remove_suffix(1); break;
     case 'm': unit = 60 * kSecond; text.remove_suffix(1); break;
@@ -118,7 +114,8 @@ std::optional<Micros> ParseDuration(std::string_view text) {
     default: break;
   }
   double value = 0;
-  if (!ParseNumber(text, value) || value < 0 || value > 1e7) return std::nullopt;
+  // Written so NaN fails too: every comparison with NaN is false.
+  if (!ParseNumber(text, value) || !(value >= 0 && value <= 1e7)) return std::nullopt;
   return static_cast<Micros>(value * static_cast<double>(unit));
 }
 

@@ -55,8 +55,9 @@ inline constexpr std::array<std::string_view, 15> kEnvironmentKeys = {
 Result<Config> LoadConfig(const std::string& path, bool required,
                           const std::function<const char*(const char*)>& getenv);
 
-// "90s", "10m", "2h", "1d" or plain seconds ("600") to microseconds.
-std::optional<Micros> ParseDuration(std::string_view text);
+// "90s", "10m", "2h", "1d" to microseconds; a bare number ("600", "1.5") counts `unit`s, so each
+// key keeps its own unit (COOLDOWN_MIN=1.5 is 90 s).
+std::optional<Micros> ParseDuration(std::string_view text, Micros unit = 1'000'000);
 
 // Checks ranges across fields; empty when the config is usable.
 std::string ValidateConfig(const Config& config);
