@@ -194,6 +194,7 @@ std::vector<std::vector<std::string>> Query(const fs::path& db_path, const std::
     sqlite3_close(db);
     return rows;
   }
+  sqlite3_busy_timeout(db, 10'000);
   sqlite3_stmt* q = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
@@ -215,6 +216,24 @@ std::vector<std::vector<std::string>> Query(const fs::path& db_path, const std::
   sqlite3_finalize(q);
   sqlite3_close(db);
   return rows;
+}
+
+// Batches claimed and not committed, 0 when the stream is not there (yet).
+std::uint64_t ClaimsHeld(const fs::path& stream_db) {
+  sqlite3* db = nullptr;
+  std::uint64_t n = 0;
+  if (sqlite3_open_v2(stream_db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 10'000);
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM checkpoints WHERE claim_first IS NOT NULL", -1,
+                           &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+      n = static_cast<std::uint64_t>(sqlite3_column_int64(q, 0));
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return n;
 }
 
 std::uint64_t ToU64(std::string_view s) {
@@ -492,7 +511,7 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
     return synthetic->Poll() && !file_producer && next_part == kParts;
   };
 
-  int kills = 0, runs = 0, ended_on_their_own = 0;
+  int kills = 0, kills_mid_batch = 0, runs = 0, ended_on_their_own = 0;
   std::vector<std::string> ingest_errors;
   bool producers_done = false;
   while (!producers_done || kills < kMinKills) {
@@ -508,6 +527,10 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
     ingest->Wait();
     if (ingest->killed_by(SIGKILL)) {
       ++kills;
+      // Did it die holding a claimed batch? Those are the kills that make ingest replay.
+      if (ClaimsHeld(data_ / "stream.db") > 0) {
+        ++kills_mid_batch;
+      }
     } else {
       ++ended_on_their_own;
       ingest_errors.push_back("ingest ended by itself: " + ingest->Describe() + "\n" +
@@ -522,7 +545,9 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
   EXPECT_THAT(ingest_errors, ::testing::IsEmpty());
   EXPECT_EQ(ended_on_their_own, 0);
   EXPECT_GE(kills, kMinKills);
-  std::cout << "[ kill test ] " << kills << " SIGKILLs over " << runs << " ingest runs\n";
+  EXPECT_GT(kills_mid_batch, 0) << "no kill hit a batch in flight: the replay path went untested";
+  std::cout << "[ kill test ] " << kills << " SIGKILLs over " << runs << " ingest runs, "
+            << kills_mid_batch << " of them holding a claimed, uncommitted batch\n";
 
   // Drain what is left, then the stream must be empty for the ingest consumer.
   auto drain = Start({"ingest", "--once"}, "ingest-drain");
