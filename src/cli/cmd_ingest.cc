@@ -24,7 +24,7 @@ std::string Describe(const IngestCounts& c) {
 
 }  // namespace
 
-int RunIngest(const Config& config, bool once) {
+int RunIngest(const Config& config, bool once, const std::function<bool()>& stopping) {
   auto lock = IngestLock::Acquire(config);
   if (!lock) {
     spdlog::error("{}", lock.error());
@@ -40,7 +40,7 @@ int RunIngest(const Config& config, bool once) {
   Ingestor ingestor(archive, **store, config.limits);
   IngestCounts total;
   Micros last_trim = 0, last_report = NowMicros();
-  while (!StopRequested()) {
+  while (!stopping()) {
     // --once drains everything now; a running ingest lets small batches gather for a while.
     const ClaimLimits limits{config.batch_records, once ? 0 : config.batch_min_records,
                              config.batch_window};
@@ -50,7 +50,7 @@ int RunIngest(const Config& config, bool once) {
       // batch is claimed again on the next pass.
       spdlog::error("ingest: {}; retrying", pass.error());
       if (once) return 1;
-      SleepUnlessStopping(std::chrono::seconds(1));
+      SleepUnlessStopping(std::chrono::seconds(1), stopping);
       continue;
     }
     total += *pass;
@@ -67,11 +67,11 @@ int RunIngest(const Config& config, bool once) {
     }
     if (pass->received == 0) {
       if (once) break;
-      SleepUnlessStopping(std::chrono::milliseconds(100));
+      SleepUnlessStopping(std::chrono::milliseconds(100), stopping);
     }
   }
   // Ctrl-C: what is waiting for company in a batch window is written now, not left behind.
-  for (int pass = 0; StopRequested() && pass < 10; ++pass) {
+  for (int pass = 0; stopping() && pass < 10; ++pass) {
     auto drained = ingestor.PollOnce(**stream, kIngestConsumer, config.batch_records);
     if (!drained || drained->received == 0) break;
     total += *drained;

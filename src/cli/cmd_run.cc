@@ -17,8 +17,10 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
   }
   // Each stage runs in its own thread with its own connections, as separate processes would.
   std::atomic<int> failures{0};
+  // Ingest stops only after the producer has: its last records are then drained, not left behind.
+  std::atomic<bool> producer_done{!producer.has_value()};
   std::thread ingest([&] {
-    if (RunIngest(config, false) != 0) {
+    if (RunIngest(config, false, [&] { return StopRequested() && producer_done.load(); }) != 0) {
       ++failures;
       RequestStop();
     }
@@ -27,6 +29,8 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
   if (producer) {
     produce = std::thread([&] {
       if (RunProduce(config, *producer) != 0) ++failures;
+      // A producer that ends (--count, DURATION_SEC) leaves the rest of the pipeline running.
+      if (StopRequested()) producer_done = true;
     });
   }
 
@@ -74,6 +78,7 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
   }
   RequestStop();
   if (produce.joinable()) produce.join();
+  producer_done = true;
   ingest.join();
   spdlog::info("run: stopped cleanly");
   return failures > 0 ? 1 : exit_code;

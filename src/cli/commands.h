@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/shutdown.h"
 #include "core/config.h"
 #include "producers/synthetic.h"
 
@@ -21,7 +22,9 @@ struct ProduceOptions {
 };
 
 int RunProduce(const Config& config, const ProduceOptions& options);
-int RunIngest(const Config& config, bool once);
+// Stops (after draining what is pending) when `stopping()` turns true: Ctrl-C by default.
+int RunIngest(const Config& config, bool once,
+              const std::function<bool()>& stopping = StopRequested);
 int RunTrends(const Config& config, bool once);
 int RunTrendsEval();
 int RunHealth(const Config& config, bool json);

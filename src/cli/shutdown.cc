@@ -24,11 +24,12 @@ void InstallStopHandlers() {
 bool StopRequested() { return g_stop.load(); }
 void RequestStop() { g_stop.store(true); }
 
-bool SleepUnlessStopping(std::chrono::milliseconds duration) {
+bool SleepUnlessStopping(std::chrono::milliseconds duration,
+                         const std::function<bool()>& stopping) {
   // Short slices: a signal handler may only set a flag, so the flag is polled.
   constexpr std::chrono::milliseconds kSlice{50};
   const auto until = std::chrono::steady_clock::now() + duration;
-  while (!StopRequested()) {
+  while (!stopping()) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kSlice, until - now));

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 
 namespace stockpipe {
 
@@ -11,7 +12,8 @@ void InstallStopHandlers();
 bool StopRequested();
 void RequestStop();
 
-// Waits up to `duration`; returns early (false) when a stop was requested.
-bool SleepUnlessStopping(std::chrono::milliseconds duration);
+// Waits up to `duration`; returns early (false) when `stopping()` turns true.
+bool SleepUnlessStopping(std::chrono::milliseconds duration,
+                         const std::function<bool()>& stopping = StopRequested);
 
 }  // namespace stockpipe

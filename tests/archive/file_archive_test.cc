@@ -117,11 +117,11 @@ TEST_F(FileArchiveTest, TemporaryFilesOfACrashedPutAreNotListed) {
   ASSERT_TRUE(a.Put("raw/dt=2025-08-14/done.jsonl.gz", "whole").ok());
   // What a process killed between write and rename leaves behind.
   {
-    std::ofstream torn(root_ / "raw/dt=2025-08-14/torn.jsonl.gz.tmp-99999");
+    std::ofstream torn(root_ / "raw/dt=2025-08-14/torn.jsonl.gz.tmp");
     torn << "half an obj";
   }
   {
-    std::ofstream torn(root_ / "raw/dt=2025-08-14/done.jsonl.gz.tmp-12345");
+    std::ofstream torn(root_ / "raw/dt=2025-08-14/done.jsonl.gz.tmp");
     torn << "newer but unfinished";
   }
   EXPECT_THAT(Keys(a, "raw/"), ElementsAre("raw/dt=2025-08-14/done.jsonl.gz"));
@@ -132,6 +132,8 @@ TEST_F(FileArchiveTest, TemporaryFilesOfACrashedPutAreNotListed) {
   EXPECT_THAT(Keys(a, "raw/"),
               ElementsAre("raw/dt=2025-08-14/done.jsonl.gz", "raw/dt=2025-08-14/torn.jsonl.gz"));
   EXPECT_EQ(*a.Get("raw/dt=2025-08-14/torn.jsonl.gz"), "complete");
+  // The retry reused the leftover instead of leaving it behind.
+  EXPECT_FALSE(fs::exists(root_ / "raw/dt=2025-08-14/torn.jsonl.gz.tmp"));
 }
 
 TEST_F(FileArchiveTest, KeysThatAreNotRelativePathsAreRejected) {

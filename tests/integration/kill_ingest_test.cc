@@ -374,7 +374,7 @@ Archive ReadArchive(const fs::path& data) {
     for (const auto& entry : fs::recursive_directory_iterator(data / area)) {
       if (!entry.is_regular_file()) continue;
       const std::string name = entry.path().filename().string();
-      if (name.find(".tmp-") != std::string::npos) {
+      if (name.ends_with(".tmp")) {
         ++a.temporary_files;
         continue;
       }
@@ -646,6 +646,8 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
   }
   EXPECT_EQ(file_rows, expected.last_price.size());
   EXPECT_EQ(wrong_price, 0u) << "CLEAN rows whose price is not the last one sent";
+  // A killed writer's temporary file is reused when its batch is replayed under the same key.
+  EXPECT_EQ(archive.temporary_files, 0u);
   std::cout << "[ kill test ] sent " << sent << ", accepted " << health->accepted << ", rejected "
             << health->rejected << ", CLEAN rows " << rows << ", " << archive.temporary_files
             << " temporary files left by killed writers\n";

@@ -28,9 +28,7 @@ Status SyncPath(const fs::path& path, int flags) {
   return Status::Ok();
 }
 
-bool IsTemporary(const fs::path& path) {
-  return path.filename().string().find(".tmp-") != std::string::npos;
-}
+bool IsTemporary(const fs::path& path) { return path.extension() == ".tmp"; }
 
 }  // namespace
 
@@ -48,7 +46,9 @@ Status FileArchive::Put(std::string_view key, std::string_view bytes) {
   fs::create_directories(path->parent_path(), ec);
   if (ec) return Status::Error(fmt::format("cannot create {}: {}", path->parent_path().string(),
                                            ec.message()));
-  const fs::path tmp = path->string() + ".tmp-" + std::to_string(::getpid());
+  // One writer per key (ingest holds a lock), so a fixed temporary name is safe, and a crashed
+  // writer's leftover is truncated and reused by the retry instead of piling up.
+  const fs::path tmp = path->string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("cannot create", tmp);
   std::size_t done = 0;

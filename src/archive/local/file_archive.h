@@ -1,8 +1,8 @@
 // The local RawArchive: one file per object under a root folder (`<data-dir>`), keys as paths.
 //
-// Put writes `<key>.tmp-<pid>`, fsyncs it, renames it over `<key>` and fsyncs the folder, so a
-// crash leaves either the old object or the new one, never a torn file; leftover temporary files
-// are ignored by List and removed by the next Put of the same key.
+// Put writes `<key>.tmp`, fsyncs it, renames it over `<key>` and fsyncs the folder, so a crash
+// leaves either the old object or the new one, never a torn file; a leftover temporary file is
+// ignored by List and reused by the next Put of the same key (the retry of the same batch).
 #pragma once
 
 #include <filesystem>
