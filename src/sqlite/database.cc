@@ -1,5 +1,7 @@
 #include "sqlite/database.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 namespace stockpipe::sqlite {
@@ -18,8 +20,18 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
     return Status::Error(std::move(message));
   }
   std::unique_ptr<Database> database(new Database(db, path));
-  // Writers from other processes wait for each other instead of failing.
-  sqlite3_busy_timeout(db, 30'000);
+  // Writers from other processes wait for each other instead of failing. SQLite's own busy
+  // timeout sleeps in steps up to 100 ms, which stalls a producer long after the lock is free;
+  // retry every 200 us instead, for up to 30 s.
+  sqlite3_busy_handler(
+      db,
+      [](void*, int attempts) -> int {
+        constexpr int kMaxAttempts = 30'000'000 / 200;
+        if (attempts >= kMaxAttempts) return 0;
+        ::usleep(200);
+        return 1;
+      },
+      nullptr);
   if (!read_only) {
     if (Status s = database->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
   }

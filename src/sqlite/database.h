@@ -101,10 +101,12 @@ class Database {
   std::string path_;
 };
 
-// Runs `sql` as BEGIN IMMEDIATE ... COMMIT around `body`; rolls back when body fails.
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT (the write lock taken up front, so two writers
+// queue instead of deadlocking); rolls back when body fails. `begin` = "BEGIN" gives a read
+// transaction: one consistent snapshot that blocks no writer.
 template <typename Body>
-Status Transaction(Database& db, Body&& body) {
-  if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+Status Transaction(Database& db, Body&& body, std::string_view begin = "BEGIN IMMEDIATE") {
+  if (Status s = db.Exec(begin); !s.ok()) return s;
   Status s = body();
   if (!s.ok()) {
     (void)db.Exec("ROLLBACK");

@@ -268,9 +268,11 @@ TEST_F(PipelineTest, SigintStopsRunCleanlyAndLosesNothing) {
       testing::Start({"--data-dir", data(), "run", "--producer", "synthetic", "--for", "10m",
                       "--every", "2s", "--INTERVAL_SEC", "0.05", "--seed", "7", "--lang", "en"},
                      {.cwd = dir_.path()});
-  // Ready when records have gone all the way through ingest into CLEAN.
+  // Ready when records have gone all the way through ingest: CLEAN rows become visible a moment
+  // before the checkpoint and its counts commit, so wait for both.
   Health h;
-  const bool ready = testing::Eventually([&] { return ReadHealth(h) && h.clean_rows > 0; });
+  const bool ready = testing::Eventually(
+      [&] { return ReadHealth(h) && h.clean_rows > 0 && h.received > 0; });
   ASSERT_TRUE(ready) << "run never ingested anything; stderr: " << child.StdErrSoFar();
   EXPECT_GT(h.received, 0u);
 

@@ -177,33 +177,35 @@ Result<std::vector<std::string>> SqliteStream::Shards() {
 
 Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_view shard_name,
                                         const ClaimLimits& limits) {
-  const std::size_t max_records = limits.max_records;
   auto shard = ParseShard(shard_name);
   if (!shard) return shard.status();
+  const auto shard_id = static_cast<std::int64_t>(*shard);
   StreamBatch batch;
   batch.shard = std::string(shard_name);
   sqlite::Database& d = *db_;
-  Status s = sqlite::Transaction(d, [&]() -> Status {
-    auto ensure = d.Prepare("INSERT OR IGNORE INTO checkpoints(consumer, shard) VALUES(?, ?)");
-    if (!ensure) return ensure.status();
-    ensure->Bind(1, consumer).Bind(2, static_cast<std::int64_t>(*shard));
-    if (Status e = d.Check(ensure->Step(), "register consumer"); !e.ok()) return e;
-
+  std::int64_t checkpoint = 0, first = 0, last = 0;
+  bool reclaim = false;
+  // Reading happens in a read transaction so producers are not blocked while a batch of tens of
+  // thousands of records is decoded; only recording the claim takes the write lock.
+  Status read_status = sqlite::Transaction(d, [&]() -> Status {
     auto get = d.Prepare(
         "SELECT seq, claim_first, claim_last FROM checkpoints WHERE consumer=? AND shard=?");
     if (!get) return get.status();
-    get->Bind(1, consumer).Bind(2, static_cast<std::int64_t>(*shard));
-    if (get->Step() != SQLITE_ROW) return d.Check(SQLITE_ERROR, "read checkpoint");
-    const std::int64_t checkpoint = get->Int(0);
-    const bool reclaim = !get->IsNull(1);
-    const std::int64_t claim_first = get->Int(1), claim_last = get->Int(2);
+    get->Bind(1, consumer).Bind(2, shard_id);
+    std::int64_t claim_first = 0, claim_last = 0;
+    if (get->Step() == SQLITE_ROW) {
+      checkpoint = get->Int(0);
+      reclaim = !get->IsNull(1);
+      claim_first = get->Int(1);
+      claim_last = get->Int(2);
+    }
 
     if (!reclaim && limits.min_records > 0) {
       auto pending = d.Prepare(
           "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0), MIN(arrival_us) FROM chunks "
           "WHERE shard = ? AND first_seq > ?");
       if (!pending) return pending.status();
-      pending->Bind(1, static_cast<std::int64_t>(*shard)).Bind(2, checkpoint);
+      pending->Bind(1, shard_id).Bind(2, checkpoint);
       if (pending->Step() != SQLITE_ROW) return d.Check(SQLITE_ERROR, "count pending");
       const auto count = static_cast<std::size_t>(pending->Int(0));
       if (count == 0 || (count < limits.min_records &&
@@ -217,41 +219,55 @@ Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_v
         "WHERE shard = ?1 AND first_seq > ?2 AND (?3 IS NULL OR last_seq <= ?3) "
         "ORDER BY first_seq");
     if (!read) return read.status();
-    read->Bind(1, static_cast<std::int64_t>(*shard)).Bind(2, checkpoint);
+    read->Bind(1, shard_id).Bind(2, checkpoint);
     if (reclaim) read->Bind(3, claim_last);
-    std::int64_t first = 0, last = 0;
     int rc;
     while ((rc = read->Step()) == SQLITE_ROW) {
-      if (!reclaim && batch.entries.size() >= max_records) break;
+      if (!reclaim && batch.entries.size() >= limits.max_records) break;
       if (first == 0) first = read->Int(0);
       last = read->Int(1);
-      batch.entries.reserve(batch.entries.size() + static_cast<std::size_t>(last - read->Int(0) + 1));
+      batch.entries.reserve(batch.entries.size() +
+                            static_cast<std::size_t>(last - read->Int(0) + 1));
       if (!ForEachRecord(read->Blob(3), static_cast<std::uint64_t>(read->Int(0)), read->Int(2),
                          batch.entries)) {
         return Status::Error(fmt::format("{}: chunk at {} of {} is corrupt", d.path(),
                                          read->Int(0), shard_name));
       }
     }
-    if (rc != SQLITE_ROW) {
-      if (Status e = d.Check(rc, "read chunks"); !e.ok()) return e;
-    }
+    if (Status e = d.Check(rc, "read chunks"); !e.ok()) return e;
     if (reclaim && (first != claim_first || last != claim_last)) {
       return Status::Error(fmt::format(
           "{}: claimed batch {}..{} of {} is no longer in the stream (found {}..{})", d.path(),
           claim_first, claim_last, shard_name, first, last));
     }
-    if (batch.entries.empty()) return Status::Ok();
-    batch.first_sequence = SequenceText(static_cast<std::uint64_t>(first));
-    batch.last_sequence = SequenceText(static_cast<std::uint64_t>(last));
-    if (reclaim) return Status::Ok();
+    return Status::Ok();
+  }, "BEGIN");
+  if (!read_status.ok()) return read_status;
+  if (batch.entries.empty()) return batch;
+  batch.first_sequence = SequenceText(static_cast<std::uint64_t>(first));
+  batch.last_sequence = SequenceText(static_cast<std::uint64_t>(last));
+  if (reclaim) return batch;
+
+  Status claim_status = sqlite::Transaction(d, [&]() -> Status {
+    auto ensure = d.Prepare("INSERT OR IGNORE INTO checkpoints(consumer, shard) VALUES(?, ?)");
+    if (!ensure) return ensure.status();
+    ensure->Bind(1, consumer).Bind(2, shard_id);
+    if (Status e = d.Check(ensure->Step(), "register consumer"); !e.ok()) return e;
+    // Only if nobody moved the checkpoint or claimed since the read above.
     auto claim = d.Prepare(
-        "UPDATE checkpoints SET claim_first=?, claim_last=? WHERE consumer=? AND shard=?");
+        "UPDATE checkpoints SET claim_first=?1, claim_last=?2 "
+        "WHERE consumer=?3 AND shard=?4 AND seq=?5 AND claim_first IS NULL");
     if (!claim) return claim.status();
-    claim->Bind(1, first).Bind(2, last).Bind(3, consumer).Bind(4,
-                                                               static_cast<std::int64_t>(*shard));
-    return d.Check(claim->Step(), "claim batch");
+    claim->Bind(1, first).Bind(2, last).Bind(3, consumer).Bind(4, shard_id).Bind(5, checkpoint);
+    if (Status e = d.Check(claim->Step(), "claim batch"); !e.ok()) return e;
+    if (sqlite3_changes(d.handle()) != 1) {
+      return Status::Error(fmt::format(
+          "{}: the checkpoint of {} for {} moved while claiming; is another ingest running?",
+          d.path(), shard_name, consumer));
+    }
+    return Status::Ok();
   });
-  if (!s.ok()) return s;
+  if (!claim_status.ok()) return claim_status;
   return batch;
 }
 
