@@ -2,12 +2,15 @@
 //   ./build/bench/stockpipe_micro_bench
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <random>
 
 #include "archive/gzip.h"
 #include "core/record.h"
 #include "producers/synthetic.h"
 #include "signals/pct_sma.h"
+#include "store/sqlite/sqlite_clean_store.h"
+#include "stream/local/sqlite_stream.h"
 
 namespace stockpipe {
 namespace {
@@ -87,6 +90,57 @@ void BM_RuleTenThousandSymbols(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10'000);
 }
 BENCHMARK(BM_RuleTenThousandSymbols)->Unit(benchmark::kMicrosecond);
+
+std::vector<Tick> SampleTicks(std::size_t n, Micros start) {
+  RecordParser parser;
+  std::vector<Tick> ticks;
+  for (const std::string& line : SampleRecords(n)) {
+    Tick t = std::get<Tick>(parser.Parse(line, NowMicros()));
+    t.timestamp += start;  // new keys every round: inserts, not updates
+    ticks.push_back(std::move(t));
+  }
+  return ticks;
+}
+
+// One durable CLEAN commit of a 20,000-tick batch of new keys (WAL, synchronous=NORMAL).
+void BM_CleanStoreUpsertPerTick(benchmark::State& state) {
+  const std::string path = "/tmp/stockpipe-bench-clean.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  auto store = SqliteCleanStore::Open(path);
+  Micros shift = 0;
+  std::int64_t ticks = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto batch = SampleTicks(20'000, shift += 86'400'000'000LL / 4);
+    state.ResumeTiming();
+    if (!(*store)->Upsert(batch).ok()) state.SkipWithError("upsert failed");
+    ticks += static_cast<std::int64_t>(batch.size());
+  }
+  state.SetItemsProcessed(ticks);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+BENCHMARK(BM_CleanStoreUpsertPerTick)->Unit(benchmark::kMillisecond)->Iterations(50);
+
+// Reading a claimed 20,000-record batch back out of the local stream.
+void BM_StreamClaimPerRecord(benchmark::State& state) {
+  const std::string path = "/tmp/stockpipe-bench-stream.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  auto stream = SqliteStream::Open(path, 1);
+  std::vector<StreamRecord> records;
+  for (std::string& line : SampleRecords(20'000)) records.push_back({"K", std::move(line)});
+  std::int64_t read = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    if (!(*stream)->Put(records).ok()) state.SkipWithError("put failed");
+    state.ResumeTiming();
+    auto batch = (*stream)->Claim("bench", "shard-000000", 20'000);
+    if (!batch || !(*stream)->Commit("bench", *batch, {}).ok()) state.SkipWithError("claim failed");
+    read += static_cast<std::int64_t>(batch->entries.size());
+  }
+  state.SetItemsProcessed(read);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+BENCHMARK(BM_StreamClaimPerRecord)->Unit(benchmark::kMillisecond)->Iterations(50);
 
 }  // namespace
 }  // namespace stockpipe
