@@ -1,10 +1,11 @@
 #include "core/config.h"
 
-#include <charconv>
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
 
 namespace stockpipe {
 namespace {
@@ -63,22 +64,38 @@ class Setter {
 // Applies one key=value, whatever its source; unknown keys are ignored by the caller.
 bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
   TrendsConfig& t = c.trends;
-  if (key == "THRESH_PCT") set.Double(key, v, t.thresh_pct);
-  else if (key == "LOOKBACK_POINTS") set.Int(key, v, t.lookback_points);
-  else if (key == "SMA_WINDOW") set.Int(key, v, t.sma_window);
-  else if (key == "MIN_POINTS") set.Int(key, v, t.min_points);
-  else if (key == "EPS_PCT") set.Double(key, v, t.eps_pct);
-  else if (key == "ALERT_LANG") t.lang = std::string(v);
-  else if (key == "INCLUDE_JSON_FOOTER") set.Bool(key, v, t.include_json_footer);
-  else if (key == "COOLDOWN_MIN") set.Duration(key, v, t.cooldown, 60 * kSecond);
-  else if (key == "TRENDS_EVERY") set.Duration(key, v, t.every, kSecond);
-  else if (key == "NO_DATA_AFTER") set.Duration(key, v, c.no_data_after, kSecond);
-  else if (key == "STOCKPIPE_DATA_DIR") c.data_dir = std::string(v);
-  else if (key == "STOCKPIPE_SHARDS") set.Int(key, v, c.shards);
-  else if (key == "RETENTION_HOURS") set.Duration(key, v, c.retention, 3600 * kSecond);
-  else if (key == "BATCH_RECORDS") set.Size(key, v, c.batch_records);
-  else if (key == "BATCH_WINDOW") set.Duration(key, v, c.batch_window, kSecond);
-  else return false;
+  if (key == "THRESH_PCT")
+    set.Double(key, v, t.thresh_pct);
+  else if (key == "LOOKBACK_POINTS")
+    set.Int(key, v, t.lookback_points);
+  else if (key == "SMA_WINDOW")
+    set.Int(key, v, t.sma_window);
+  else if (key == "MIN_POINTS")
+    set.Int(key, v, t.min_points);
+  else if (key == "EPS_PCT")
+    set.Double(key, v, t.eps_pct);
+  else if (key == "ALERT_LANG")
+    t.lang = std::string(v);
+  else if (key == "INCLUDE_JSON_FOOTER")
+    set.Bool(key, v, t.include_json_footer);
+  else if (key == "COOLDOWN_MIN")
+    set.Duration(key, v, t.cooldown, 60 * kSecond);
+  else if (key == "TRENDS_EVERY")
+    set.Duration(key, v, t.every, kSecond);
+  else if (key == "NO_DATA_AFTER")
+    set.Duration(key, v, c.no_data_after, kSecond);
+  else if (key == "STOCKPIPE_DATA_DIR")
+    c.data_dir = std::string(v);
+  else if (key == "STOCKPIPE_SHARDS")
+    set.Int(key, v, c.shards);
+  else if (key == "RETENTION_HOURS")
+    set.Duration(key, v, c.retention, 3600 * kSecond);
+  else if (key == "BATCH_RECORDS")
+    set.Size(key, v, c.batch_records);
+  else if (key == "BATCH_WINDOW")
+    set.Duration(key, v, c.batch_window, kSecond);
+  else
+    return false;
   return true;
 }
 
@@ -107,11 +124,24 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
 std::optional<Micros> ParseDuration(std::string_view text, Micros unit) {
   if (text.empty()) return std::nullopt;
   switch (text.back()) {
-    case 's': unit = kSecond; text.remove_suffix(1); break;
-    case 'm': unit = 60 * kSecond; text.remove_suffix(1); break;
-    case 'h': unit = 3600 * kSecond; text.remove_suffix(1); break;
-    case 'd': unit = 86400 * kSecond; text.remove_suffix(1); break;
-    default: break;
+    case 's':
+      unit = kSecond;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60 * kSecond;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600 * kSecond;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400 * kSecond;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   double value = 0;
   // Written so NaN fails too: every comparison with NaN is false.
@@ -120,7 +150,8 @@ std::optional<Micros> ParseDuration(std::string_view text, Micros unit) {
 }
 
 std::string ValidateConfig(const Config& c) {
-  if (c.shards < 1 || c.shards > 1024) return fmt::format("shards must be 1..1024, got {}", c.shards);
+  if (c.shards < 1 || c.shards > 1024)
+    return fmt::format("shards must be 1..1024, got {}", c.shards);
   if (c.batch_records < 1) return "batch_records must be at least 1";
   if (c.batch_window < 0) return "BATCH_WINDOW must be >= 0";
   if (c.trends.lang != "pl" && c.trends.lang != "en") {
@@ -146,9 +177,26 @@ Result<Config> LoadConfig(const std::string& path, bool required,
       return Status::Error(fmt::format("{}:{}:{}: {}", path, e.source().begin.line,
                                        e.source().begin.column, e.description()));
     }
+    std::vector<std::string> known = {"records.max_record_bytes", "alerts.console"};
+    for (const auto& [dotted, key] : kTomlAliases) known.emplace_back(dotted);
     if (const toml::table* trends = root["trends"].as_table()) {
       for (const auto& [key, node] : *trends) {
-        Apply(config, key.str(), NodeText(node), set);
+        if (Apply(config, key.str(), NodeText(node), set))
+          known.push_back("trends." + std::string(key.str()));
+      }
+    }
+    // A misspelt key would otherwise be ignored without a word.
+    for (const auto& [section, node] : root) {
+      const auto check = [&](const std::string& dotted) {
+        if (std::find(known.begin(), known.end(), dotted) == known.end()) {
+          config.warnings.push_back(fmt::format("{}: unknown key {} is ignored", path, dotted));
+        }
+      };
+      if (const toml::table* table = node.as_table()) {
+        for (const auto& [key, value] : *table)
+          check(fmt::format("{}.{}", section.str(), key.str()));
+      } else {
+        check(std::string(section.str()));
       }
     }
     for (const auto& [dotted, key] : kTomlAliases) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/record.h"
 #include "core/result.h"
@@ -35,20 +36,21 @@ struct Config {
   std::string data_dir = "./data";
   int shards = 4;
   Micros retention = 24 * 3600 * 1'000'000LL;
-  std::size_t batch_records = 20'000;   // most records in one ingest batch
+  std::size_t batch_records = 20'000;     // most records in one ingest batch
   std::size_t batch_min_records = 5'000;  // fewer wait up to batch_window for company
   Micros batch_window = 5 * 1'000'000LL;
   Micros no_data_after = 10 * 60 * 1'000'000LL;
   bool console_alerts = true;
   RecordLimits limits;
   TrendsConfig trends;
+  std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
 inline constexpr std::array<std::string_view, 15> kEnvironmentKeys = {
-    "THRESH_PCT",   "LOOKBACK_POINTS",     "SMA_WINDOW",     "MIN_POINTS",
-    "EPS_PCT",      "ALERT_LANG",          "INCLUDE_JSON_FOOTER", "COOLDOWN_MIN",
-    "TRENDS_EVERY", "NO_DATA_AFTER",       "STOCKPIPE_DATA_DIR",  "STOCKPIPE_SHARDS",
-    "RETENTION_HOURS", "BATCH_RECORDS",    "BATCH_WINDOW"};
+    "THRESH_PCT",      "LOOKBACK_POINTS", "SMA_WINDOW",          "MIN_POINTS",
+    "EPS_PCT",         "ALERT_LANG",      "INCLUDE_JSON_FOOTER", "COOLDOWN_MIN",
+    "TRENDS_EVERY",    "NO_DATA_AFTER",   "STOCKPIPE_DATA_DIR",  "STOCKPIPE_SHARDS",
+    "RETENTION_HOURS", "BATCH_RECORDS",   "BATCH_WINDOW"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.

@@ -359,5 +359,19 @@ TEST(ParseDurationTest, RejectsNan) {
   }
 }
 
+TEST_F(ConfigTest, UnknownKeysAreReportedNotSilentlyIgnored) {
+  auto c = Load(
+      "data_dir = \"/d\"\nshard = 3\n[stream]\nshards = 2\nretention = 5\n"
+      "[trends]\nTHRESH_PCT = 2.0\nthresh_pct = 9.0\n[watchdog]\nno_data_after = \"5m\"\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.thresh_pct, 2.0);
+  ASSERT_EQ(c->warnings.size(), 3u);
+  std::string all;
+  for (const auto& w : c->warnings) all += w + "\n";
+  EXPECT_NE(all.find("unknown key shard "), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key stream.retention "), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key trends.thresh_pct "), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace stockpipe
