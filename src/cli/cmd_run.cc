@@ -51,8 +51,8 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
                  config.trends.every / 1'000'000, config.no_data_after / 1'000'000);
     while (SleepUnlessStopping(std::chrono::milliseconds(500))) {
       const Micros now = NowMicros();
-      if (auto stats = (*stream)->Stats(kIngestConsumer); stats) {
-        auto change = watchdog.Check(now, stats->last_put);
+      if (auto last_put = (*stream)->LastPut(); last_put) {
+        auto change = watchdog.Check(now, *last_put);
         if (!change) {
           spdlog::error("watchdog: {}", change.error());
         } else if (*change) {

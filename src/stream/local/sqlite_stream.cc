@@ -329,13 +329,20 @@ Result<std::uint64_t> SqliteStream::Trim(Micros now, Micros retention) {
   return removed;
 }
 
+Result<Micros> SqliteStream::LastPut() {
+  auto last = db_->Prepare("SELECT value FROM meta WHERE key='last_put_us'");
+  if (!last) return last.status();
+  if (last->Step() != SQLITE_ROW) return Micros{0};
+  return static_cast<Micros>(std::stoll(std::string(last->Text(0))));
+}
+
 Result<LocalStreamStats> SqliteStream::Stats(std::string_view consumer) {
   sqlite::Database& d = *db_;
   LocalStreamStats stats;
   auto per_shard = d.Prepare(
       "SELECT s.shard, s.next_seq - 1, COALESCE(c.seq, 0), "
       "  (SELECT MIN(arrival_us) FROM chunks k WHERE k.shard = s.shard "
-      "     AND k.last_seq > COALESCE(c.seq, 0)) "
+      "     AND k.first_seq > COALESCE(c.seq, 0)) "
       "FROM shards s LEFT JOIN checkpoints c ON c.shard = s.shard AND c.consumer = ? "
       "ORDER BY s.shard");
   if (!per_shard) return per_shard.status();
@@ -352,9 +359,9 @@ Result<LocalStreamStats> SqliteStream::Stats(std::string_view consumer) {
   auto retained = d.Prepare("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM chunks");
   if (!retained) return retained.status();
   if (retained->Step() == SQLITE_ROW) stats.retained_records = static_cast<std::uint64_t>(retained->Int(0));
-  auto last = d.Prepare("SELECT value FROM meta WHERE key='last_put_us'");
-  if (!last) return last.status();
-  if (last->Step() == SQLITE_ROW) stats.last_put = std::stoll(std::string(last->Text(0)));
+  auto last_put = LastPut();
+  if (!last_put) return last_put.status();
+  stats.last_put = *last_put;
   auto counters = d.Prepare("SELECT name, value FROM counters WHERE consumer=?");
   if (!counters) return counters.status();
   counters->Bind(1, consumer);

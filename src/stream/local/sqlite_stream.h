@@ -50,7 +50,10 @@ class SqliteStream final : public Stream {
 
   // Deletes what retention allows; returns how many records went.
   Result<std::uint64_t> Trim(Micros now, Micros retention);
+  // Everything `stockpipe health` shows; scans the shard index, so not for a tight loop.
   Result<LocalStreamStats> Stats(std::string_view consumer);
+  // When the newest record arrived (0 = never): one row read, cheap enough for a watchdog.
+  Result<Micros> LastPut();
   int shard_count() const { return shard_count_; }
 
   // The shard a partition key goes to: FNV-1a, stable across processes and versions.
