@@ -30,4 +30,15 @@ int RunTrendsEval();
 int RunHealth(const Config& config, bool json);
 int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer);
 
+// Crawls raw/ and rejected/ into <data-dir>/catalog.json and prints a summary (or the JSON).
+int RunCatalog(const Config& config, bool json);
+
+struct QueryOptions {
+  std::string sql;
+  std::string format = "table";  // table, csv or json
+  double timeout_seconds = 600;  // 0 = no limit
+};
+// 0 done, 1 the query failed, 2 refused (read-only) or no data folder.
+int RunQuery(const Config& config, const QueryOptions& options);
+
 }  // namespace stockpipe

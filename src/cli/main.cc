@@ -180,6 +180,29 @@ int main(int argc, char** argv) {
   bool health_json = false;
   health->add_flag("--json", health_json, "machine-readable output");
 
+  // catalog, query
+  auto* catalog = app.add_subcommand(
+      "catalog",
+      "Crawl raw/ and rejected/: tables, schema, partitions, object and record counts "
+      "-> <data-dir>/catalog.json");
+  bool catalog_json = false;
+  catalog->add_flag("--json", catalog_json, "print the catalog JSON instead of a summary");
+  auto* query = app.add_subcommand(
+      "query",
+      "Run one read-only SQL statement over stock_raw_db.raw, stock_raw_db.rejected and "
+      "clean.ticks; the result is also saved as <data-dir>/query-results/<id>.csv. "
+      "Exit 1 when the query fails, 2 when it is refused (read-only)");
+  QueryOptions query_options;
+  query->add_option("sql", query_options.sql, "the statement, e.g. \"SHOW TABLES;\"")->required();
+  query->add_option("--format", query_options.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  query
+      ->add_option("--timeout", query_options.timeout_seconds,
+                   "stop the query after this many seconds (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,6 +217,7 @@ int main(int argc, char** argv) {
     spdlog::error("configuration: {}", config.error());
     return 2;
   }
+  for (const std::string& warning : config->warnings) spdlog::warn("configuration: {}", warning);
   if (Status s = overrides.ApplyTo(*config); !s.ok()) {
     spdlog::error("configuration: {}", s.message());
     return 2;
@@ -221,6 +245,8 @@ int main(int argc, char** argv) {
   if (ingest->parsed()) return RunIngest(*config, ingest_once);
   if (trends->parsed()) return RunTrends(*config, trends_once);
   if (health->parsed()) return RunHealth(*config, health_json);
+  if (catalog->parsed()) return RunCatalog(*config, catalog_json);
+  if (query->parsed()) return RunQuery(*config, query_options);
   if (run->parsed()) {
     std::optional<ProduceOptions> producer;
     if (run_producer == "synthetic") {

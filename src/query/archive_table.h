@@ -1,0 +1,49 @@
+// SQLite virtual tables over the gzip JSON Lines objects of a RawArchive area.
+//
+//   CREATE VIRTUAL TABLE stock_raw_db.raw USING stockpipe_archive(raw)
+//     -> symbol TEXT, timestamp TEXT, price REAL, dt TEXT, extra TEXT HIDDEN, object TEXT HIDDEN
+//   CREATE VIRTUAL TABLE stock_raw_db.rejected USING stockpipe_archive(rejected)
+//     -> reason, message, shard, sequence, arrival, record, dt TEXT, extra/object TEXT HIDDEN
+//
+// `dt` is the Hive partition (`<area>/dt=YYYY-MM-DD/...`); `extra` holds the members a record has
+// beyond the named columns as a JSON object (NULL when none); `object` is the archive key a row
+// came from. Constraints on `dt` (=, <, <=, >, >=, IN) prune partitions before any object is read:
+// a query on one day opens only that day's objects. Only the columns a query uses are parsed, and
+// a query that uses none (count(*)) only counts lines. The next objects are inflated and parsed on
+// helper threads while SQLite consumes the current one; RawArchive::Get runs on the query thread.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/raw_archive.h"
+#include "core/result.h"
+
+namespace stockpipe::query {
+
+// What the archive tables read, for the query's statistics and the pruning proof.
+struct ScanLog {
+  std::vector<std::string> objects;  // keys, in the order they were opened
+  std::uint64_t bytes = 0;           // compressed bytes read
+  std::uint64_t records = 0;         // lines handed to SQLite
+  void Clear() { *this = ScanLog(); }
+};
+
+// Registers the module `stockpipe_archive` on `db`. `archive` and `log` must outlive `db`.
+Status RegisterArchiveModule(sqlite3* db, RawArchive& archive, ScanLog& log);
+
+// Inflates a gzip object (all members) into `out`, which keeps at least `padding` readable bytes
+// past the returned length (simdjson reads ahead). Returns the inflated length.
+Result<std::size_t> InflateGzip(std::string_view gz, std::string& out, std::size_t padding);
+
+// Non-empty lines of a gzip JSON Lines object: the record count the catalog records.
+Result<std::uint64_t> CountGzipLines(std::string_view gz);
+
+// `2025-08-14` from `raw/dt=2025-08-14/shard-...`, empty when the key has no dt= folder.
+std::string_view PartitionOf(std::string_view key);
+
+}  // namespace stockpipe::query
