@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <deque>
 #include <future>
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "core/record.h"
 
@@ -228,7 +230,42 @@ struct Table : sqlite3_vtab {
 
 constexpr int kInFlight = 2;  // objects being decoded ahead of the one SQLite reads
 
+// A value of a grouped scan: numbers as their bits, text as an index into `Grouped::texts`.
+struct Packed {
+  Slot::Type type = Slot::Type::kNull;
+  std::uint64_t bits = 0;
+};
+
+// All rows of a grouped scan (GROUP BY / DISTINCT on archive columns), bucketed by the group key
+// so rows of one group come out adjacent and SQLite aggregates without sorting. Only the columns
+// the query uses are kept; the group columns once per group.
+struct Grouped {
+  std::vector<int> key_columns, row_columns;  // table column numbers
+  std::vector<std::string> texts;
+  std::unordered_map<std::string, std::uint32_t> interned;
+  std::unordered_map<std::string, std::uint32_t> group_of;  // encoded key -> group
+  std::vector<std::vector<Packed>> keys;                    // per group: key values
+  std::vector<std::vector<std::uint64_t>> bits;             // per group: rows x row_columns
+  std::vector<std::vector<Slot::Type>> types;
+  std::vector<std::uint32_t> order;  // groups in output order
+  std::size_t position = 0;          // in `order`
+  std::size_t group = 0, row = 0;    // the current row while emitting
+
+  std::uint32_t Intern(std::string_view text) {
+    auto [it, added] = interned.try_emplace(std::string(text), 0);
+    if (added) {
+      it->second = static_cast<std::uint32_t>(texts.size());
+      texts.emplace_back(text);
+    }
+    return it->second;
+  }
+  std::size_t RowsIn(std::size_t g) const {
+    return row_columns.empty() ? types[g].size() : types[g].size() / row_columns.size();
+  }
+};
+
 struct Cursor : sqlite3_vtab_cursor {
+  std::unique_ptr<Grouped> grouped;  // set in grouped mode
   std::vector<ObjectInfo> objects;
   std::size_t next_object = 0;
   std::deque<std::future<std::unique_ptr<Batch>>> pending;
@@ -284,6 +321,10 @@ int xDisconnect(sqlite3_vtab* vtab) {
   return SQLITE_OK;
 }
 
+// idxNum: bits 0-11 columns used, bits 12-23 GROUP BY key columns, bit 24 grouped scan.
+constexpr int kKeyShift = 12;
+constexpr int kGroupedFlag = 1 << 24;
+
 // idxStr: one letter per filter argument: = e, > g, >= G, < l, <= L, IN (all at once) i.
 int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   const Layout& layout = *static_cast<Table*>(vtab)->layout;
@@ -326,8 +367,35 @@ int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
   }
   // Columns used -> which values to parse.
   int mask = 0;
-  for (std::size_t i = 0; i < layout.columns.size() && i < 62; ++i) {
+  for (std::size_t i = 0; i < layout.columns.size() && i < kKeyShift; ++i) {
     if (info->colUsed & (sqlite3_uint64{1} << i)) mask |= 1 << i;
+  }
+  // GROUP BY / DISTINCT only needs equal keys adjacent (sqlite3_vtab_distinct 1 or 2): the table
+  // buckets rows by key itself and SQLite skips its sorter.
+  const int distinct = sqlite3_vtab_distinct(info);
+  if (info->nOrderBy > 0 && (distinct == 1 || distinct == 2)) {
+    int key_mask = 0;
+    for (int i = 0; i < info->nOrderBy; ++i) {
+      const int col = info->aOrderBy[i].iColumn;
+      if (col < 0 || static_cast<std::size_t>(col) >= layout.columns.size() ||
+          (layout.columns[static_cast<std::size_t>(col)].kind != Kind::kJson &&
+           layout.columns[static_cast<std::size_t>(col)].kind != Kind::kDt)) {
+        key_mask = 0;
+        break;
+      }
+      key_mask |= 1 << col;
+    }
+    if (key_mask != 0) {
+      // Groups come out sorted by the terms too: the result is right even when SQLite relies on
+      // the order (3.40 reports GROUP BY this way also when an equal ORDER BY follows).
+      info->orderByConsumed = 1;
+      mask |= key_mask | (key_mask << kKeyShift) | kGroupedFlag;
+      ops += '/';
+      for (int i = 0; i < info->nOrderBy; ++i) {
+        ops += static_cast<char>('0' + info->aOrderBy[i].iColumn);
+        ops += info->aOrderBy[i].desc ? 'd' : 'a';
+      }
+    }
   }
   info->idxNum = mask;
   if (!ops.empty()) {
@@ -404,6 +472,154 @@ int Advance(Cursor& c) {
   return SQLITE_OK;
 }
 
+// The value of `column` in row `row` of `b`, packed (text interned in `g`).
+Packed PackValue(const Cursor& c, const Batch& b, std::size_t row, int column, Grouped& g) {
+  const Column& col = c.table()->layout->columns[static_cast<std::size_t>(column)];
+  Packed p;
+  if (col.kind == Kind::kDt || col.kind == Kind::kObject) {
+    const std::string& text = col.kind == Kind::kDt ? b.dt : b.key;
+    if (col.kind == Kind::kDt && text.empty()) return p;
+    p.type = Slot::Type::kText;
+    p.bits = g.Intern(text);
+    return p;
+  }
+  if (b.slots.empty()) return p;
+  const std::size_t index =
+      col.kind == Kind::kExtra ? b.stride - 1 : static_cast<std::size_t>(column);
+  const Slot& s = b.slots[row * b.stride + index];
+  p.type = s.type;
+  switch (s.type) {
+    case Slot::Type::kNull:
+      break;
+    case Slot::Type::kReal:
+      std::memcpy(&p.bits, &s.real, 8);
+      break;
+    case Slot::Type::kInteger:
+      if (std::string_view(col.decl).starts_with("REAL")) {
+        const double d = static_cast<double>(s.integer);
+        p.type = Slot::Type::kReal;
+        std::memcpy(&p.bits, &d, 8);
+      } else {
+        std::memcpy(&p.bits, &s.integer, 8);
+      }
+      break;
+    case Slot::Type::kText:
+      p.bits = g.Intern(std::string_view(b.arena.data() + s.offset, s.length));
+      break;
+  }
+  return p;
+}
+
+// Reads every object of the scan and buckets its rows by the GROUP BY key.
+int FillGrouped(Cursor& c, int idx_num, std::string_view order_terms) {
+  auto g = std::make_unique<Grouped>();
+  const Layout& layout = *c.table()->layout;
+  for (std::size_t i = 0; i < layout.columns.size(); ++i) {
+    const int col = static_cast<int>(i);
+    if (idx_num & (1 << (col + kKeyShift)))
+      g->key_columns.push_back(col);
+    else if (idx_num & (1 << col))
+      g->row_columns.push_back(col);
+  }
+  std::string key;
+  std::vector<Packed> key_values(g->key_columns.size());
+  while (true) {
+    TopUp(c);
+    if (c.pending.empty()) break;
+    std::unique_ptr<Batch> b = c.pending.front().get();
+    c.pending.pop_front();
+    TopUp(c);
+    if (!b->error.ok()) {
+      c.eof = true;
+      return SetError(c.pVtab, b->error.message());
+    }
+    for (std::size_t r = 0; r < b->rows; ++r) {
+      key.clear();
+      for (std::size_t k = 0; k < g->key_columns.size(); ++k) {
+        key_values[k] = PackValue(c, *b, r, g->key_columns[k], *g);
+        // SQLite groups 1 and 1.0 together: key integral reals as integers.
+        Packed keyed = key_values[k];
+        if (keyed.type == Slot::Type::kReal) {
+          double d;
+          std::memcpy(&d, &keyed.bits, 8);
+          if (d == std::floor(d) && std::fabs(d) < 9e18) {
+            const auto i = static_cast<std::int64_t>(d);
+            keyed.type = Slot::Type::kInteger;
+            std::memcpy(&keyed.bits, &i, 8);
+          }
+        }
+        key += static_cast<char>(keyed.type);
+        key.append(reinterpret_cast<const char*>(&keyed.bits), 8);
+      }
+      auto [it, added] = g->group_of.try_emplace(key, 0);
+      if (added) {
+        it->second = static_cast<std::uint32_t>(g->keys.size());
+        g->keys.push_back(key_values);
+        g->bits.emplace_back();
+        g->types.emplace_back();
+      }
+      const std::uint32_t group = it->second;
+      if (g->row_columns.empty()) {
+        g->types[group].push_back(Slot::Type::kNull);  // only the row count matters
+      }
+      for (int col : g->row_columns) {
+        const Packed p = PackValue(c, *b, r, col, *g);
+        g->bits[group].push_back(p.bits);
+        g->types[group].push_back(p.type);
+      }
+    }
+    c.table()->context->log->records += b->rows;
+  }
+  // Groups in ORDER BY order, compared as SQLite does: NULL < numbers < text (bytes).
+  std::vector<std::pair<std::size_t, bool>> terms;  // key index, descending
+  for (std::size_t i = 0; i + 1 < order_terms.size(); i += 2) {
+    const int col = order_terms[i] - '0';
+    for (std::size_t k = 0; k < g->key_columns.size(); ++k) {
+      if (g->key_columns[k] == col) terms.emplace_back(k, order_terms[i + 1] == 'd');
+    }
+  }
+  const auto rank = [](Slot::Type t) {
+    return t == Slot::Type::kNull ? 0 : t == Slot::Type::kText ? 2 : 1;
+  };
+  const auto number = [](const Packed& p) {
+    double d;
+    if (p.type == Slot::Type::kInteger) {
+      std::int64_t i;
+      std::memcpy(&i, &p.bits, 8);
+      return static_cast<double>(i);
+    }
+    std::memcpy(&d, &p.bits, 8);
+    return d;
+  };
+  const auto compare = [&](const Packed& a, const Packed& b) {
+    if (rank(a.type) != rank(b.type)) return rank(a.type) < rank(b.type) ? -1 : 1;
+    if (rank(a.type) == 0) return 0;
+    if (rank(a.type) == 2) {
+      const int c = g->texts[a.bits].compare(g->texts[b.bits]);
+      return c < 0 ? -1 : c > 0 ? 1 : 0;
+    }
+    const double x = number(a), y = number(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  g->order.resize(g->keys.size());
+  for (std::size_t i = 0; i < g->order.size(); ++i) g->order[i] = static_cast<std::uint32_t>(i);
+  std::sort(g->order.begin(), g->order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    for (const auto& [k, desc] : terms) {
+      const int c = compare(g->keys[x][k], g->keys[y][k]);
+      if (c != 0) return desc ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  g->position = 0;
+  g->row = 0;
+  while (g->position < g->order.size() && g->RowsIn(g->order[g->position]) == 0) ++g->position;
+  c.eof = g->position >= g->order.size();
+  if (!c.eof) g->group = g->order[g->position];
+  c.rowid = 1;
+  c.grouped = std::move(g);
+  return SQLITE_OK;
+}
+
 // The partition filter from xFilter's arguments.
 struct PartitionFilter {
   std::optional<std::set<std::string>> equal;  // dt must be one of these
@@ -466,7 +682,10 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
   }
 
   PartitionFilter filter;
-  const std::string_view ops = idx_str ? idx_str : "";
+  const std::string_view all_ops = idx_str ? idx_str : "";
+  const std::string_view ops = all_ops.substr(0, all_ops.find('/'));
+  const std::string_view order_terms =
+      all_ops.find('/') == std::string_view::npos ? "" : all_ops.substr(all_ops.find('/') + 1);
   for (int i = 0; i < argc && static_cast<std::size_t>(i) < ops.size(); ++i) {
     bool is_null = false;
     if (ops[static_cast<std::size_t>(i)] == 'i') {
@@ -538,12 +757,68 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
   c->eof = false;
   c->row = 0;
   c->current.reset();
+  c->grouped.reset();
+  if (idx_num & kGroupedFlag) return FillGrouped(*c, idx_num, order_terms);
   // Advance() increments row first, so start "before" the first row of no batch.
   return Advance(*c);
 }
 
 int xNext(sqlite3_vtab_cursor* cursor) {
-  return Advance(*static_cast<Cursor*>(cursor));
+  auto* c = static_cast<Cursor*>(cursor);
+  if (!c->grouped) return Advance(*c);
+  Grouped& g = *c->grouped;
+  ++c->rowid;
+  if (++g.row < g.RowsIn(g.group)) return SQLITE_OK;
+  g.row = 0;
+  do {
+    ++g.position;
+  } while (g.position < g.order.size() && g.RowsIn(g.order[g.position]) == 0);
+  c->eof = g.position >= g.order.size();
+  if (!c->eof) g.group = g.order[g.position];
+  return SQLITE_OK;
+}
+
+void ResultPacked(sqlite3_context* ctx, const Grouped& g, Slot::Type type, std::uint64_t bits) {
+  switch (type) {
+    case Slot::Type::kNull:
+      sqlite3_result_null(ctx);
+      break;
+    case Slot::Type::kReal: {
+      double d;
+      std::memcpy(&d, &bits, 8);
+      sqlite3_result_double(ctx, d);
+      break;
+    }
+    case Slot::Type::kInteger: {
+      std::int64_t i;
+      std::memcpy(&i, &bits, 8);
+      sqlite3_result_int64(ctx, i);
+      break;
+    }
+    case Slot::Type::kText: {
+      const std::string& t = g.texts[bits];
+      sqlite3_result_text(ctx, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+      break;
+    }
+  }
+}
+
+int GroupedColumn(const Grouped& g, sqlite3_context* ctx, int column) {
+  for (std::size_t k = 0; k < g.key_columns.size(); ++k) {
+    if (g.key_columns[k] == column) {
+      ResultPacked(ctx, g, g.keys[g.group][k].type, g.keys[g.group][k].bits);
+      return SQLITE_OK;
+    }
+  }
+  for (std::size_t k = 0; k < g.row_columns.size(); ++k) {
+    if (g.row_columns[k] == column) {
+      const std::size_t at = g.row * g.row_columns.size() + k;
+      ResultPacked(ctx, g, g.types[g.group][at], g.bits[g.group][at]);
+      return SQLITE_OK;
+    }
+  }
+  sqlite3_result_null(ctx);
+  return SQLITE_OK;
 }
 
 int xEof(sqlite3_vtab_cursor* cursor) {
@@ -552,6 +827,7 @@ int xEof(sqlite3_vtab_cursor* cursor) {
 
 int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
   auto* c = static_cast<Cursor*>(cursor);
+  if (c->grouped) return GroupedColumn(*c->grouped, ctx, column);
   const Batch& b = *c->current;
   const Column& col = c->table()->layout->columns[static_cast<std::size_t>(column)];
   switch (col.kind) {

@@ -164,6 +164,50 @@ TEST_F(QueryEngineTest, MaxPriceGroupBySymbolMatchesWhatWasWritten) {
   EXPECT_EQ(r.stats.records_scanned, Total());
 }
 
+TEST_F(QueryEngineTest, GroupedScansMatchWhatWasWrittenInEveryOrder) {
+  // GROUP BY on archive columns is answered by a grouped scan (no SQLite sorter): counts, sums
+  // and the requested order must still be exact.
+  std::map<std::pair<std::string, std::string>, std::pair<int, double>> expected;
+  for (const auto& [day, rows] : written_) {
+    for (const Written& w : rows) {
+      auto& [count, top] = expected[{day, w.symbol}];
+      ++count;
+      top = std::max(top, w.price);
+    }
+  }
+  Collect out;
+  QueryOutcome r =
+      Run("SELECT dt, symbol, count(*), max(price) FROM raw GROUP BY dt, symbol "
+          "ORDER BY dt DESC, symbol",
+          out);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  std::vector<std::vector<std::string>> want;  // dt descending, symbol ascending within a day
+  for (auto day = written_.rbegin(); day != written_.rend(); ++day) {
+    for (const auto& [key, value] : expected) {
+      if (key.first != day->first) continue;
+      std::string top;
+      AppendShortestDouble(value.second, top);
+      want.push_back({key.first, key.second, std::to_string(value.first), top});
+    }
+  }
+  EXPECT_EQ(out.rows, want);
+
+  Collect symbols;
+  r = Run("SELECT DISTINCT symbol FROM stock_raw_db.raw", symbols);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  std::set<std::string> distinct;
+  for (const auto& row : symbols.rows) distinct.insert(row[0]);
+  EXPECT_EQ(symbols.rows.size(), 4u);
+  EXPECT_EQ(distinct, (std::set<std::string>{"AAPL", "MSFT", "NVDA", "TSLA"}));
+
+  Collect descending;
+  r = Run("SELECT symbol, count(*) FROM raw GROUP BY symbol ORDER BY symbol DESC", descending);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  ASSERT_EQ(descending.rows.size(), 4u);
+  EXPECT_EQ(descending.rows.front()[0], "TSLA");
+  EXPECT_EQ(descending.rows.back()[0], "AAPL");
+}
+
 TEST_F(QueryEngineTest, CountStarCountsEveryRawRecord) {
   Collect out;
   const QueryOutcome r = Run("SELECT count(*) FROM stock_raw_db.raw;", out);
