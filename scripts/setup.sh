@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libsimdjson-dev libsqlite3-dev zlib1g-dev libfmt-dev libspdlog-dev libcli11-dev
-  libtomlplusplus-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev
+  libtomlplusplus-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3
 )
 
@@ -23,4 +23,22 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all Debian packages present"
+fi
+
+# Test peers (AWS emulators) from the npm registry, versions pinned by tests/peers/package-lock.json.
+# Node.js and npm come with the machine; Debian's are the fallback.
+if ! command -v npm >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+peers="$(cd "$(dirname "$0")/../tests/peers" && pwd)"
+# The lock file copied into node_modules after an install marks it as matching.
+if ! cmp -s "$peers/package-lock.json" "$peers/node_modules/.installed-lock.json"; then
+  echo "setup: installing test peers (npm ci in tests/peers)"
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.installed-lock.json)
+else
+  echo "setup: test peers present"
 fi

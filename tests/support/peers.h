@@ -1,0 +1,78 @@
+// Test peers: the npm emulators (kinesalite, dynalite, s3rver, fauxqs) started on 127.0.0.1.
+//
+// `Peer` runs `node tests/peers/start.mjs <name> [dir]`, which listens on a free port and prints
+// "PORT <n>" once it accepts connections; the constructor blocks on that line (no sleeps, no
+// port races) and the destructor stops the process by PID. The packages come from
+// `tests/peers/package.json`, installed by `scripts/setup.sh`.
+#pragma once
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace stockpipe::testing {
+
+class Peer {
+ public:
+  explicit Peer(const std::string& name, const std::string& data_dir = "") : name_(name) {
+    const std::string peers = STOCKPIPE_PEERS_DIR;
+    if (!std::filesystem::exists(peers + "/node_modules/" + name)) {
+      throw std::runtime_error("test peer " + name +
+                               " is not installed: run scripts/setup.sh (npm ci in " + peers + ")");
+    }
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      const std::string script = peers + "/start.mjs";
+      if (data_dir.empty()) {
+        execlp("node", "node", script.c_str(), name.c_str(), static_cast<char*>(nullptr));
+      } else {
+        execlp("node", "node", script.c_str(), name.c_str(), data_dir.c_str(),
+               static_cast<char*>(nullptr));
+      }
+      _exit(127);
+    }
+    close(out[1]);
+    stdout_ = fdopen(out[0], "r");
+    char line[128] = {};
+    // Blocks until the peer listens (or dies, which closes the pipe).
+    if (!fgets(line, sizeof line, stdout_) || std::sscanf(line, "PORT %d", &port_) != 1) {
+      Stop();
+      throw std::runtime_error("test peer " + name + " did not start (is node installed?)");
+    }
+  }
+  ~Peer() { Stop(); }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  int port() const { return port_; }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  void Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (stdout_) {
+      fclose(stdout_);
+      stdout_ = nullptr;
+    }
+  }
+
+ private:
+  std::string name_;
+  pid_t pid_ = -1;
+  FILE* stdout_ = nullptr;
+  int port_ = 0;
+};
+
+}  // namespace stockpipe::testing
