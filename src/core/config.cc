@@ -94,6 +94,28 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Size(key, v, c.batch_records);
   else if (key == "BATCH_WINDOW")
     set.Duration(key, v, c.batch_window, kSecond);
+  else if (key == "STOCKPIPE_STREAM")
+    c.backends.stream = std::string(v);
+  else if (key == "STOCKPIPE_ARCHIVE")
+    c.backends.archive = std::string(v);
+  else if (key == "STOCKPIPE_STORE")
+    c.backends.store = std::string(v);
+  else if (key == "KINESIS_STREAM")
+    c.aws.kinesis_stream = std::string(v);
+  else if (key == "RAW_DATA_BUCKET")
+    c.aws.raw_bucket = std::string(v);
+  else if (key == "DYNAMODB_TABLE")
+    c.aws.dynamodb_table = std::string(v);
+  else if (key == "DYNAMODB_STATE_TABLE")
+    c.aws.state_table = std::string(v);
+  else if (key == "SNS_TOPIC_ARN")
+    c.aws.sns_topic_arn = std::string(v);
+  else if (key == "ATHENA_WORKGROUP")
+    c.aws.athena_workgroup = std::string(v);
+  else if (key == "ATHENA_DATABASE")
+    c.aws.athena_database = std::string(v);
+  else if (key == "ATHENA_OUTPUT_LOCATION")
+    c.aws.athena_output = std::string(v);
   else
     return false;
   return true;
@@ -117,6 +139,17 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"trends.cooldown_min", "COOLDOWN_MIN"},
     {"trends.every", "TRENDS_EVERY"},
     {"watchdog.no_data_after", "NO_DATA_AFTER"},
+    {"backends.stream", "STOCKPIPE_STREAM"},
+    {"backends.archive", "STOCKPIPE_ARCHIVE"},
+    {"backends.store", "STOCKPIPE_STORE"},
+    {"aws.kinesis_stream", "KINESIS_STREAM"},
+    {"aws.raw_bucket", "RAW_DATA_BUCKET"},
+    {"aws.dynamodb_table", "DYNAMODB_TABLE"},
+    {"aws.state_table", "DYNAMODB_STATE_TABLE"},
+    {"aws.sns_topic_arn", "SNS_TOPIC_ARN"},
+    {"aws.athena_workgroup", "ATHENA_WORKGROUP"},
+    {"aws.athena_database", "ATHENA_DATABASE"},
+    {"aws.athena_output_location", "ATHENA_OUTPUT_LOCATION"},
 };
 
 }  // namespace
@@ -160,6 +193,22 @@ std::string ValidateConfig(const Config& c) {
   if (c.trends.every <= 0) return "TRENDS_EVERY must be positive";
   if (c.no_data_after <= 0) return "NO_DATA_AFTER must be positive";
   if (c.trends.cooldown < 0) return "COOLDOWN_MIN must be >= 0";
+  const auto one_of = [](const std::string& value,
+                         std::initializer_list<std::string_view> allowed) {
+    return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+  };
+  if (!one_of(c.backends.stream, {"local", "kinesis"}))
+    return fmt::format("STOCKPIPE_STREAM must be local or kinesis, got \"{}\"", c.backends.stream);
+  if (!one_of(c.backends.archive, {"local", "s3"}))
+    return fmt::format("STOCKPIPE_ARCHIVE must be local or s3, got \"{}\"", c.backends.archive);
+  if (!one_of(c.backends.store, {"sqlite", "dynamodb"}))
+    return fmt::format("STOCKPIPE_STORE must be sqlite or dynamodb, got \"{}\"", c.backends.store);
+  if (c.backends.stream == "kinesis" && c.aws.kinesis_stream.empty())
+    return "KINESIS_STREAM must name the stream when the stream is kinesis";
+  if (c.backends.archive == "s3" && c.aws.raw_bucket.empty())
+    return "RAW_DATA_BUCKET must name the bucket when the archive is s3";
+  if (c.backends.store == "dynamodb" && c.aws.dynamodb_table.empty())
+    return "DYNAMODB_TABLE must not be empty when the store is dynamodb";
   return {};
 }
 

@@ -32,6 +32,27 @@ struct TrendsConfig {
   Micros every = 2 * 60 * 1'000'000LL;      // the timer inside `stockpipe run`
 };
 
+// Which adapter serves each stage. The embedded default needs nothing but a data folder; the AWS
+// ones read their resources from `AwsConfig` and region/credentials/endpoints from the standard
+// AWS variables (see src/aws/credentials.h).
+struct Backends {
+  std::string stream = "local";   // local | kinesis
+  std::string archive = "local";  // local | s3
+  std::string store = "sqlite";   // sqlite | dynamodb (CLEAN store and state)
+};
+
+// AWS resource names, with the reference pipeline's variable names.
+struct AwsConfig {
+  std::string kinesis_stream;                       // KINESIS_STREAM
+  std::string raw_bucket;                           // RAW_DATA_BUCKET
+  std::string dynamodb_table = "StockCleanedData";  // DYNAMODB_TABLE
+  std::string state_table = "stockpipe-state";      // DYNAMODB_STATE_TABLE (cooldowns, checkpoints)
+  std::string sns_topic_arn;                        // SNS_TOPIC_ARN: alerts also go there when set
+  std::string athena_workgroup = "primary";         // ATHENA_WORKGROUP
+  std::string athena_database = "stock_raw_db";     // ATHENA_DATABASE
+  std::string athena_output;                        // ATHENA_OUTPUT_LOCATION (s3://...), optional
+};
+
 struct Config {
   std::string data_dir = "./data";
   int shards = 4;
@@ -43,14 +64,37 @@ struct Config {
   bool console_alerts = true;
   RecordLimits limits;
   TrendsConfig trends;
+  Backends backends;
+  AwsConfig aws;
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 15> kEnvironmentKeys = {
-    "THRESH_PCT",      "LOOKBACK_POINTS", "SMA_WINDOW",          "MIN_POINTS",
-    "EPS_PCT",         "ALERT_LANG",      "INCLUDE_JSON_FOOTER", "COOLDOWN_MIN",
-    "TRENDS_EVERY",    "NO_DATA_AFTER",   "STOCKPIPE_DATA_DIR",  "STOCKPIPE_SHARDS",
-    "RETENTION_HOURS", "BATCH_RECORDS",   "BATCH_WINDOW"};
+inline constexpr std::array<std::string_view, 26> kEnvironmentKeys = {"THRESH_PCT",
+                                                                      "LOOKBACK_POINTS",
+                                                                      "SMA_WINDOW",
+                                                                      "MIN_POINTS",
+                                                                      "EPS_PCT",
+                                                                      "ALERT_LANG",
+                                                                      "INCLUDE_JSON_FOOTER",
+                                                                      "COOLDOWN_MIN",
+                                                                      "TRENDS_EVERY",
+                                                                      "NO_DATA_AFTER",
+                                                                      "STOCKPIPE_DATA_DIR",
+                                                                      "STOCKPIPE_SHARDS",
+                                                                      "RETENTION_HOURS",
+                                                                      "BATCH_RECORDS",
+                                                                      "BATCH_WINDOW",
+                                                                      "STOCKPIPE_STREAM",
+                                                                      "STOCKPIPE_ARCHIVE",
+                                                                      "STOCKPIPE_STORE",
+                                                                      "KINESIS_STREAM",
+                                                                      "RAW_DATA_BUCKET",
+                                                                      "DYNAMODB_TABLE",
+                                                                      "DYNAMODB_STATE_TABLE",
+                                                                      "SNS_TOPIC_ARN",
+                                                                      "ATHENA_WORKGROUP",
+                                                                      "ATHENA_DATABASE",
+                                                                      "ATHENA_OUTPUT_LOCATION"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.

@@ -122,6 +122,41 @@ TEST_F(ConfigTest, TomlNumbersMayBeIntegersOrNumericStrings) {
   EXPECT_EQ(c->trends.sma_window, 25);
 }
 
+TEST_F(ConfigTest, BackendsAndAwsResourcesFromTomlAndEnvironment) {
+  auto c = Load(R"(
+[backends]
+stream = "kinesis"
+archive = "s3"
+store = "dynamodb"
+[aws]
+kinesis_stream = "ticks"
+raw_bucket = "raw-bucket"
+sns_topic_arn = "arn:aws:sns:eu-central-1:123456789012:alerts"
+)",
+                FakeEnv{{"RAW_DATA_BUCKET", "from-env"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->warnings.empty());
+  EXPECT_EQ(c->backends.stream, "kinesis");
+  EXPECT_EQ(c->backends.archive, "s3");
+  EXPECT_EQ(c->backends.store, "dynamodb");
+  EXPECT_EQ(c->aws.kinesis_stream, "ticks");
+  EXPECT_EQ(c->aws.raw_bucket, "from-env");
+  EXPECT_EQ(c->aws.dynamodb_table, "StockCleanedData");
+  EXPECT_EQ(c->aws.sns_topic_arn, "arn:aws:sns:eu-central-1:123456789012:alerts");
+}
+
+TEST_F(ConfigTest, AnAwsBackendWithoutItsResourceNameIsAnErrorNamingTheVariable) {
+  auto stream = LoadEnv({{"STOCKPIPE_STREAM", "kinesis"}});
+  ASSERT_FALSE(stream.ok());
+  EXPECT_THAT(stream.error(), HasSubstr("KINESIS_STREAM"));
+  auto archive = LoadEnv({{"STOCKPIPE_ARCHIVE", "s3"}});
+  ASSERT_FALSE(archive.ok());
+  EXPECT_THAT(archive.error(), HasSubstr("RAW_DATA_BUCKET"));
+  auto store = LoadEnv({{"STOCKPIPE_STORE", "mongodb"}});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.error(), HasSubstr("sqlite or dynamodb"));
+}
+
 TEST_F(ConfigTest, FriendlyAliasesInOtherSections) {
   auto c = Load(R"(
 data_dir = "/srv/stockpipe"
@@ -228,6 +263,20 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
       {"STOCKPIPE_SHARDS", {"3", [](const Config& c) { return c.shards == 3; }}},
       {"RETENTION_HOURS", {"6", [](const Config& c) { return c.retention == 360 * kMinute; }}},
       {"BATCH_RECORDS", {"100", [](const Config& c) { return c.batch_records == 100; }}},
+      {"STOCKPIPE_STORE",
+       {"dynamodb", [](const Config& c) { return c.backends.store == "dynamodb"; }}},
+      {"KINESIS_STREAM",
+       {"ticks", [](const Config& c) { return c.aws.kinesis_stream == "ticks"; }}},
+      {"RAW_DATA_BUCKET", {"raw-b", [](const Config& c) { return c.aws.raw_bucket == "raw-b"; }}},
+      {"DYNAMODB_TABLE", {"T", [](const Config& c) { return c.aws.dynamodb_table == "T"; }}},
+      {"DYNAMODB_STATE_TABLE", {"S", [](const Config& c) { return c.aws.state_table == "S"; }}},
+      {"SNS_TOPIC_ARN",
+       {"arn:aws:sns:eu-central-1:1:a",
+        [](const Config& c) { return !c.aws.sns_topic_arn.empty(); }}},
+      {"ATHENA_WORKGROUP", {"wg", [](const Config& c) { return c.aws.athena_workgroup == "wg"; }}},
+      {"ATHENA_DATABASE", {"db", [](const Config& c) { return c.aws.athena_database == "db"; }}},
+      {"ATHENA_OUTPUT_LOCATION",
+       {"s3://r/q/", [](const Config& c) { return c.aws.athena_output == "s3://r/q/"; }}},
   };
   for (std::string_view key : kEnvironmentKeys) {
     SCOPED_TRACE(std::string(key));
