@@ -1,0 +1,159 @@
+#include "archive/s3/s3_archive.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <iterator>
+
+#include "archive/s3/list_objects_xml.h"
+#include "aws/encoding.h"
+
+namespace stockpipe {
+namespace {
+
+// Virtual-hosted style puts the bucket in front of the endpoint's host.
+aws::ClientOptions Addressed(aws::ClientOptions client, const std::string& bucket,
+                             bool path_style) {
+  while (client.endpoint.ends_with('/')) client.endpoint.pop_back();
+  if (!path_style) {
+    const auto scheme = client.endpoint.find("://");
+    const auto host = scheme == std::string::npos ? 0 : scheme + 3;
+    client.endpoint.insert(host, bucket + ".");
+  }
+  return client;
+}
+
+std::string Md5Base64(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
+  return aws::Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+// "NoSuchKey: The specified key does not exist. (HTTP 404)" from an S3 error answer.
+std::string Explain(const aws::HttpResponse& response) {
+  std::string code = aws::ErrorCode(response.body);
+  std::string text = code.empty() ? "error" : code;
+  const auto open = response.body.find("<Message>");
+  const auto close = response.body.find("</Message>");
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    text += ": " + response.body.substr(open + 9, close - open - 9);
+  }
+  return text + " (HTTP " + std::to_string(response.status) + ")";
+}
+
+}  // namespace
+
+S3Archive::S3Archive(S3ArchiveOptions options)
+    : bucket_(std::move(options.bucket)),
+      path_style_(options.path_style),
+      client_(Addressed(std::move(options.client), bucket_, path_style_)) {}
+
+std::string S3Archive::PathOf(std::string_view key) const {
+  std::string path = path_style_ ? "/" + aws::UriEncode(bucket_) : "";
+  if (!key.empty() || !path_style_) path += "/" + aws::UriEncode(key, true);
+  return path;
+}
+
+std::string S3Archive::Describe(std::string_view key) const {
+  return "s3://" + bucket_ + "/" + std::string(key);
+}
+
+Status S3Archive::CreateBucketIfMissing() {
+  aws::HttpRequest head;
+  head.method = "HEAD";
+  head.path = PathOf("");
+  auto found = client_.Send("HeadBucket", head);
+  if (!found) return found.status();
+  if (found->status == 200) return Status::Ok();
+  if (found->status == 403) {
+    return Status::Error("S3 bucket " + bucket_ +
+                         " exists but these credentials may not use it (HTTP 403): choose "
+                         "another RAW_DATA_BUCKET or grant access");
+  }
+  if (found->status != 404) {
+    return Status::Error("S3 HeadBucket " + bucket_ + ": HTTP " + std::to_string(found->status) +
+                         (found->status == 301 ? " (the bucket is in another region)" : ""));
+  }
+
+  aws::HttpRequest create;
+  create.method = "PUT";
+  create.path = PathOf("");
+  const std::string& region = client_.options().region;
+  // us-east-1 is S3's default location and must not be named; every other region must be.
+  if (!region.empty() && region != "us-east-1") {
+    create.body =
+        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<LocationConstraint>" +
+        region + "</LocationConstraint></CreateBucketConfiguration>";
+    create.headers.emplace_back("Content-Type", "application/xml");
+  }
+  auto created = client_.Send("CreateBucket", create);
+  if (!created) return created.status();
+  if (created->status == 200) return Status::Ok();
+  // Another process created it between our HEAD and PUT.
+  if (aws::ErrorCode(created->body) == "BucketAlreadyOwnedByYou") return Status::Ok();
+  if (auto again = client_.Send("HeadBucket", head); again && again->status == 200) {
+    return Status::Ok();
+  }
+  return Status::Error("S3 CreateBucket " + bucket_ + ": " + Explain(*created));
+}
+
+Status S3Archive::Put(std::string_view key, std::string_view bytes) {
+  if (key.empty()) return Status::Error("S3 Put: the object key is empty");
+  aws::HttpRequest request;
+  request.method = "PUT";
+  request.path = PathOf(key);
+  request.headers = {{"Content-Type", "application/gzip"}, {"Content-MD5", Md5Base64(bytes)}};
+  request.body.assign(bytes);
+  auto response = client_.Send("PutObject", request);
+  if (!response) return response.status();
+  if (response->status != 200) {
+    return Status::Error("S3 PutObject " + Describe(key) + ": " + Explain(*response));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ObjectInfo>> S3Archive::List(std::string_view prefix) {
+  std::vector<ObjectInfo> objects;
+  std::string token;
+  do {
+    aws::HttpRequest request;
+    request.method = "GET";
+    request.path = PathOf("");
+    request.query = {{"list-type", "2"}};
+    if (!prefix.empty()) request.query.emplace_back("prefix", std::string(prefix));
+    if (!token.empty()) request.query.emplace_back("continuation-token", token);
+    auto response = client_.Send("ListObjectsV2", request);
+    if (!response) return response.status();
+    if (response->status != 200) {
+      return Status::Error("S3 ListObjectsV2 " + Describe(prefix) + ": " + Explain(*response));
+    }
+    auto page = s3::ParseListObjectsV2(response->body);
+    if (!page) return Status::Error("S3 bucket " + bucket_ + ": " + page.error());
+    std::move(page->objects.begin(), page->objects.end(), std::back_inserter(objects));
+    token = page->truncated ? std::move(page->next_token) : std::string();
+  } while (!token.empty());
+  // S3 already answers in key order; sorting makes that a promise of this class, not of a peer.
+  std::sort(objects.begin(), objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return objects;
+}
+
+Result<std::string> S3Archive::Get(std::string_view key) {
+  if (key.empty()) return Status::Error("S3 Get: the object key is empty");
+  aws::HttpRequest request;
+  request.method = "GET";
+  request.path = PathOf(key);
+  auto response = client_.Send("GetObject", request);
+  if (!response) return response.status();
+  if (response->status == 404 && aws::ErrorCode(response->body) != "NoSuchBucket") {
+    return Status::Error("S3 object " + Describe(key) + " does not exist");
+  }
+  if (response->status != 200) {
+    return Status::Error("S3 GetObject " + Describe(key) + ": " + Explain(*response));
+  }
+  return std::move(response->body);
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,58 @@
+// The S3 RawArchive: one object per key in one bucket, through the signed `aws::Client`.
+//
+// Put is a single PUT Object (S3 makes it atomic: readers see the old object or the new one), sent
+// with Content-MD5 and the real `x-amz-content-sha256` so S3 refuses a body damaged on the way;
+// it returns once S3 answered 200, i.e. once the object is durable. Keys keep the local archive's
+// layout (`raw/dt=YYYY-MM-DD/shard-...jsonl.gz`), so a retried batch overwrites the same object.
+// List pages through ListObjectsV2 and returns keys in key order; Get of a missing key is an
+// error naming the key.
+//
+// Addressing. `path_style` (the default) sends `<endpoint>/<bucket>/<key>`: what emulators and
+// custom endpoints understand. Otherwise the bucket becomes the first host label
+// (`https://<bucket>.s3.<region>.amazonaws.com/<key>`), the style AWS recommends. A factory should
+// pick path style when an endpoint override (`AWS_ENDPOINT_URL[_S3]`) is set or the bucket name
+// has a dot (a dotted host label breaks the TLS wildcard certificate), virtual-hosted otherwise.
+//
+// Thread-safe: the client is.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "aws/client.h"
+#include "core/raw_archive.h"
+
+namespace stockpipe {
+
+struct S3ArchiveOptions {
+  aws::ClientOptions client;  // service kS3
+  std::string bucket;
+  bool path_style = true;
+};
+
+class S3Archive final : public RawArchive {
+ public:
+  explicit S3Archive(S3ArchiveOptions options);
+
+  // Creates the bucket unless it exists (in the client's region); an existing bucket that this
+  // account cannot access is an error.
+  Status CreateBucketIfMissing();
+
+  Status Put(std::string_view key, std::string_view bytes) override;
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  Result<std::string> Get(std::string_view key) override;
+
+  aws::Client& client() { return client_; }
+  const std::string& bucket() const { return bucket_; }
+
+ private:
+  // The request path of `key` (empty: the bucket itself), URI-encoded per segment.
+  std::string PathOf(std::string_view key) const;
+  std::string Describe(std::string_view key) const;
+
+  std::string bucket_;
+  bool path_style_;
+  aws::Client client_;
+};
+
+}  // namespace stockpipe
