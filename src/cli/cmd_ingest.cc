@@ -1,7 +1,8 @@
-#include <iostream>
-
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+
+#include "cli/backends.h"
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
@@ -30,14 +31,24 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
     spdlog::error("{}", lock.error());
     return 1;
   }
-  auto stream = OpenStream(config);
-  auto store = OpenCleanStore(config);
-  if (!stream || !store) {
-    spdlog::error("{}", !stream ? stream.error() : store.error());
+  // Kinesis checkpoints live with the other state (state.db or the DynamoDB state table).
+  auto state = OpenState(config);
+  if (!state) {
+    spdlog::error("{}", state.error());
     return 1;
   }
-  FileArchive archive(config.data_dir);
-  Ingestor ingestor(archive, **store, config.limits);
+  auto stream = OpenStreamBackend(config, **state);
+  auto store = OpenStore(config);
+  auto archive = OpenArchive(config);
+  if (!stream || !store || !archive) {
+    spdlog::error("{}", !stream ? stream.error() : !store ? store.error() : archive.error());
+    return 1;
+  }
+  // Retention is the local stream's own job; Kinesis expires records by itself.
+  auto* local_stream = dynamic_cast<SqliteStream*>(stream->get());
+  spdlog::info("ingest: {} stream -> {} archive + {} store", config.backends.stream,
+               config.backends.archive, config.backends.store);
+  Ingestor ingestor(**archive, **store, config.limits);
   IngestCounts total;
   Micros last_trim = 0, last_report = NowMicros();
   while (!stopping()) {
@@ -55,8 +66,8 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
     }
     total += *pass;
     const Micros now = NowMicros();
-    if (now - last_trim > 60'000'000) {
-      if (auto trimmed = (*stream)->Trim(now, config.retention); trimmed && *trimmed > 0) {
+    if (local_stream && now - last_trim > 60'000'000) {
+      if (auto trimmed = local_stream->Trim(now, config.retention); trimmed && *trimmed > 0) {
         spdlog::info("ingest: retention removed {} records", *trimmed);
       }
       last_trim = now;

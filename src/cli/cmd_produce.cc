@@ -1,9 +1,10 @@
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <iostream>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
+#include "cli/backends.h"
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
@@ -25,9 +26,8 @@ int ProduceFile(Stream& stream, const ProduceOptions& options) {
     }
     in = &file;
   }
-  auto sent = SendLines(*in, options.batch, [&](std::span<const StreamRecord> batch) {
-    return stream.Put(batch);
-  });
+  auto sent = SendLines(*in, options.batch,
+                        [&](std::span<const StreamRecord> batch) { return stream.Put(batch); });
   if (!sent) {
     spdlog::error("produce file: {}", sent.error());
     return 1;
@@ -60,7 +60,8 @@ int ProduceSynthetic(Stream& stream, const ProduceOptions& options) {
   // Load modes stamp ticks on a simulated clock that ends at the present, so every tick is
   // plausible to ingest; real time stamps them with the wall clock.
   std::uint64_t rounds_planned = 0;
-  if (options.count) rounds_planned = (*options.count + symbols - 1) / symbols;
+  if (options.count)
+    rounds_planned = (*options.count + symbols - 1) / symbols;
   else if (p.duration_sec > 0 && p.interval_sec > 0) {
     rounds_planned = static_cast<std::uint64_t>(p.duration_sec / p.interval_sec);
   }
@@ -120,7 +121,13 @@ int ProduceSynthetic(Stream& stream, const ProduceOptions& options) {
 }  // namespace
 
 int RunProduce(const Config& config, const ProduceOptions& options) {
-  auto stream = OpenStream(config);
+  // A producer never reads, so it needs no checkpoints: any state store will do.
+  auto state = OpenState(config);
+  if (!state) {
+    spdlog::error("{}", state.error());
+    return 1;
+  }
+  auto stream = OpenStreamBackend(config, **state);
   if (!stream) {
     spdlog::error("{}", stream.error());
     return 1;

@@ -12,7 +12,9 @@
 #include <iostream>
 #include <random>
 
+#include "aws/client.h"
 #include "cli/commands.h"
+#include "query/athena_query_engine.h"
 #include "query/result_format.h"
 #include "query/sqlite_query_engine.h"
 
@@ -31,15 +33,33 @@ std::string NewQueryId() {
                      hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
 
+Result<std::unique_ptr<QueryEngine>> OpenEngine(const Config& config, const QueryOptions& options) {
+  if (options.engine == "athena") {
+    auto client = aws::OptionsFromEnvironment(aws::kAthena,
+                                              [](const char* name) { return std::getenv(name); });
+    if (!client) return client.status();
+    AthenaOptions athena;
+    athena.client = std::move(*client);
+    athena.workgroup = config.aws.athena_workgroup;
+    athena.database = config.aws.athena_database;
+    athena.output_location = config.aws.athena_output;
+    athena.timeout_seconds = options.timeout_seconds;
+    return std::unique_ptr<QueryEngine>(std::make_unique<AthenaQueryEngine>(std::move(athena)));
+  }
+  SqliteQueryOptions sqlite;
+  sqlite.data_dir = config.data_dir;
+  sqlite.time_limit =
+      std::chrono::milliseconds(static_cast<std::int64_t>(options.timeout_seconds * 1000));
+  auto engine = SqliteQueryEngine::Open(sqlite);
+  if (!engine) return engine.status();
+  return std::unique_ptr<QueryEngine>(std::move(*engine));
+}
+
 }  // namespace
 
 int RunQuery(const Config& config, const QueryOptions& options) {
   namespace fs = std::filesystem;
-  SqliteQueryOptions engine_options;
-  engine_options.data_dir = config.data_dir;
-  engine_options.time_limit =
-      std::chrono::milliseconds(static_cast<std::int64_t>(options.timeout_seconds * 1000));
-  auto engine = SqliteQueryEngine::Open(engine_options);
+  auto engine = OpenEngine(config, options);
   if (!engine) {
     spdlog::error("query: {}", engine.error());
     return 2;
@@ -81,6 +101,13 @@ int RunQuery(const Config& config, const QueryOptions& options) {
     return 1;
   }
   const QueryStats& s = outcome.stats;
+  if (const auto* athena = dynamic_cast<const AthenaQueryEngine*>(engine->get())) {
+    std::cerr << fmt::format(
+        "query id: {} (Athena)\nresults: {} (copy: {})\nscanned: {} bytes; {} rows in {:.3f} s\n",
+        athena->last_query_id(), athena->last_output_location(), path.string(), s.bytes_scanned,
+        s.rows, s.seconds);
+    return 0;
+  }
   std::cerr << fmt::format(
       "query id: {}\nresults: {}\nscanned: {} objects, {} bytes, {} records; {} rows in {:.3f} s\n",
       id, path.string(), s.objects_opened.size(), s.bytes_scanned, s.records_scanned, s.rows,

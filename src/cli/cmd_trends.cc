@@ -1,9 +1,10 @@
-#include <iostream>
-#include <string>
-
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <iostream>
+#include <string>
+
+#include "cli/backends.h"
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
@@ -37,12 +38,18 @@ Status ReadEvalInput(simdjson::dom::element root, PctSmaParams& params, Lang& la
         return Status::Ok();
       };
       Status s;
-      if (key == "THRESH_PCT") params.thresh_pct = number;
-      else if (key == "EPS_PCT") params.eps_pct = number;
-      else if (key == "LOOKBACK_POINTS") s = whole(params.lookback_points);
-      else if (key == "SMA_WINDOW") s = whole(params.sma_window);
-      else if (key == "MIN_POINTS") s = whole(params.min_points);
-      else return Status::Error(fmt::format("unknown parameter params.{}", key));
+      if (key == "THRESH_PCT")
+        params.thresh_pct = number;
+      else if (key == "EPS_PCT")
+        params.eps_pct = number;
+      else if (key == "LOOKBACK_POINTS")
+        s = whole(params.lookback_points);
+      else if (key == "SMA_WINDOW")
+        s = whole(params.sma_window);
+      else if (key == "MIN_POINTS")
+        s = whole(params.min_points);
+      else
+        return Status::Error(fmt::format("unknown parameter params.{}", key));
       if (!s.ok()) return s;
     }
   }
@@ -128,14 +135,20 @@ int RunTrendsEval() {
 
 int RunTrends(const Config& config, bool once) {
   auto settings = SettingsFrom(config);
-  auto store = OpenCleanStore(config);
-  auto state = OpenStateStore(config);
-  if (!settings || !store || !state) {
-    spdlog::error("{}", !settings ? settings.error() : !store ? store.error() : state.error());
+  auto store = OpenStore(config);
+  auto state = OpenState(config);
+  auto sns = OpenSns(config);
+  if (!settings || !store || !state || !sns) {
+    spdlog::error("{}", !settings ? settings.error()
+                        : !store  ? store.error()
+                        : !state  ? state.error()
+                                  : sns.error());
     return 1;
   }
   Channels channels = OpenChannels(config);
-  TrendsJob job(**store, **state, channels.all(), *settings);
+  std::vector<Notifier*> all = channels.all();
+  if (*sns) all.push_back(sns->get());
+  TrendsJob job(**store, **state, all, *settings);
   int exit_code = 0;
   do {
     auto run = job.RunOnce(NowMicros());

@@ -13,11 +13,11 @@
 namespace stockpipe {
 
 struct ProduceOptions {
-  std::string source;           // "synthetic" or "file"
-  std::string path;             // for "file": a path or "-"
+  std::string source;  // "synthetic" or "file"
+  std::string path;    // for "file": a path or "-"
   SyntheticParams synthetic;
   std::optional<std::uint64_t> count;  // stop after this many records
-  std::string rate;             // "" = real time, "max", or records per second
+  std::string rate;                    // "" = real time, "max", or records per second
   std::size_t batch = 5'000;
 };
 
@@ -35,8 +35,9 @@ int RunCatalog(const Config& config, bool json);
 
 struct QueryOptions {
   std::string sql;
-  std::string format = "table";  // table, csv or json
-  double timeout_seconds = 600;  // 0 = no limit
+  std::string format = "table";   // table, csv or json
+  double timeout_seconds = 600;   // 0 = no limit
+  std::string engine = "sqlite";  // or "athena"
 };
 // 0 done, 1 the query failed, 2 refused (read-only) or no data folder.
 int RunQuery(const Config& config, const QueryOptions& options);

@@ -1,14 +1,13 @@
 // stockpipe: the command line. Parses flags, loads the configuration (TOML < environment <
 // flags) and hands over to one command.
 #include <malloc.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
@@ -26,9 +25,13 @@ struct Overrides {
   std::optional<std::string> lang, cooldown, every, no_data_after, batch_window;
   std::optional<bool> footer;
   std::optional<std::size_t> batch_records;
+  std::optional<std::string> stream, archive, store;
 
   Status ApplyTo(Config& c) const {
     if (data_dir) c.data_dir = *data_dir;
+    if (stream) c.backends.stream = *stream;
+    if (archive) c.backends.archive = *archive;
+    if (store) c.backends.store = *store;
     if (thresh_pct) c.trends.thresh_pct = *thresh_pct;
     if (eps_pct) c.trends.eps_pct = *eps_pct;
     if (lookback_points) c.trends.lookback_points = *lookback_points;
@@ -44,17 +47,19 @@ struct Overrides {
       if (auto d = ParseDuration(*text, unit)) {
         out = *d;
       } else {
-        return Status::Error(fmt::format("{} must be a duration like 90s, 10m or 2h, got \"{}\"",
-                                         name, *text));
+        return Status::Error(
+            fmt::format("{} must be a duration like 90s, 10m or 2h, got \"{}\"", name, *text));
       }
       return Status::Ok();
     };
-    if (Status s = duration(cooldown, "--cooldown", 60'000'000, c.trends.cooldown); !s.ok()) return s;
+    if (Status s = duration(cooldown, "--cooldown", 60'000'000, c.trends.cooldown); !s.ok())
+      return s;
     if (Status s = duration(every, "--every", 1'000'000, c.trends.every); !s.ok()) return s;
     if (Status s = duration(batch_window, "--batch-window", 1'000'000, c.batch_window); !s.ok()) {
       return s;
     }
-    if (Status s = duration(no_data_after, "--no-data-after", 1'000'000, c.no_data_after); !s.ok()) {
+    if (Status s = duration(no_data_after, "--no-data-after", 1'000'000, c.no_data_after);
+        !s.ok()) {
       return s;
     }
     if (std::string error = ValidateConfig(c); !error.empty()) return Status::Error(error);
@@ -81,8 +86,9 @@ void AddProduceFlags(CLI::App& cmd, ProduceOptions& p, std::map<std::string, std
     std::string flag = std::string(key);
     std::string dashed;
     for (char c : flag) dashed += c == '_' ? '-' : static_cast<char>(std::tolower(c));
-    cmd.add_option("--" + flag + ",--" + dashed, env[flag],
-                   fmt::format("reference producer parameter {} (also from the environment)", flag));
+    cmd.add_option(
+        "--" + flag + ",--" + dashed, env[flag],
+        fmt::format("reference producer parameter {} (also from the environment)", flag));
   }
   cmd.add_option("--seed", p.synthetic.seed, "random seed; the same seed gives the same ticks");
   cmd.add_option("--count", p.count, "stop after this many records");
@@ -135,8 +141,9 @@ int main(int argc, char** argv) {
                  "how long a small ingest batch may wait for more records (default 5s)");
 
   // run
-  auto* run = app.add_subcommand("run", "Run ingest, the trends timer and the no-data watchdog "
-                                        "(and optionally a producer) until Ctrl-C");
+  auto* run = app.add_subcommand("run",
+                                 "Run ingest, the trends timer and the no-data watchdog "
+                                 "(and optionally a producer) until Ctrl-C");
   std::string run_producer = "none";
   std::string run_for;
   ProduceOptions run_produce;
@@ -156,24 +163,43 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> synthetic_env;
   auto* synthetic = produce->add_subcommand("synthetic", "The reference random-walk producer");
   AddProduceFlags(*synthetic, synthetic_options, synthetic_env);
-  auto* file = produce->add_subcommand("file", "Send JSON Lines records as they are (bad ones too)");
+  auto* file =
+      produce->add_subcommand("file", "Send JSON Lines records as they are (bad ones too)");
   file->add_option("path", file_options.path, "file to read, or - for stdin")->required();
   file->add_option("--batch", file_options.batch, "records per stream write")
       ->check(CLI::Range(1, 1'000'000));
+
+  for (auto* command : {synthetic, file}) {
+    command
+        ->add_option("--to", overrides.stream, "stream to write: local or kinesis (KINESIS_STREAM)")
+        ->check(CLI::IsMember({"local", "kinesis"}));
+  }
 
   // ingest
   auto* ingest = app.add_subcommand("ingest", "Stream -> RAW archive + CLEAN store + quarantine");
   bool ingest_once = false;
   ingest->add_flag("--once", ingest_once, "drain what is in the stream now, then exit");
+  ingest
+      ->add_option("--from", overrides.stream, "stream to read: local or kinesis (KINESIS_STREAM)")
+      ->check(CLI::IsMember({"local", "kinesis"}));
+  ingest->add_option("--archive", overrides.archive, "RAW archive: local or s3 (RAW_DATA_BUCKET)")
+      ->check(CLI::IsMember({"local", "s3"}));
 
   // trends
   auto* trends = app.add_subcommand("trends", "Evaluate the PCT + SMA rule over the CLEAN store");
   bool trends_once = false;
   trends->add_flag("--once", trends_once, "one run, then exit");
   AddRuleFlags(*trends, overrides);
+  for (auto* command : {ingest, trends}) {
+    command
+        ->add_option("--store", overrides.store,
+                     "CLEAN store and state: sqlite or dynamodb (DYNAMODB_TABLE)")
+        ->check(CLI::IsMember({"sqlite", "dynamodb"}));
+  }
   auto* eval = trends->add_subcommand(
-      "eval", "Evaluate JSON Lines {\"params\":{...},\"lang\":..,\"symbol\":..,\"prices\":[...]} "
-              "from stdin, one JSON result per line");
+      "eval",
+      "Evaluate JSON Lines {\"params\":{...},\"lang\":..,\"symbol\":..,\"prices\":[...]} "
+      "from stdin, one JSON result per line");
 
   // health
   auto* health = app.add_subcommand("health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects");
@@ -202,6 +228,11 @@ int main(int argc, char** argv) {
                    "stop the query after this many seconds (0 = no limit)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  query
+      ->add_option("--engine", query_options.engine,
+                   "sqlite (the local data folder) or athena (ATHENA_WORKGROUP, ATHENA_DATABASE)")
+      ->check(CLI::IsMember({"sqlite", "athena"}))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -212,7 +243,8 @@ int main(int argc, char** argv) {
   if (eval->parsed()) return RunTrendsEval();
 
   const bool explicit_config = app.get_option("--config")->count() > 0;
-  auto config = LoadConfig(config_path, explicit_config, [](const char* k) { return std::getenv(k); });
+  auto config =
+      LoadConfig(config_path, explicit_config, [](const char* k) { return std::getenv(k); });
   if (!config) {
     spdlog::error("configuration: {}", config.error());
     return 2;
