@@ -53,10 +53,12 @@ Result<std::unique_ptr<RawArchive>> OpenArchive(const Config& config) {
   if (config.backends.archive == "s3") {
     auto client = AwsOptions(aws::kS3);
     if (!client) return client.status();
-    // Emulators and custom endpoints only speak path-style; AWS itself prefers virtual hosts.
-    const bool custom_endpoint = !client->endpoint.ends_with(".amazonaws.com");
+    // Emulators and custom endpoints only speak path-style, and so does a bucket with a dot
+    // over TLS (its virtual host would not match the certificate); AWS prefers virtual hosts.
+    const bool path_style = !client->endpoint.ends_with(".amazonaws.com") ||
+                            config.aws.raw_bucket.find('.') != std::string::npos;
     return std::unique_ptr<RawArchive>(std::make_unique<S3Archive>(
-        S3ArchiveOptions{std::move(*client), config.aws.raw_bucket, custom_endpoint}));
+        S3ArchiveOptions{std::move(*client), config.aws.raw_bucket, path_style}));
   }
   if (Status s = EnsureDataDir(config); !s.ok()) return s;
   return std::unique_ptr<RawArchive>(std::make_unique<FileArchive>(config.data_dir));
