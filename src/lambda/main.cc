@@ -1,0 +1,147 @@
+// stockpipe-lambda: the one binary behind both Lambda functions (custom runtime
+// `provided.al2023`). `_HANDLER` picks the handler:
+//   ingest  Kinesis event source -> RAW (S3) + CLEAN (DynamoDB) + quarantine, batchItemFailures
+//   trends  EventBridge schedule -> TrendsJob over DynamoDB -> SNS
+// Settings come from the environment: RAW_DATA_BUCKET, DYNAMODB_TABLE (StockCleanedData),
+// DYNAMODB_STATE_TABLE, SNS_TOPIC_ARN, the rule's THRESH_PCT & co. (read by LoadConfig), and
+// AWS_REGION / credentials / AWS_ENDPOINT_URL[_<SERVICE>] for the clients. A set-up that cannot
+// work (a missing variable, an unknown handler) is reported to the Runtime API as an init error.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "alerts/sns/sns_notifier.h"
+#include "archive/s3/s3_archive.h"
+#include "aws/client.h"
+#include "core/config.h"
+#include "lambda/ingest_handler.h"
+#include "lambda/runtime.h"
+#include "lambda/trends_handler.h"
+#include "store/dynamodb/dynamodb_clean_store.h"
+#include "store/dynamodb/dynamodb_state_store.h"
+
+namespace stockpipe::lambda {
+namespace {
+
+const char* GetEnvironment(const char* name) {
+  return std::getenv(name);
+}
+
+struct SetupError {
+  std::string_view type;
+  std::string message;
+};
+
+// Like the CLI's settings, from the same variables.
+Result<TrendsSettings> SettingsFrom(const Config& config) {
+  TrendsSettings s;
+  const TrendsConfig& t = config.trends;
+  s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
+  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
+  if (!ParseLang(t.lang, s.lang)) {
+    return Status::Error("ALERT_LANG must be pl or en, got \"" + t.lang + "\"");
+  }
+  s.include_json_footer = t.include_json_footer;
+  s.cooldown = t.cooldown;
+  return s;
+}
+
+Result<DynamoDbOptions> DynamoDbFrom(const Config& config) {
+  auto client = aws::OptionsFromEnvironment(aws::kDynamoDb, GetEnvironment);
+  if (!client) return client.status();
+  if (config.aws.dynamodb_table.empty()) return Status::Error("DYNAMODB_TABLE is empty");
+  DynamoDbOptions options;
+  options.client = std::move(*client);
+  options.table = config.aws.dynamodb_table;
+  options.state_table = config.aws.state_table;
+  return options;
+}
+
+// Path-style addressing for endpoint overrides (emulators) and dotted bucket names.
+bool PathStyle(const std::string& bucket) {
+  return std::getenv("AWS_ENDPOINT_URL_S3") || std::getenv("AWS_ENDPOINT_URL") ||
+         bucket.find('.') != std::string::npos;
+}
+
+int Fail(Runtime& runtime, std::string_view type, const std::string& message) {
+  if (Status s = runtime.InitError(type, message); !s.ok()) spdlog::error("{}", s.message());
+  return 1;
+}
+
+int ServeIngest(Runtime& runtime, const Config& config) {
+  if (config.aws.raw_bucket.empty()) {
+    return Fail(runtime, kConfigErrorType,
+                "RAW_DATA_BUCKET is not set: the ingest function needs the RAW bucket");
+  }
+  auto s3 = aws::OptionsFromEnvironment(aws::kS3, GetEnvironment);
+  if (!s3) return Fail(runtime, kConfigErrorType, s3.error());
+  auto dynamodb = DynamoDbFrom(config);
+  if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
+  S3Archive archive(
+      S3ArchiveOptions{std::move(*s3), config.aws.raw_bucket, PathStyle(config.aws.raw_bucket)});
+  DynamoDbCleanStore store(std::move(*dynamodb));
+  IngestHandler handler(archive, store, config.limits);
+  spdlog::info("ingest: bucket {}, table {}", config.aws.raw_bucket, config.aws.dynamodb_table);
+  Status s = runtime.Run(std::ref(handler));
+  if (!s.ok()) spdlog::error("{}", s.message());
+  return s.ok() ? 0 : 1;
+}
+
+int ServeTrends(Runtime& runtime, const Config& config) {
+  if (config.aws.sns_topic_arn.empty()) {
+    return Fail(runtime, kConfigErrorType,
+                "SNS_TOPIC_ARN is not set: the trends function has no topic to send alerts to");
+  }
+  auto settings = SettingsFrom(config);
+  if (!settings) return Fail(runtime, kConfigErrorType, settings.error());
+  auto sns = aws::OptionsFromEnvironment(aws::kSns, GetEnvironment);
+  if (!sns) return Fail(runtime, kConfigErrorType, sns.error());
+  auto dynamodb = DynamoDbFrom(config);
+  if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
+  DynamoDbCleanStore store(*dynamodb);
+  DynamoDbStateStore state(std::move(*dynamodb));
+  SnsNotifier sns_channel(SnsOptions{std::move(*sns), config.aws.sns_topic_arn});
+  TrendsHandler handler(store, state, {&sns_channel}, *settings);
+  spdlog::info("trends: table {}, topic {}", config.aws.dynamodb_table, config.aws.sns_topic_arn);
+  Status s = runtime.Run(std::ref(handler));
+  if (!s.ok()) spdlog::error("{}", s.message());
+  return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace stockpipe::lambda
+
+int main() {
+  using namespace stockpipe;
+  using namespace stockpipe::lambda;
+  // Lambda sends stdout and stderr to CloudWatch Logs, which adds its own timestamps.
+  auto logger = spdlog::stderr_logger_mt("stockpipe-lambda");
+  logger->set_pattern("[%l] %v");
+  spdlog::set_default_logger(logger);
+
+  const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  if (!api || !*api) {
+    std::fprintf(stderr,
+                 "AWS_LAMBDA_RUNTIME_API is not set: stockpipe-lambda runs inside AWS Lambda "
+                 "(runtime provided.al2023) or next to a Lambda Runtime API emulator\n");
+    return 2;
+  }
+  Runtime runtime(RuntimeOptions{api});
+  auto config = LoadConfig("", false, GetEnvironment);
+  if (!config) return Fail(runtime, kConfigErrorType, config.error());
+  if (std::string error = ValidateConfig(*config); !error.empty()) {
+    return Fail(runtime, kConfigErrorType, error);
+  }
+  for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
+
+  const char* handler = std::getenv("_HANDLER");
+  const std::string name = handler ? handler : "";
+  if (name == "ingest") return ServeIngest(runtime, *config);
+  if (name == "trends") return ServeTrends(runtime, *config);
+  return Fail(runtime, kNoSuchHandlerErrorType,
+              "_HANDLER must be ingest or trends, got \"" + name + "\"");
+}
