@@ -31,11 +31,6 @@ const char* GetEnvironment(const char* name) {
   return std::getenv(name);
 }
 
-struct SetupError {
-  std::string_view type;
-  std::string message;
-};
-
 // Like the CLI's settings, from the same variables.
 Result<TrendsSettings> SettingsFrom(const Config& config) {
   TrendsSettings s;
