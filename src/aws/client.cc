@@ -134,6 +134,7 @@ Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEn
         "https://" + std::string(service.host_prefix) + "." + options.region + ".amazonaws.com";
   }
   while (options.endpoint.ends_with('/')) options.endpoint.pop_back();
+  options.ca_bundle = EnvOr(getenv, "AWS_CA_BUNDLE");
   return options;
 }
 
@@ -259,6 +260,9 @@ Result<HttpResponse> Client::Send(std::string_view operation, const HttpRequest&
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options_.ca_bundle.empty()) {
+      curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    }
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_.c_str());

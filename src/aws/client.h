@@ -51,11 +51,14 @@ struct ClientOptions {
   long connect_timeout_ms = 5'000;
   long request_timeout_ms = 30'000;  // per attempt
   RetryPolicy retry;
+  std::string ca_bundle;  // `AWS_CA_BUNDLE`: the CA file to verify TLS peers with, else libcurl's
 };
 
 // Region and credentials from the environment (see credentials.h); the endpoint from
 // `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the service's public endpoint
-// `https://<prefix>.<region>.amazonaws.com`. Errors name the missing variable.
+// `https://<prefix>.<region>.amazonaws.com`; the CA bundle from `AWS_CA_BUNDLE` (the Lambda
+// zip carries Debian's libcurl, whose default path Amazon Linux lacks). Errors name the missing
+// variable.
 Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEnv& getenv);
 
 struct HttpRequest {

@@ -88,6 +88,12 @@ TEST(OptionsFromEnvironment, ServiceEndpointBeatsGlobalBeatsPublic) {
             "http://127.0.0.1:8000");
   EXPECT_EQ(OptionsFromEnvironment(kKinesis, EnvFrom(specific))->endpoint, "http://127.0.0.1:4566");
 
+  EXPECT_EQ(pub->ca_bundle, "");
+  auto bundle = base;
+  bundle["AWS_CA_BUNDLE"] = "/etc/pki/tls/certs/ca-bundle.crt";
+  EXPECT_EQ(OptionsFromEnvironment(kS3, EnvFrom(bundle))->ca_bundle,
+            "/etc/pki/tls/certs/ca-bundle.crt");
+
   auto no_region = OptionsFromEnvironment(kS3, EnvFrom({{"AWS_ACCESS_KEY_ID", "A"}}));
   ASSERT_FALSE(no_region);
   EXPECT_NE(no_region.error().find("AWS_REGION"), std::string::npos);
