@@ -75,15 +75,34 @@ struct Slot {
   std::int64_t integer = 0;
 };
 
-// The rows of one object, for the columns the query uses.
+// The rows of one object, for the columns the query uses. Batches are recycled by the cursor, so
+// their buffers keep their capacity from one object to the next.
 struct Batch {
   std::string key, dt;
-  std::string text;         // inflated object, padded for simdjson
   std::string arena;        // unescaped strings and extra objects
   std::vector<Slot> slots;  // rows x stride
   std::size_t stride = 0;   // json columns + extra
   std::size_t rows = 0;
   Status error;
+
+  void Reset(std::string object_key) {
+    key = std::move(object_key);
+    dt = std::string(PartitionOf(key));
+    arena.clear();
+    slots.clear();
+    stride = 0;
+    rows = 0;
+    error = Status::Ok();
+  }
+};
+
+// What a helper thread reuses from one object to the next: the parser's buffers and the inflated
+// text (a fresh multi-megabyte buffer per object costs page faults and zero-filling).
+struct Scratch {
+  Scratch() { parser.threaded = false; }  // no stage-1 thread per object: helpers fill the cores
+  simdjson::dom::parser parser;
+  std::string text;                  // inflated object, padded for simdjson
+  std::vector<std::uint32_t> group;  // grouped scans: each row's group
 };
 
 struct Need {
@@ -127,8 +146,8 @@ void StoreValue(simdjson::dom::element value, Batch& b, Slot& slot) {
   }
 }
 
-void Fail(Batch& b, std::size_t offset, std::string_view what) {
-  const auto line = 1 + std::count(b.text.data(), b.text.data() + offset, '\n');
+void Fail(Batch& b, const std::string& text, std::size_t offset, std::string_view what) {
+  const auto line = 1 + std::count(text.data(), text.data() + offset, '\n');
   b.error = Status::Error(fmt::format("{}: line {}: {}", b.key, line, what));
 }
 
@@ -152,8 +171,8 @@ std::size_t CountLines(const char* data, std::size_t length) {
 // Inflates and parses `gz` into `b` (runs on a helper thread). The DOM API dispatches to the
 // widest SIMD kernel at run time (On-Demand would be compiled for the baseline CPU here).
 void Decode(const std::string& gz, const Layout& layout, Need need, const std::atomic<bool>& stop,
-            Batch& b) {
-  auto inflated = InflateGzip(gz, b.text, simdjson::SIMDJSON_PADDING);
+            Scratch& s, Batch& b) {
+  auto inflated = InflateGzip(gz, s.text, simdjson::SIMDJSON_PADDING);
   if (!inflated) {
     b.error = Status::Error(fmt::format("{}: {}", b.key, inflated.error()));
     return;
@@ -161,23 +180,28 @@ void Decode(const std::string& gz, const Layout& layout, Need need, const std::a
   const std::size_t length = *inflated;
   b.stride = static_cast<std::size_t>(layout.json_columns) + 1;
   if (!need.any()) {
-    b.rows = CountLines(b.text.data(), length);
+    b.rows = CountLines(s.text.data(), length);
     return;
+  }
+  std::vector<std::string_view> names;  // compared per member: no strlen per comparison
+  for (int c = 0; c < layout.json_columns; ++c) {
+    names.emplace_back(layout.columns[static_cast<std::size_t>(c)].name);
   }
   b.slots.reserve(length / 48 * b.stride);
   b.arena.reserve(length / 2);
-  thread_local simdjson::dom::parser parser;
   simdjson::dom::document_stream stream;
-  if (auto e = parser.parse_many(b.text.data(), length, 1 << 20).get(stream)) {
-    return Fail(b, 0, simdjson::error_message(e));
+  if (auto e = s.parser.parse_many(s.text.data(), length, 1 << 20).get(stream)) {
+    return Fail(b, s.text, 0, simdjson::error_message(e));
   }
   std::string extra;
   for (auto it = stream.begin(); it != stream.end(); ++it) {
     if ((b.rows & 1023) == 0 && stop.load(std::memory_order_relaxed)) return;
     simdjson::dom::element doc;
-    if (auto e = (*it).get(doc)) return Fail(b, it.current_index(), simdjson::error_message(e));
+    if (auto e = (*it).get(doc))
+      return Fail(b, s.text, it.current_index(), simdjson::error_message(e));
     simdjson::dom::object object;
-    if (doc.get(object)) return Fail(b, it.current_index(), "a record is not a JSON object");
+    if (doc.get(object))
+      return Fail(b, s.text, it.current_index(), "a record is not a JSON object");
     const std::size_t base = b.slots.size();
     b.slots.resize(base + b.stride);
     ++b.rows;
@@ -185,7 +209,7 @@ void Decode(const std::string& gz, const Layout& layout, Need need, const std::a
     for (const simdjson::dom::key_value_pair field : object) {
       int index = -1;
       for (int c = 0; c < layout.json_columns; ++c) {
-        if (field.key == layout.columns[static_cast<std::size_t>(c)].name) {
+        if (field.key == names[static_cast<std::size_t>(c)]) {
           index = c;
           break;
         }
@@ -212,7 +236,163 @@ void Decode(const std::string& gz, const Layout& layout, Need need, const std::a
     }
   }
   if (stream.truncated_bytes() > 0) {
-    return Fail(b, length - stream.truncated_bytes(), "the last record is truncated");
+    return Fail(b, s.text, length - stream.truncated_bytes(), "the last record is truncated");
+  }
+}
+
+// ---- Grouping one object ------------------------------------------------------------------------
+
+// A value of a grouped scan: numbers as their bits; text as an index into a text table (key
+// columns) or as offset << 32 | length into a Partial's `texts` (other columns).
+struct Packed {
+  Slot::Type type = Slot::Type::kNull;
+  std::uint64_t bits = 0;
+};
+
+// Which columns a grouped scan buckets by and which it keeps per row (table column numbers).
+struct GroupSpec {
+  std::vector<int> key_columns, row_columns;
+};
+
+// The rows of one group within one object: the row columns' values, rows x row_columns.
+struct PartGroup {
+  std::vector<Packed> key;  // the group's first row; text as an index into Partial::key_texts
+  std::vector<std::uint64_t> bits;
+  std::vector<Slot::Type> types;
+  std::size_t rows = 0;
+};
+
+// One object's rows bucketed by the group key, built on the helper thread that decoded it, so the
+// query thread merges a few groups per object instead of touching every row.
+struct Partial {
+  std::string texts;  // text values of the row columns
+  std::vector<std::string> key_texts;
+  std::vector<PartGroup> groups;  // in order of first appearance
+  std::size_t rows = 0;
+};
+
+// A value of `column` in row `row` of `b`; `text` is set for text (a view into `b`).
+struct Value {
+  Slot::Type type = Slot::Type::kNull;
+  std::uint64_t bits = 0;
+  std::string_view text;
+};
+
+Value ValueOf(const Layout& layout, const Batch& b, std::size_t row, int column) {
+  const Column& col = layout.columns[static_cast<std::size_t>(column)];
+  Value v;
+  if (col.kind == Kind::kDt || col.kind == Kind::kObject) {
+    const std::string& text = col.kind == Kind::kDt ? b.dt : b.key;
+    if (col.kind == Kind::kDt && text.empty()) return v;
+    v.type = Slot::Type::kText;
+    v.text = text;
+    return v;
+  }
+  if (b.slots.empty()) return v;
+  const std::size_t index =
+      col.kind == Kind::kExtra ? b.stride - 1 : static_cast<std::size_t>(column);
+  const Slot& s = b.slots[row * b.stride + index];
+  v.type = s.type;
+  switch (s.type) {
+    case Slot::Type::kNull:
+      break;
+    case Slot::Type::kReal:
+      std::memcpy(&v.bits, &s.real, 8);
+      break;
+    case Slot::Type::kInteger:
+      // A REAL column stays REAL when the JSON number has no fraction (`"price":100`).
+      if (std::string_view(col.decl).starts_with("REAL")) {
+        const double d = static_cast<double>(s.integer);
+        v.type = Slot::Type::kReal;
+        std::memcpy(&v.bits, &d, 8);
+      } else {
+        std::memcpy(&v.bits, &s.integer, 8);
+      }
+      break;
+    case Slot::Type::kText:
+      v.text = std::string_view(b.arena.data() + s.offset, s.length);
+      break;
+  }
+  return v;
+}
+
+// Appends one key value to `key` as SQLite groups it: 1 and 1.0 are the same group.
+void AppendKey(Packed p, std::string& key) {
+  if (p.type == Slot::Type::kReal) {
+    double d;
+    std::memcpy(&d, &p.bits, 8);
+    if (d == std::floor(d) && std::fabs(d) < 9e18) {
+      const auto i = static_cast<std::int64_t>(d);
+      p.type = Slot::Type::kInteger;
+      std::memcpy(&p.bits, &i, 8);
+    }
+  }
+  key += static_cast<char>(p.type);
+  key.append(reinterpret_cast<const char*>(&p.bits), 8);
+}
+
+// Buckets the rows of `b` by the key columns (runs on the helper thread after Decode): the
+// groups first, then each group's values in one exactly sized block.
+void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch& s, Partial& p) {
+  p.rows = b.rows;
+  std::unordered_map<std::string_view, std::uint32_t> key_text_ids;  // views into `b`
+  std::vector<std::int32_t> group_of_text;  // one text key column: key text id -> group
+  std::unordered_map<std::string, std::uint32_t> group_of;  // encoded key -> group
+  const bool one_key = spec.key_columns.size() == 1;
+  std::string key;
+  std::vector<Packed> key_values(spec.key_columns.size());
+  s.group.resize(b.rows);
+  for (std::size_t r = 0; r < b.rows; ++r) {
+    std::int64_t group = -1;
+    key.clear();
+    for (std::size_t k = 0; k < spec.key_columns.size(); ++k) {
+      const Value v = ValueOf(layout, b, r, spec.key_columns[k]);
+      Packed& packed = key_values[k];
+      packed.type = v.type;
+      packed.bits = v.bits;
+      if (v.type == Slot::Type::kText) {
+        auto [it, added] =
+            key_text_ids.try_emplace(v.text, static_cast<std::uint32_t>(p.key_texts.size()));
+        if (added) p.key_texts.emplace_back(v.text);
+        packed.bits = it->second;
+        if (one_key) {
+          if (group_of_text.size() <= packed.bits) group_of_text.resize(packed.bits + 1, -1);
+          group = group_of_text[packed.bits];
+          if (group < 0) {
+            group = static_cast<std::int64_t>(p.groups.size());
+            group_of_text[packed.bits] = static_cast<std::int32_t>(group);
+            p.groups.emplace_back().key = key_values;
+          }
+          break;
+        }
+      }
+      AppendKey(packed, key);
+    }
+    if (group < 0) {
+      auto [it, added] = group_of.try_emplace(key, static_cast<std::uint32_t>(p.groups.size()));
+      if (added) p.groups.emplace_back().key = key_values;
+      group = it->second;
+    }
+    s.group[r] = static_cast<std::uint32_t>(group);
+    ++p.groups[static_cast<std::size_t>(group)].rows;
+  }
+  if (spec.row_columns.empty()) return;  // only the row counts matter
+  for (PartGroup& g : p.groups) {
+    g.bits.reserve(g.rows * spec.row_columns.size());
+    g.types.reserve(g.rows * spec.row_columns.size());
+  }
+  for (std::size_t r = 0; r < b.rows; ++r) {
+    PartGroup& g = p.groups[s.group[r]];
+    for (int col : spec.row_columns) {
+      const Value v = ValueOf(layout, b, r, col);
+      std::uint64_t bits = v.bits;
+      if (v.type == Slot::Type::kText) {
+        bits = (static_cast<std::uint64_t>(p.texts.size()) << 32) | v.text.size();
+        p.texts.append(v.text);
+      }
+      g.bits.push_back(bits);
+      g.types.push_back(v.type);
+    }
   }
 }
 
@@ -230,26 +410,36 @@ struct Table : sqlite3_vtab {
 
 constexpr int kInFlight = 2;  // objects being decoded ahead of the one SQLite reads
 
-// A value of a grouped scan: numbers as their bits, text as an index into `Grouped::texts`.
-struct Packed {
-  Slot::Type type = Slot::Type::kNull;
-  std::uint64_t bits = 0;
+// What a helper thread hands back for one object.
+struct Job {
+  std::unique_ptr<Batch> batch;
+  std::unique_ptr<Scratch> scratch;
+  std::unique_ptr<Partial> partial;  // grouped scans only
+};
+
+// A group of a grouped scan: its rows are those of its chunks, in object order.
+struct Group {
+  struct Chunk {
+    std::uint32_t part, group;  // Grouped::parts[part]->groups[group]
+  };
+  std::vector<Packed> key;  // the first row's key values; text as an index into Grouped::texts
+  std::vector<Chunk> chunks;
+  std::size_t rows = 0;
 };
 
 // All rows of a grouped scan (GROUP BY / DISTINCT on archive columns), bucketed by the group key
 // so rows of one group come out adjacent and SQLite aggregates without sorting. Only the columns
 // the query uses are kept; the group columns once per group.
 struct Grouped {
-  std::vector<int> key_columns, row_columns;  // table column numbers
-  std::vector<std::string> texts;
+  std::shared_ptr<const GroupSpec> spec;
+  std::vector<std::unique_ptr<Partial>> parts;
+  std::vector<std::string> texts;  // key texts
   std::unordered_map<std::string, std::uint32_t> interned;
   std::unordered_map<std::string, std::uint32_t> group_of;  // encoded key -> group
-  std::vector<std::vector<Packed>> keys;                    // per group: key values
-  std::vector<std::vector<std::uint64_t>> bits;             // per group: rows x row_columns
-  std::vector<std::vector<Slot::Type>> types;
-  std::vector<std::uint32_t> order;  // groups in output order
-  std::size_t position = 0;          // in `order`
-  std::size_t group = 0, row = 0;    // the current row while emitting
+  std::vector<Group> groups;
+  std::vector<std::uint32_t> order;           // groups in output order
+  std::size_t position = 0;                   // in `order`
+  std::size_t group = 0, chunk = 0, row = 0;  // the current row while emitting
 
   std::uint32_t Intern(std::string_view text) {
     auto [it, added] = interned.try_emplace(std::string(text), 0);
@@ -259,17 +449,22 @@ struct Grouped {
     }
     return it->second;
   }
-  std::size_t RowsIn(std::size_t g) const {
-    return row_columns.empty() ? types[g].size() : types[g].size() / row_columns.size();
+  const PartGroup& Current() const {
+    const Group::Chunk& c = groups[group].chunks[chunk];
+    return parts[c.part]->groups[c.group];
   }
+  const Partial& CurrentPart() const { return *parts[groups[group].chunks[chunk].part]; }
 };
 
 struct Cursor : sqlite3_vtab_cursor {
-  std::unique_ptr<Grouped> grouped;  // set in grouped mode
+  std::unique_ptr<Grouped> grouped;       // set in grouped mode
+  std::shared_ptr<const GroupSpec> spec;  // set while filling a grouped scan
   std::vector<ObjectInfo> objects;
   std::size_t next_object = 0;
-  std::deque<std::future<std::unique_ptr<Batch>>> pending;
+  std::deque<std::future<Job>> pending;
   std::unique_ptr<Batch> current;
+  std::vector<std::unique_ptr<Batch>> spare_batches;
+  std::vector<std::unique_ptr<Scratch>> spare_scratch;
   std::size_t row = 0;
   sqlite3_int64 rowid = 0;
   bool eof = true;
@@ -279,9 +474,14 @@ struct Cursor : sqlite3_vtab_cursor {
   Table* table() const { return static_cast<Table*>(pVtab); }
   void Drain() {
     stop->store(true);
-    for (auto& f : pending) f.wait();
+    for (auto& f : pending) Recycle(f.get());
     pending.clear();
     stop = std::make_shared<std::atomic<bool>>(false);
+  }
+  // Keeps a finished job's buffers for the next object.
+  void Recycle(Job job) {
+    if (job.batch) spare_batches.push_back(std::move(job.batch));
+    if (job.scratch) spare_scratch.push_back(std::move(job.scratch));
   }
 };
 
@@ -424,24 +624,39 @@ void TopUp(Cursor& c) {
   Table& t = *c.table();
   while (static_cast<int>(c.pending.size()) < kInFlight && c.next_object < c.objects.size()) {
     const ObjectInfo& info = c.objects[c.next_object++];
-    auto batch = std::make_unique<Batch>();
-    batch->key = info.key;
-    batch->dt = std::string(PartitionOf(info.key));
+    Job job;
+    if (c.spare_batches.empty()) {
+      job.batch = std::make_unique<Batch>();
+    } else {
+      job.batch = std::move(c.spare_batches.back());
+      c.spare_batches.pop_back();
+    }
+    job.batch->Reset(info.key);
     auto bytes = t.context->archive->Get(info.key);
     t.context->log->objects.push_back(info.key);
     if (!bytes) {
-      batch->error = bytes.status();
-      std::promise<std::unique_ptr<Batch>> done;
-      done.set_value(std::move(batch));
+      job.batch->error = bytes.status();
+      std::promise<Job> done;
+      done.set_value(std::move(job));
       c.pending.push_back(done.get_future());
       continue;
     }
+    if (c.spare_scratch.empty()) {
+      job.scratch = std::make_unique<Scratch>();
+    } else {
+      job.scratch = std::move(c.spare_scratch.back());
+      c.spare_scratch.pop_back();
+    }
     t.context->log->bytes += bytes->size();
-    c.pending.push_back(
-        std::async(std::launch::async, [gz = std::move(*bytes), layout = t.layout, need = c.need,
-                                        stop = c.stop, batch = std::move(batch)]() mutable {
-          Decode(gz, *layout, need, *stop, *batch);
-          return std::move(batch);
+    c.pending.push_back(std::async(
+        std::launch::async, [gz = std::move(*bytes), layout = t.layout, need = c.need,
+                             stop = c.stop, spec = c.spec, job = std::move(job)]() mutable {
+          Decode(gz, *layout, need, *stop, *job.scratch, *job.batch);
+          if (spec && job.batch->error.ok() && !stop->load()) {
+            job.partial = std::make_unique<Partial>();
+            Bucket(*layout, *spec, *job.batch, *job.scratch, *job.partial);
+          }
+          return std::move(job);
         }));
   }
 }
@@ -450,14 +665,16 @@ void TopUp(Cursor& c) {
 int Advance(Cursor& c) {
   ++c.row;
   while (!c.current || c.row >= c.current->rows) {
-    c.current.reset();
+    if (c.current) c.spare_batches.push_back(std::move(c.current));
     TopUp(c);
     if (c.pending.empty()) {
       c.eof = true;
       return SQLITE_OK;
     }
-    c.current = c.pending.front().get();
+    Job job = c.pending.front().get();
     c.pending.pop_front();
+    c.current = std::move(job.batch);
+    c.Recycle(std::move(job));
     TopUp(c);
     if (!c.current->error.ok()) {
       const std::string message = c.current->error.message();
@@ -472,110 +689,58 @@ int Advance(Cursor& c) {
   return SQLITE_OK;
 }
 
-// The value of `column` in row `row` of `b`, packed (text interned in `g`).
-Packed PackValue(const Cursor& c, const Batch& b, std::size_t row, int column, Grouped& g) {
-  const Column& col = c.table()->layout->columns[static_cast<std::size_t>(column)];
-  Packed p;
-  if (col.kind == Kind::kDt || col.kind == Kind::kObject) {
-    const std::string& text = col.kind == Kind::kDt ? b.dt : b.key;
-    if (col.kind == Kind::kDt && text.empty()) return p;
-    p.type = Slot::Type::kText;
-    p.bits = g.Intern(text);
-    return p;
+// Adds one object's groups to `g`: a few look-ups per object, the rows stay where they are.
+void Merge(Grouped& g, std::unique_ptr<Partial> part) {
+  const auto index = static_cast<std::uint32_t>(g.parts.size());
+  std::vector<std::uint32_t> text_ids;
+  text_ids.reserve(part->key_texts.size());
+  for (const std::string& text : part->key_texts) text_ids.push_back(g.Intern(text));
+  std::string key;
+  for (std::size_t i = 0; i < part->groups.size(); ++i) {
+    PartGroup& local = part->groups[i];
+    key.clear();
+    for (Packed& value : local.key) {
+      if (value.type == Slot::Type::kText) value.bits = text_ids[value.bits];
+      AppendKey(value, key);
+    }
+    auto [it, added] = g.group_of.try_emplace(key, static_cast<std::uint32_t>(g.groups.size()));
+    if (added) g.groups.emplace_back().key = local.key;
+    Group& group = g.groups[it->second];
+    group.chunks.push_back({index, static_cast<std::uint32_t>(i)});
+    group.rows += local.rows;
   }
-  if (b.slots.empty()) return p;
-  const std::size_t index =
-      col.kind == Kind::kExtra ? b.stride - 1 : static_cast<std::size_t>(column);
-  const Slot& s = b.slots[row * b.stride + index];
-  p.type = s.type;
-  switch (s.type) {
-    case Slot::Type::kNull:
-      break;
-    case Slot::Type::kReal:
-      std::memcpy(&p.bits, &s.real, 8);
-      break;
-    case Slot::Type::kInteger:
-      if (std::string_view(col.decl).starts_with("REAL")) {
-        const double d = static_cast<double>(s.integer);
-        p.type = Slot::Type::kReal;
-        std::memcpy(&p.bits, &d, 8);
-      } else {
-        std::memcpy(&p.bits, &s.integer, 8);
-      }
-      break;
-    case Slot::Type::kText:
-      p.bits = g.Intern(std::string_view(b.arena.data() + s.offset, s.length));
-      break;
-  }
-  return p;
+  part->key_texts = {};
+  g.parts.push_back(std::move(part));
 }
 
-// Reads every object of the scan and buckets its rows by the GROUP BY key.
-int FillGrouped(Cursor& c, int idx_num, std::string_view order_terms) {
+// Reads every object of the scan; the helper threads bucket each object's rows by the GROUP BY
+// key and the groups are merged here, then put in ORDER BY order.
+int FillGrouped(Cursor& c, std::string_view order_terms) {
   auto g = std::make_unique<Grouped>();
-  const Layout& layout = *c.table()->layout;
-  for (std::size_t i = 0; i < layout.columns.size(); ++i) {
-    const int col = static_cast<int>(i);
-    if (idx_num & (1 << (col + kKeyShift)))
-      g->key_columns.push_back(col);
-    else if (idx_num & (1 << col))
-      g->row_columns.push_back(col);
-  }
-  std::string key;
-  std::vector<Packed> key_values(g->key_columns.size());
+  g->spec = c.spec;
+  const GroupSpec& spec = *g->spec;
   while (true) {
     TopUp(c);
     if (c.pending.empty()) break;
-    std::unique_ptr<Batch> b = c.pending.front().get();
+    Job job = c.pending.front().get();
     c.pending.pop_front();
     TopUp(c);
-    if (!b->error.ok()) {
+    if (!job.batch->error.ok()) {
       c.eof = true;
-      return SetError(c.pVtab, b->error.message());
+      const std::string message = job.batch->error.message();
+      c.Recycle(std::move(job));
+      return SetError(c.pVtab, message);
     }
-    for (std::size_t r = 0; r < b->rows; ++r) {
-      key.clear();
-      for (std::size_t k = 0; k < g->key_columns.size(); ++k) {
-        key_values[k] = PackValue(c, *b, r, g->key_columns[k], *g);
-        // SQLite groups 1 and 1.0 together: key integral reals as integers.
-        Packed keyed = key_values[k];
-        if (keyed.type == Slot::Type::kReal) {
-          double d;
-          std::memcpy(&d, &keyed.bits, 8);
-          if (d == std::floor(d) && std::fabs(d) < 9e18) {
-            const auto i = static_cast<std::int64_t>(d);
-            keyed.type = Slot::Type::kInteger;
-            std::memcpy(&keyed.bits, &i, 8);
-          }
-        }
-        key += static_cast<char>(keyed.type);
-        key.append(reinterpret_cast<const char*>(&keyed.bits), 8);
-      }
-      auto [it, added] = g->group_of.try_emplace(key, 0);
-      if (added) {
-        it->second = static_cast<std::uint32_t>(g->keys.size());
-        g->keys.push_back(key_values);
-        g->bits.emplace_back();
-        g->types.emplace_back();
-      }
-      const std::uint32_t group = it->second;
-      if (g->row_columns.empty()) {
-        g->types[group].push_back(Slot::Type::kNull);  // only the row count matters
-      }
-      for (int col : g->row_columns) {
-        const Packed p = PackValue(c, *b, r, col, *g);
-        g->bits[group].push_back(p.bits);
-        g->types[group].push_back(p.type);
-      }
-    }
-    c.table()->context->log->records += b->rows;
+    c.table()->context->log->records += job.partial->rows;
+    Merge(*g, std::move(job.partial));
+    c.Recycle(std::move(job));
   }
   // Groups in ORDER BY order, compared as SQLite does: NULL < numbers < text (bytes).
   std::vector<std::pair<std::size_t, bool>> terms;  // key index, descending
   for (std::size_t i = 0; i + 1 < order_terms.size(); i += 2) {
     const int col = order_terms[i] - '0';
-    for (std::size_t k = 0; k < g->key_columns.size(); ++k) {
-      if (g->key_columns[k] == col) terms.emplace_back(k, order_terms[i + 1] == 'd');
+    for (std::size_t k = 0; k < spec.key_columns.size(); ++k) {
+      if (spec.key_columns[k] == col) terms.emplace_back(k, order_terms[i + 1] == 'd');
     }
   }
   const auto rank = [](Slot::Type t) {
@@ -601,18 +766,21 @@ int FillGrouped(Cursor& c, int idx_num, std::string_view order_terms) {
     const double x = number(a), y = number(b);
     return x < y ? -1 : x > y ? 1 : 0;
   };
-  g->order.resize(g->keys.size());
+  g->order.resize(g->groups.size());
   for (std::size_t i = 0; i < g->order.size(); ++i) g->order[i] = static_cast<std::uint32_t>(i);
   std::sort(g->order.begin(), g->order.end(), [&](std::uint32_t x, std::uint32_t y) {
     for (const auto& [k, desc] : terms) {
-      const int c = compare(g->keys[x][k], g->keys[y][k]);
+      const int c = compare(g->groups[x].key[k], g->groups[y].key[k]);
       if (c != 0) return desc ? c > 0 : c < 0;
     }
     return false;
   });
   g->position = 0;
+  g->chunk = 0;
   g->row = 0;
-  while (g->position < g->order.size() && g->RowsIn(g->order[g->position]) == 0) ++g->position;
+  while (g->position < g->order.size() && g->groups[g->order[g->position]].rows == 0) {
+    ++g->position;
+  }
   c.eof = g->position >= g->order.size();
   if (!c.eof) g->group = g->order[g->position];
   c.rowid = 1;
@@ -758,7 +926,19 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
   c->row = 0;
   c->current.reset();
   c->grouped.reset();
-  if (idx_num & kGroupedFlag) return FillGrouped(*c, idx_num, order_terms);
+  c->spec.reset();
+  if (idx_num & kGroupedFlag) {
+    auto spec = std::make_shared<GroupSpec>();
+    for (std::size_t i = 0; i < layout.columns.size(); ++i) {
+      const int col = static_cast<int>(i);
+      if (idx_num & (1 << (col + kKeyShift)))
+        spec->key_columns.push_back(col);
+      else if (idx_num & (1 << col))
+        spec->row_columns.push_back(col);
+    }
+    c->spec = std::move(spec);
+    return FillGrouped(*c, order_terms);
+  }
   // Advance() increments row first, so start "before" the first row of no batch.
   return Advance(*c);
 }
@@ -768,17 +948,20 @@ int xNext(sqlite3_vtab_cursor* cursor) {
   if (!c->grouped) return Advance(*c);
   Grouped& g = *c->grouped;
   ++c->rowid;
-  if (++g.row < g.RowsIn(g.group)) return SQLITE_OK;
+  if (++g.row < g.Current().rows) return SQLITE_OK;
   g.row = 0;
+  if (++g.chunk < g.groups[g.group].chunks.size()) return SQLITE_OK;  // chunks are never empty
+  g.chunk = 0;
   do {
     ++g.position;
-  } while (g.position < g.order.size() && g.RowsIn(g.order[g.position]) == 0);
+  } while (g.position < g.order.size() && g.groups[g.order[g.position]].rows == 0);
   c->eof = g.position >= g.order.size();
   if (!c->eof) g.group = g.order[g.position];
   return SQLITE_OK;
 }
 
-void ResultPacked(sqlite3_context* ctx, const Grouped& g, Slot::Type type, std::uint64_t bits) {
+void ResultPacked(sqlite3_context* ctx, Slot::Type type, std::uint64_t bits,
+                  std::string_view text) {
   switch (type) {
     case Slot::Type::kNull:
       sqlite3_result_null(ctx);
@@ -795,25 +978,32 @@ void ResultPacked(sqlite3_context* ctx, const Grouped& g, Slot::Type type, std::
       sqlite3_result_int64(ctx, i);
       break;
     }
-    case Slot::Type::kText: {
-      const std::string& t = g.texts[bits];
-      sqlite3_result_text(ctx, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+    case Slot::Type::kText:
+      sqlite3_result_text(ctx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
       break;
-    }
   }
 }
 
 int GroupedColumn(const Grouped& g, sqlite3_context* ctx, int column) {
-  for (std::size_t k = 0; k < g.key_columns.size(); ++k) {
-    if (g.key_columns[k] == column) {
-      ResultPacked(ctx, g, g.keys[g.group][k].type, g.keys[g.group][k].bits);
+  const GroupSpec& spec = *g.spec;
+  for (std::size_t k = 0; k < spec.key_columns.size(); ++k) {
+    if (spec.key_columns[k] == column) {
+      const Packed& p = g.groups[g.group].key[k];
+      ResultPacked(ctx, p.type, p.bits,
+                   p.type == Slot::Type::kText ? std::string_view(g.texts[p.bits]) : "");
       return SQLITE_OK;
     }
   }
-  for (std::size_t k = 0; k < g.row_columns.size(); ++k) {
-    if (g.row_columns[k] == column) {
-      const std::size_t at = g.row * g.row_columns.size() + k;
-      ResultPacked(ctx, g, g.types[g.group][at], g.bits[g.group][at]);
+  for (std::size_t k = 0; k < spec.row_columns.size(); ++k) {
+    if (spec.row_columns[k] == column) {
+      const PartGroup& part = g.Current();
+      const std::size_t at = g.row * spec.row_columns.size() + k;
+      const std::uint64_t bits = part.bits[at];
+      std::string_view text;
+      if (part.types[at] == Slot::Type::kText) {
+        text = std::string_view(g.CurrentPart().texts).substr(bits >> 32, bits & 0xffffffffu);
+      }
+      ResultPacked(ctx, part.types[at], bits, text);
       return SQLITE_OK;
     }
   }
@@ -919,7 +1109,7 @@ Result<std::size_t> InflateGzip(std::string_view gz, std::string& out, std::size
     std::memcpy(&isize, gz.data() + gz.size() - 4, 4);  // little-endian on every target we build
     if (isize >= gz.size()) guess = isize;
   }
-  out.resize(guess + padding + 1);
+  if (out.size() < guess + padding + 1) out.resize(guess + padding + 1);  // reused: never shrunk
   z_stream z{};
   if (inflateInit2(&z, 15 + 16) != Z_OK) return Status::Error("gzip: cannot initialise inflate");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
