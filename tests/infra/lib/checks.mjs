@@ -232,7 +232,8 @@ export async function runChecks({ model, facts, refs, docsText }) {
       `${at}: source_code_hash must be set so a new zip is deployed`);
     const role = target(fn.body.role);
     if (check('lambda', role?.r.type === 'aws_iam_role', `${at}: role must be an aws_iam_role of this configuration`)) {
-      check('iam', !roles.has(role.r), `${at} shares ${address(role.r)} with ${roles.get(role.r) && address(roles.get(role.r))}: one role per function`);
+      const other = roles.get(role.r);
+      check('iam', !other, `${at} shares ${address(role.r)} with ${other && address(other)}: one role per function`);
       roles.set(role.r, fn);
     }
 
@@ -357,7 +358,10 @@ export async function runChecks({ model, facts, refs, docsText }) {
   const statementsOf = (policyText, at) => {
     const ref = soleReference(policyText);
     const m = /^data\.aws_iam_policy_document\.(\w+)\.json$/.exec(ref ?? '');
-    if (!check('iam', !!m && documents.has(m[1]), `${at}: the policy must be a data.aws_iam_policy_document (…).json of this configuration`)) return [];
+    if (!check('iam', !!m && documents.has(m[1]),
+      `${at}: the policy must be a data.aws_iam_policy_document (…).json of this configuration`)) {
+      return [];
+    }
     return blocks(documents.get(m[1]).body, 'statement').map((s) => ({ ...s, document: m[1] }));
   };
   // No wildcard action in any Allow; "*" as resource only for actions without a resource type.
@@ -496,14 +500,16 @@ export async function runChecks({ model, facts, refs, docsText }) {
   for (const bucket of resourcesOf('aws_s3_bucket')) {
     const at = address(bucket);
     const pab = forBucket('aws_s3_bucket_public_access_block', bucket)[0]?.body;
-    check('s3', !!pab && ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'].every((k) => pab[k] === true),
+    const blocked = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'];
+    check('s3', !!pab && blocked.every((k) => pab[k] === true),
       `${at}: needs an aws_s3_bucket_public_access_block with all four settings true`);
     const sse = forBucket('aws_s3_bucket_server_side_encryption_configuration', bucket)[0]?.body;
     check('s3', ['AES256', 'aws:kms'].includes(block(block(sse, 'rule'), 'apply_server_side_encryption_by_default')?.sse_algorithm),
       `${at}: needs default encryption (aws_s3_bucket_server_side_encryption_configuration)`);
     const policy = forBucket('aws_s3_bucket_policy', bucket)[0];
     const statements = policy ? statementsOf(policy.body.policy, address(policy)) : [];
-    check('s3', statements.some((s) => s.effect === 'Deny' && blocks(s, 'condition').some((c) => c.variable === 'aws:SecureTransport' && list(c.values).includes('false')) &&
+    const withoutTls = (c) => c.variable === 'aws:SecureTransport' && list(c.values).includes('false');
+    check('s3', statements.some((s) => s.effect === 'Deny' && blocks(s, 'condition').some(withoutTls) &&
       list(s.resources).includes(arnOf(bucket)) && list(s.resources).includes(`${arnOf(bucket)}/*`)),
       `${at}: needs a bucket policy denying requests without TLS (aws:SecureTransport = false) on the bucket and its objects`);
     const ownership = forBucket('aws_s3_bucket_ownership_controls', bucket)[0]?.body;
@@ -590,7 +596,8 @@ export async function runChecks({ model, facts, refs, docsText }) {
     const v = variableOf(rule.body.schedule_expression);
     check('eventbridge', v?.body.default === facts.trendsSchedule,
       `${address(rule)}: schedule_expression must come from a variable defaulting to ${facts.trendsSchedule} (TRENDS_EVERY's default)`);
-    check('eventbridge', resourcesOf('aws_cloudwatch_event_target').some((t) => refersTo(t.body.rule, rule, ['name', 'id']) && refersTo(t.body.arn, trendsFn, ['arn'])),
+    check('eventbridge', resourcesOf('aws_cloudwatch_event_target').some((t) =>
+      refersTo(t.body.rule, rule, ['name', 'id']) && refersTo(t.body.arn, trendsFn, ['arn'])),
       `${address(rule)}: needs an aws_cloudwatch_event_target on the trends function`);
     check('eventbridge', resourcesOf('aws_lambda_permission').some((p) => p.body.principal === 'events.amazonaws.com' &&
       refersTo(p.body.function_name, trendsFn, ['function_name', 'arn']) && refersTo(p.body.source_arn, rule, ['arn'])),
