@@ -4,8 +4,13 @@
 #include <simdjson.h>
 #include <zlib.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -69,10 +74,12 @@ const Layout& RejectedLayout() {
 struct Slot {
   enum class Type : std::uint8_t { kNull, kText, kReal, kInteger };
   Type type = Type::kNull;
-  std::uint32_t offset = 0;
-  std::uint32_t length = 0;
-  double real = 0;
-  std::int64_t integer = 0;
+  std::uint32_t length = 0;  // text
+  union {                    // 16 bytes a value: every row of every used column is one
+    double real = 0;
+    std::int64_t integer;
+    std::uint32_t offset;  // text, in the arena
+  };
 };
 
 // The rows of one object, for the columns the query uses. Batches are recycled by the cursor, so
@@ -168,6 +175,209 @@ std::size_t CountLines(const char* data, std::size_t length) {
   return lines;
 }
 
+// The end of a JSON string starting at `p` (just past the quote) when it is plain printable ASCII
+// without escapes, nullptr otherwise. The text's zero padding stops the scan at the end.
+const char* PlainStringEnd(const char* p) {
+#ifdef __SSE2__
+  // 16 bytes at a time: stop at a quote, a backslash, or a byte < 0x20 or >= 0x80 (both below
+  // 0x20 as signed bytes). Never reads past the padding: a zero byte stops the scan.
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (true) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i stop =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(stop);
+    if (mask != 0) {
+      p += __builtin_ctz(static_cast<unsigned>(mask));
+      return *p == '"' ? p : nullptr;
+    }
+    p += 16;
+  }
+#endif
+  while (true) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"') return p;
+    if (c < 0x20 || c == '\\' || c >= 0x80) return nullptr;
+    ++p;
+  }
+}
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Member names are short: an inline loop beats a memcmp call per member.
+bool SameShort(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Parses a JSON number at `p` into `slot` as simdjson's DOM would (integers of up to 18 digits as
+// integers, anything with a fraction or exponent as a correctly rounded double); nullptr when the
+// number is anything else (the caller falls back to simdjson).
+const char* PlainNumber(const char* p, Slot* slot) {
+  const char* start = p;
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  const char* digits = p;
+  if (*p == '0') {
+    ++p;
+    if (IsDigit(*p)) return nullptr;
+  } else if (IsDigit(*p)) {
+    while (IsDigit(*p)) ++p;
+  } else {
+    return nullptr;
+  }
+  bool integer = true;
+  if (*p == '.') {
+    ++p;
+    if (!IsDigit(*p)) return nullptr;
+    while (IsDigit(*p)) ++p;
+    integer = false;
+  }
+  if (*p == 'e' || *p == 'E') {
+    ++p;
+    if (*p == '+' || *p == '-') ++p;
+    if (!IsDigit(*p)) return nullptr;
+    while (IsDigit(*p)) ++p;
+    integer = false;
+  }
+  if (integer) {
+    if (p - digits > 18 || (negative && *digits == '0')) return nullptr;  // -0: simdjson decides
+    std::int64_t value = 0;
+    for (const char* d = digits; d < p; ++d) value = value * 10 + (*d - '0');
+    if (slot) {
+      slot->type = Slot::Type::kInteger;
+      slot->integer = negative ? -value : value;
+    }
+    return p;
+  }
+  double value = 0;
+  // Up to 15 digits and no exponent: mantissa and power of ten are exact doubles, so one division
+  // is correctly rounded, the value any exact parser gives (Clinger's fast path).
+  static constexpr double kPowers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (p - digits <= 16) {
+    std::int64_t mantissa = 0;
+    int fraction = -1, count = 0;
+    bool simple = true;
+    for (const char* d = digits; d < p; ++d) {
+      if (*d == '.') {
+        fraction = 0;
+      } else if (IsDigit(*d)) {
+        mantissa = mantissa * 10 + (*d - '0');
+        ++count;
+        if (fraction >= 0) ++fraction;
+      } else {
+        simple = false;  // an exponent
+        break;
+      }
+    }
+    if (simple && count <= 15 && fraction >= 0) {
+      value = static_cast<double>(mantissa) / kPowers[fraction];
+      if (slot) {
+        slot->type = Slot::Type::kReal;
+        slot->real = negative ? -value : value;
+      }
+      return p;
+    }
+  }
+  const auto [end, ec] = std::from_chars(start, p, value);
+  if (ec != std::errc() || end != p) return nullptr;  // out of range: simdjson reports it
+  if (slot) {
+    slot->type = Slot::Type::kReal;
+    slot->real = value;
+  }
+  return p;
+}
+
+// Reads the common shape of a record without simdjson: one object per line, no whitespace,
+// members whose keys and string values are plain ASCII without escapes and whose values are
+// strings, numbers, true, false or null, stored exactly as the DOM path stores them. Returns false
+// on anything else (nested values, escapes, non-ASCII, blank lines, malformed text); the caller
+// then decodes the whole object with simdjson, which also words the errors.
+bool DecodePlain(const char* p, const char* end, const std::vector<std::string_view>& names,
+                 Need need, const std::atomic<bool>& stop, Batch& b) {
+  while (p < end) {
+    if ((b.rows & 1023) == 0 && stop.load(std::memory_order_relaxed)) return true;
+    if (*p++ != '{') return false;
+    const std::size_t base = b.slots.size();
+    b.slots.resize(base + b.stride);
+    ++b.rows;
+    if (*p == '}') {
+      ++p;
+    } else {
+      while (true) {
+        if (*p++ != '"') return false;
+        const char* key = p;
+        p = PlainStringEnd(p);
+        if (!p) return false;
+        const std::string_view name(key, static_cast<std::size_t>(p - key));
+        ++p;
+        if (*p++ != ':') return false;
+        Slot* slot = nullptr;
+        for (std::size_t c = 0; c < names.size(); ++c) {
+          if (SameShort(name, names[c])) {
+            if (need.json_mask & (1u << c)) slot = &b.slots[base + c];
+            break;
+          }
+        }
+        switch (*p) {
+          case '"': {
+            const char* text = ++p;
+            p = PlainStringEnd(p);
+            if (!p) return false;
+            if (slot) {
+              slot->type = Slot::Type::kText;
+              slot->offset = static_cast<std::uint32_t>(b.arena.size());
+              slot->length = static_cast<std::uint32_t>(p - text);
+              b.arena.append(text, static_cast<std::size_t>(p - text));
+            }
+            ++p;
+            break;
+          }
+          case 't':
+          case 'f': {
+            const std::string_view word = *p == 't' ? "true" : "false";
+            if (std::string_view(p, word.size()) != word) return false;
+            p += word.size();
+            if (slot) {  // as the DOM path: minified JSON text
+              slot->type = Slot::Type::kText;
+              slot->offset = static_cast<std::uint32_t>(b.arena.size());
+              slot->length = static_cast<std::uint32_t>(word.size());
+              b.arena.append(word);
+            }
+            break;
+          }
+          case 'n':
+            if (std::string_view(p, 4) != "null") return false;
+            p += 4;
+            if (slot) slot->type = Slot::Type::kNull;
+            break;
+          default:
+            p = PlainNumber(p, slot);
+            if (!p) return false;
+            break;
+        }
+        if (*p == ',') {
+          ++p;
+          continue;
+        }
+        if (*p++ != '}') return false;
+        break;
+      }
+    }
+    if (p == end) break;
+    if (*p++ != '\n') return false;
+  }
+  return true;
+}
+
 // Inflates and parses `gz` into `b` (runs on a helper thread). The DOM API dispatches to the
 // widest SIMD kernel at run time (On-Demand would be compiled for the baseline CPU here).
 void Decode(const std::string& gz, const Layout& layout, Need need, const std::atomic<bool>& stop,
@@ -189,6 +399,13 @@ void Decode(const std::string& gz, const Layout& layout, Need need, const std::a
   }
   b.slots.reserve(length / 48 * b.stride);
   b.arena.reserve(length / 2);
+  if (!need.extra && length > 0 &&
+      DecodePlain(s.text.data(), s.text.data() + length, names, need, stop, b)) {
+    return;
+  }
+  b.slots.clear();
+  b.arena.clear();
+  b.rows = 0;
   simdjson::dom::document_stream stream;
   if (auto e = s.parser.parse_many(s.text.data(), length, 1 << 20).get(stream)) {
     return Fail(b, s.text, 0, simdjson::error_message(e));
