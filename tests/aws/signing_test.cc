@@ -118,11 +118,13 @@ TEST(SigV4Verifier, ReproducesTheExampleOfTheAwsDocumentation) {
 class SigningServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.set_logger([this](const httplib::Request& request, const httplib::Response&) {
-      std::lock_guard lock(mutex_);
-      seen_.push_back(request);
-    });
-    const auto answer = [](const httplib::Request&, httplib::Response& response) {
+    // Recorded in the handler, before the answer is written: once the client has its response,
+    // the request is in `seen_` (a logger runs after the answer and would race the test).
+    const auto answer = [this](const httplib::Request& request, httplib::Response& response) {
+      {
+        std::lock_guard lock(mutex_);
+        seen_.push_back(request);
+      }
       response.set_content("{}", "application/json");
     };
     server_.Post(".*", answer);
