@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -937,6 +938,10 @@ int FillGrouped(Cursor& c, std::string_view order_terms) {
   g->spec = c.spec;
   const GroupSpec& spec = *g->spec;
   while (true) {
+    if (std::chrono::steady_clock::now() > c.table()->context->log->deadline) {
+      c.eof = true;
+      return SQLITE_INTERRUPT;  // the query's time limit, as the progress handler would
+    }
     TopUp(c);
     if (c.pending.empty()) break;
     Job job = c.pending.front().get();

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,11 +26,14 @@
 
 namespace stockpipe::query {
 
-// What the archive tables read, for the query's statistics and the pruning proof.
+// What the archive tables read, for the query's statistics and the pruning proof, and when they
+// must stop: a grouped scan reads every object inside one SQLite call, where the progress handler
+// never runs, so it checks the deadline itself between objects (SQLITE_INTERRUPT past it).
 struct ScanLog {
   std::vector<std::string> objects;  // keys, in the order they were opened
   std::uint64_t bytes = 0;           // compressed bytes read
   std::uint64_t records = 0;         // lines handed to SQLite
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   void Clear() { *this = ScanLog(); }
 };
 

@@ -303,6 +303,7 @@ QueryOutcome SqliteQueryEngine::Run(std::string_view sql_in, RowSink& sink) {
 
   if (options_.time_limit.count() > 0) {
     deadline_ = started + options_.time_limit;
+    log_.deadline = deadline_;
     sqlite3_progress_handler(db_, 10'000, &OnProgress, &deadline_);
   }
   std::vector<Cell> cells(static_cast<std::size_t>(columns));

@@ -140,5 +140,30 @@ TEST_F(GroupedScanTest, NumericKeysDistinctAndPrunedScansMatch) {
                 "GROUP BY +symbol"));
 }
 
+TEST_F(GroupedScanTest, TheTimeLimitStopsAGroupedScanBetweenObjects) {
+  // The grouped scan reads every object inside one SQLite call, where the progress handler that
+  // enforces the limit never runs: the scan must check the deadline itself.
+  FileArchive archive(dir_.path());
+  constexpr int kObjects = 20;
+  for (int object = 0; object < kObjects; ++object) {
+    std::string lines;
+    for (int i = 0; i < 20'000; ++i) {
+      lines += fmt::format(R"({{"symbol":"S{}","timestamp":"t{}","price":{}.5}})", i % 7, i, i);
+      lines += "\n";
+    }
+    ASSERT_TRUE(archive
+                    .Put(fmt::format("raw/dt=2025-09-01/shard-{:06}-1-1.jsonl.gz", object),
+                         *GzipCompress(lines))
+                    .ok());
+  }
+  auto engine = SqliteQueryEngine::Open({dir_.str(), std::chrono::milliseconds(1)});
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  Collect out;
+  const QueryOutcome r = (*engine)->Run(
+      "SELECT symbol, max(price) FROM raw WHERE dt = '2025-09-01' GROUP BY symbol", out);
+  EXPECT_EQ(r.failure, QueryFailure::kTimedOut) << r.status.message();
+  EXPECT_LT(r.stats.objects_opened.size(), static_cast<std::size_t>(kObjects));
+}
+
 }  // namespace
 }  // namespace stockpipe
