@@ -549,11 +549,64 @@ void AppendKey(Packed p, std::string& key) {
   key.append(reinterpret_cast<const char*>(&p.bits), 8);
 }
 
+// Dense ids for the key texts of one object (views into its batch): an open-addressing table with
+// a cheap hash, since every row of a grouped scan looks one up.
+class TextIds {
+ public:
+  TextIds() : slots_(64) {}
+  // The id of `text`, `next` (and added) when it is new.
+  std::pair<std::uint32_t, bool> Find(std::string_view text, std::uint32_t next) {
+    const std::uint64_t hash = Hash(text);
+    std::size_t at = hash & (slots_.size() - 1);
+    while (slots_[at].used) {
+      if (slots_[at].hash == hash && SameShort(slots_[at].text, text))
+        return {slots_[at].id, false};
+      at = (at + 1) & (slots_.size() - 1);
+    }
+    slots_[at] = {hash, text, next, true};
+    if (++count_ * 2 > slots_.size()) Grow();
+    return {next, true};
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::string_view text;
+    std::uint32_t id = 0;
+    bool used = false;
+  };
+  static std::uint64_t Hash(std::string_view text) {
+    std::uint64_t h = text.size();
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      h = (h ^ word) * 0x9E3779B97F4A7C15ull;
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, text.data() + i, text.size() - i);
+    h = (h ^ tail) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 29);
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& e : old) {
+      if (!e.used) continue;
+      std::size_t at = e.hash & (slots_.size() - 1);
+      while (slots_[at].used) at = (at + 1) & (slots_.size() - 1);
+      slots_[at] = e;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
+
 // Buckets the rows of `b` by the key columns (runs on the helper thread after Decode): the
 // groups first, then each group's values in one exactly sized block.
 void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch& s, Partial& p) {
   p.rows = b.rows;
-  std::unordered_map<std::string_view, std::uint32_t> key_text_ids;  // views into `b`
+  TextIds key_text_ids;                     // views into `b`
   std::vector<std::int32_t> group_of_text;  // one text key column: key text id -> group
   std::unordered_map<std::string, std::uint32_t> group_of;  // encoded key -> group
   const bool one_key = spec.key_columns.size() == 1;
@@ -569,10 +622,10 @@ void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch
       packed.type = v.type;
       packed.bits = v.bits;
       if (v.type == Slot::Type::kText) {
-        auto [it, added] =
-            key_text_ids.try_emplace(v.text, static_cast<std::uint32_t>(p.key_texts.size()));
+        const auto [id, added] =
+            key_text_ids.Find(v.text, static_cast<std::uint32_t>(p.key_texts.size()));
         if (added) p.key_texts.emplace_back(v.text);
-        packed.bits = it->second;
+        packed.bits = id;
         if (one_key) {
           if (group_of_text.size() <= packed.bits) group_of_text.resize(packed.bits + 1, -1);
           group = group_of_text[packed.bits];
