@@ -304,6 +304,23 @@ const char* PlainNumber(const char* p, Slot* slot) {
 // then decodes the whole object with simdjson, which also words the errors.
 bool DecodePlain(const char* p, const char* end, const std::vector<std::string_view>& names,
                  Need need, const std::atomic<bool>& stop, Batch& b) {
+  // Names of up to 16 bytes compared as two masked words: the member name is read from the text,
+  // whose padding makes the 16-byte load safe.
+  struct Name {
+    std::uint64_t lo = 0, hi = 0, lo_mask = 0, hi_mask = 0;
+  };
+  std::vector<Name> words(names.size());
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const std::size_t n = std::min<std::size_t>(names[c].size(), 16);
+    char bytes[16] = {};
+    std::memcpy(bytes, names[c].data(), n);
+    std::memcpy(&words[c].lo, bytes, 8);
+    std::memcpy(&words[c].hi, bytes + 8, 8);
+    std::memset(bytes, 0, 16);
+    std::memset(bytes, 0xff, n);
+    std::memcpy(&words[c].lo_mask, bytes, 8);
+    std::memcpy(&words[c].hi_mask, bytes + 8, 8);
+  }
   while (p < end) {
     if ((b.rows & 1023) == 0 && stop.load(std::memory_order_relaxed)) return true;
     if (*p++ != '{') return false;
@@ -322,8 +339,14 @@ bool DecodePlain(const char* p, const char* end, const std::vector<std::string_v
         ++p;
         if (*p++ != ':') return false;
         Slot* slot = nullptr;
+        std::uint64_t lo, hi;
+        std::memcpy(&lo, key, 8);
+        std::memcpy(&hi, key + 8, 8);
         for (std::size_t c = 0; c < names.size(); ++c) {
-          if (SameShort(name, names[c])) {
+          if (name.size() == names[c].size() &&
+              (names[c].size() <= 16 ? (lo & words[c].lo_mask) == words[c].lo &&
+                                           (hi & words[c].hi_mask) == words[c].hi
+                                     : name == names[c])) {
             if (need.json_mask & (1u << c)) slot = &b.slots[base + c];
             break;
           }
