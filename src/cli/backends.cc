@@ -53,10 +53,7 @@ Result<std::unique_ptr<RawArchive>> OpenArchive(const Config& config) {
   if (config.backends.archive == "s3") {
     auto client = AwsOptions(aws::kS3);
     if (!client) return client.status();
-    // Emulators and custom endpoints only speak path-style, and so does a bucket with a dot
-    // over TLS (its virtual host would not match the certificate); AWS prefers virtual hosts.
-    const bool path_style = !client->endpoint.ends_with(".amazonaws.com") ||
-                            config.aws.raw_bucket.find('.') != std::string::npos;
+    const bool path_style = PathStyleFor(*client, config.aws.raw_bucket);
     return std::unique_ptr<RawArchive>(std::make_unique<S3Archive>(
         S3ArchiveOptions{std::move(*client), config.aws.raw_bucket, path_style}));
   }

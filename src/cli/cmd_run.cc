@@ -10,7 +10,7 @@
 namespace stockpipe {
 
 int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer) {
-  auto settings = SettingsFrom(config);
+  auto settings = TrendsSettingsFrom(config.trends);
   if (!settings) {
     spdlog::error("{}", settings.error());
     return 1;

@@ -134,7 +134,7 @@ int RunTrendsEval() {
 }
 
 int RunTrends(const Config& config, bool once) {
-  auto settings = SettingsFrom(config);
+  auto settings = TrendsSettingsFrom(config.trends);
   auto store = OpenStore(config);
   auto state = OpenState(config);
   auto sns = OpenSns(config);

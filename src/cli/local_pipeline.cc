@@ -1,14 +1,13 @@
 #include "cli/local_pipeline.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 namespace stockpipe {
 
@@ -24,8 +23,8 @@ Status EnsureDataDir(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
-    return Status::Error(fmt::format("cannot create data folder {}: {}", config.data_dir,
-                                     ec.message()));
+    return Status::Error(
+        fmt::format("cannot create data folder {}: {}", config.data_dir, ec.message()));
   }
   return Status::Ok();
 }
@@ -59,19 +58,6 @@ Channels OpenChannels(const Config& config) {
   return channels;
 }
 
-Result<TrendsSettings> SettingsFrom(const Config& config) {
-  TrendsSettings s;
-  const TrendsConfig& t = config.trends;
-  s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
-  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
-  if (!ParseLang(t.lang, s.lang)) {
-    return Status::Error(fmt::format("ALERT_LANG must be pl or en, got \"{}\"", t.lang));
-  }
-  s.include_json_footer = t.include_json_footer;
-  s.cooldown = t.cooldown;
-  return s;
-}
-
 Result<std::unique_ptr<IngestLock>> IngestLock::Acquire(const Config& config) {
   if (Status s = EnsureDataDir(config); !s.ok()) return s;
   const std::string path = LocalPaths(config.data_dir).ingest_lock;
@@ -79,12 +65,14 @@ Result<std::unique_ptr<IngestLock>> IngestLock::Acquire(const Config& config) {
   if (fd < 0) return Status::Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return Status::Error(fmt::format(
-        "another ingest is already running on {} (it holds {})", config.data_dir, path));
+    return Status::Error(fmt::format("another ingest is already running on {} (it holds {})",
+                                     config.data_dir, path));
   }
   return std::unique_ptr<IngestLock>(new IngestLock(fd));
 }
 
-IngestLock::~IngestLock() { ::close(fd_); }
+IngestLock::~IngestLock() {
+  ::close(fd_);
+}
 
 }  // namespace stockpipe

@@ -44,8 +44,6 @@ struct Channels {
 };
 Channels OpenChannels(const Config& config);
 
-Result<TrendsSettings> SettingsFrom(const Config& config);
-
 // Holds an exclusive lock on the data folder's ingest lock file while alive, so two ingest
 // processes never claim the same batches.
 class IngestLock {

@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
   }
   // The rule's parameters are configuration too: out of range is a usage error (2), whichever
   // command runs, not a runtime failure of the trends job.
-  if (auto settings = SettingsFrom(*config); !settings) {
+  if (auto settings = TrendsSettingsFrom(config->trends); !settings) {
     spdlog::error("configuration: {}", settings.error());
     return 2;
   }

@@ -31,20 +31,6 @@ const char* GetEnvironment(const char* name) {
   return std::getenv(name);
 }
 
-// Like the CLI's settings, from the same variables.
-Result<TrendsSettings> SettingsFrom(const Config& config) {
-  TrendsSettings s;
-  const TrendsConfig& t = config.trends;
-  s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
-  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
-  if (!ParseLang(t.lang, s.lang)) {
-    return Status::Error("ALERT_LANG must be pl or en, got \"" + t.lang + "\"");
-  }
-  s.include_json_footer = t.include_json_footer;
-  s.cooldown = t.cooldown;
-  return s;
-}
-
 Result<DynamoDbOptions> DynamoDbFrom(const Config& config) {
   auto client = aws::OptionsFromEnvironment(aws::kDynamoDb, GetEnvironment);
   if (!client) return client.status();
@@ -54,12 +40,6 @@ Result<DynamoDbOptions> DynamoDbFrom(const Config& config) {
   options.table = config.aws.dynamodb_table;
   options.state_table = config.aws.state_table;
   return options;
-}
-
-// Path-style addressing for endpoint overrides (emulators) and dotted bucket names.
-bool PathStyle(const std::string& bucket) {
-  return std::getenv("AWS_ENDPOINT_URL_S3") || std::getenv("AWS_ENDPOINT_URL") ||
-         bucket.find('.') != std::string::npos;
 }
 
 int Fail(Runtime& runtime, std::string_view type, const std::string& message) {
@@ -76,8 +56,8 @@ int ServeIngest(Runtime& runtime, const Config& config) {
   if (!s3) return Fail(runtime, kConfigErrorType, s3.error());
   auto dynamodb = DynamoDbFrom(config);
   if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
-  S3Archive archive(
-      S3ArchiveOptions{std::move(*s3), config.aws.raw_bucket, PathStyle(config.aws.raw_bucket)});
+  const bool path_style = PathStyleFor(*s3, config.aws.raw_bucket);
+  S3Archive archive(S3ArchiveOptions{std::move(*s3), config.aws.raw_bucket, path_style});
   DynamoDbCleanStore store(std::move(*dynamodb));
   IngestHandler handler(archive, store, config.limits);
   spdlog::info("ingest: bucket {}, table {}", config.aws.raw_bucket, config.aws.dynamodb_table);
@@ -91,7 +71,7 @@ int ServeTrends(Runtime& runtime, const Config& config) {
     return Fail(runtime, kConfigErrorType,
                 "SNS_TOPIC_ARN is not set: the trends function has no topic to send alerts to");
   }
-  auto settings = SettingsFrom(config);
+  auto settings = TrendsSettingsFrom(config.trends);
   if (!settings) return Fail(runtime, kConfigErrorType, settings.error());
   auto sns = aws::OptionsFromEnvironment(aws::kSns, GetEnvironment);
   if (!sns) return Fail(runtime, kConfigErrorType, sns.error());

@@ -6,6 +6,18 @@
 
 namespace stockpipe {
 
+Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& t) {
+  TrendsSettings s;
+  s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
+  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
+  if (!ParseLang(t.lang, s.lang)) {
+    return Status::Error(fmt::format("ALERT_LANG must be pl or en, got \"{}\"", t.lang));
+  }
+  s.include_json_footer = t.include_json_footer;
+  s.cooldown = t.cooldown;
+  return s;
+}
+
 std::string CooldownKey(std::string_view symbol, Action action) {
   return fmt::format("cooldown/{}/{}", symbol, ActionName(action));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/clean_store.h"
+#include "core/config.h"
 #include "core/notifier.h"
 #include "core/state_store.h"
 #include "signals/alert_text.h"
@@ -27,10 +28,14 @@ struct TrendsSettings {
 struct TrendsRun {
   Micros at = 0;
   std::size_t symbols_checked = 0;
-  std::vector<Alert> alerts;            // sent in this run
+  std::vector<Alert> alerts;  // sent in this run
   std::size_t suppressed_by_cooldown = 0;
   std::vector<std::string> channel_errors;
 };
+
+// The rule's settings from configuration (the reference names); an error names the bad key.
+// Shared by the CLI and the Lambda trends function.
+Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& config);
 
 class TrendsJob {
  public:

@@ -44,6 +44,10 @@ std::string Explain(const aws::HttpResponse& response) {
 
 }  // namespace
 
+bool PathStyleFor(const aws::ClientOptions& client, std::string_view bucket) {
+  return !client.endpoint.ends_with(".amazonaws.com") || bucket.find('.') != std::string_view::npos;
+}
+
 S3Archive::S3Archive(S3ArchiveOptions options)
     : bucket_(std::move(options.bucket)),
       path_style_(options.path_style),

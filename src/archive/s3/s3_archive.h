@@ -9,9 +9,9 @@
 //
 // Addressing. `path_style` (the default) sends `<endpoint>/<bucket>/<key>`: what emulators and
 // custom endpoints understand. Otherwise the bucket becomes the first host label
-// (`https://<bucket>.s3.<region>.amazonaws.com/<key>`), the style AWS recommends. A factory should
-// pick path style when an endpoint override (`AWS_ENDPOINT_URL[_S3]`) is set or the bucket name
-// has a dot (a dotted host label breaks the TLS wildcard certificate), virtual-hosted otherwise.
+// (`https://<bucket>.s3.<region>.amazonaws.com/<key>`), the style AWS recommends.
+// `PathStyleFor` picks: path style for an endpoint that is not AWS's own (an override) or a bucket
+// name with a dot (a dotted host label breaks the TLS wildcard certificate), virtual-hosted else.
 //
 // Thread-safe: the client is.
 #pragma once
@@ -29,6 +29,8 @@ struct S3ArchiveOptions {
   std::string bucket;
   bool path_style = true;
 };
+
+bool PathStyleFor(const aws::ClientOptions& client, std::string_view bucket);
 
 class S3Archive final : public RawArchive {
  public:

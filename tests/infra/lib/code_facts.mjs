@@ -151,6 +151,8 @@ export function codeFacts(root) {
     }
   }
 
+  let allFunctions;
+  const sourceFunctions = () => (allFunctions ??= functionsIn([file('src/trends'), file('src/cli')]));
   const handlers = {};
   for (const [handler, serveName] of handlerServe) {
     const serve = mainFns.find((f) => f.name === serveName);
@@ -166,6 +168,20 @@ export function codeFacts(root) {
       for (const [alias, prefix] of aliases) {
         for (const m of fn.text.matchAll(new RegExp(`\\b${alias}(?:\\.|->)([\\w.]+)`, 'g'))) {
           fields.add(prefix + m[1]);
+        }
+      }
+    });
+    // A whole section handed to a function of src/ (`TrendsSettingsFrom(config.trends)`): the
+    // fields that function reads through its parameter.
+    walk(mainFns, serve, (fn) => {
+      for (const m of fn.text.matchAll(/\b(\w+)\(\s*config\.(\w+)\s*\)/g)) {
+        const callee = sourceFunctions().find((g) => g.name === m[1]);
+        const param = callee && new RegExp(`${m[1]}\\(\\s*const\\s+\\w+&\\s*(\\w+)\\s*\\)`)
+          .exec(fs.readFileSync(callee.file, 'utf8'))?.[1];
+        if (!param) continue;
+        fields.delete(m[2]);
+        for (const use of callee.text.matchAll(new RegExp(`\\b${param}\\.(\\w+)`, 'g'))) {
+          fields.add(`${m[2]}.${use[1]}`);
         }
       }
     });
