@@ -4,7 +4,9 @@
 // approximateArrivalTimestamp}`, shard from `eventID` = `<shardId>:<sequence>`) are grouped by
 // shard into `StreamBatch`es in sequence order, and each batch goes through
 // `Ingestor::ProcessBatch`, the same code the local `stockpipe ingest` runs: RAW, quarantine and
-// CLEAN are written, keyed by the batch's position, so a retried event rewrites the same objects.
+// CLEAN are written, keyed by the batch's position, so a retried event with the same boundaries
+// rewrites the same objects. Lambda may re-deliver a failed range with other boundaries (bisect,
+// newer records picked up); RAW can then hold an overlapping object (CLEAN upserts stay exact).
 //
 // What is not a failure: an invalid record (the core quarantines it) and a record whose `data` is
 // not base64 (quarantined here, reason `invalid_base64`, in its own object beside the core's).
