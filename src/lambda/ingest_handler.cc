@@ -11,6 +11,7 @@
 #include "archive/gzip.h"
 #include "aws/encoding.h"
 #include "core/record.h"
+#include "stream/kinesis/checkpoint.h"
 
 namespace stockpipe::lambda {
 namespace {
@@ -51,11 +52,6 @@ void AppendUndecodableLine(const KinesisEventRecord& r, std::string& out) {
 }
 
 }  // namespace
-
-bool SequenceLess(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return a.size() < b.size();
-  return a < b;
-}
 
 Result<std::vector<KinesisEventRecord>> ParseKinesisEvent(std::string_view event) {
   const json root = json::parse(event, nullptr, false);
@@ -136,7 +132,7 @@ Result<IngestInvocation> IngestHandler::Handle(std::string_view event) {
   IngestInvocation outcome;
   for (auto& [shard, list] : by_shard) {
     std::stable_sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
-      return SequenceLess(a->sequence, b->sequence);
+      return kinesis::CompareSequence(a->sequence, b->sequence) < 0;
     });
     StreamBatch batch;
     batch.shard = shard;

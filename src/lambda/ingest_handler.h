@@ -39,9 +39,6 @@ struct KinesisEventRecord {
 // Reads a Kinesis event; an error names the first member that is missing or of the wrong type.
 Result<std::vector<KinesisEventRecord>> ParseKinesisEvent(std::string_view event);
 
-// Kinesis sequence numbers are decimal text of varying length: shorter is smaller.
-bool SequenceLess(std::string_view a, std::string_view b);
-
 // The quarantine reason for records whose `data` is not base64.
 inline constexpr std::string_view kInvalidBase64Reason = "invalid_base64";
 
