@@ -53,7 +53,7 @@ std::vector<Notifier*> Channels::all() const {
 
 Channels OpenChannels(const Config& config) {
   Channels channels;
-  if (config.console_alerts) channels.console = std::make_unique<ConsoleNotifier>();
+  if (config.alerts.console) channels.console = std::make_unique<ConsoleNotifier>();
   channels.log = std::make_unique<LogNotifier>(LocalPaths(config.data_dir).alert_log);
   return channels;
 }

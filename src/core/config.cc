@@ -46,6 +46,30 @@ class Setter {
   void Bool(std::string_view key, std::string_view text, bool& out) {
     if (!ParseBool(text, out)) Fail(key, text, "true or false");
   }
+  void Text(std::string& out, std::string_view text) { out = std::string(text); }
+  // Comma-separated, blanks around items dropped.
+  void List(std::vector<std::string>& out, std::string_view text) {
+    out.clear();
+    while (!text.empty()) {
+      const std::size_t comma = text.find(',');
+      std::string_view item = text.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) out.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      text.remove_prefix(comma + 1);
+    }
+  }
+  // A duration, or "never"/"none" for no limit.
+  void Limit(std::string_view key, std::string_view text, std::optional<Micros>& out) {
+    if (text == "never" || text == "none") {
+      out.reset();
+    } else if (auto d = ParseDuration(text, kSecond)) {
+      out = *d;
+    } else {
+      Fail(key, text, "a duration like 90s, 10m or 2h, or never");
+    }
+  }
   void Duration(std::string_view key, std::string_view text, Micros& out, Micros unit) {
     if (auto d = ParseDuration(text, unit)) {
       out = *d;
@@ -116,6 +140,35 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     c.aws.athena_database = std::string(v);
   else if (key == "ATHENA_OUTPUT_LOCATION")
     c.aws.athena_output = std::string(v);
+  else if (key == "SMTP_URL")
+    set.Text(c.alerts.smtp.url, v);
+  else if (key == "SMTP_FROM")
+    set.Text(c.alerts.smtp.from, v);
+  else if (key == "SMTP_TO")
+    set.List(c.alerts.smtp.to, v);
+  else if (key == "SMTP_USERNAME")
+    set.Text(c.alerts.smtp.username, v);
+  else if (key == "SMTP_PASSWORD")
+    set.Text(c.alerts.smtp.password, v);
+  else if (key == "WEBHOOK_URL")
+    set.Text(c.alerts.webhook.url, v);
+  // [alerts] keys that only the TOML file sets.
+  else if (key == "alerts.console")
+    set.Bool(key, v, c.alerts.console);
+  else if (key == "alerts.log")
+    set.Bool(key, v, c.alerts.log);
+  else if (key == "alerts.retry_after")
+    set.Duration(key, v, c.alerts.retry_after, kSecond);
+  else if (key == "alerts.give_up_after")
+    set.Limit(key, v, c.alerts.give_up_after);
+  else if (key == "alerts.smtp.require_tls")
+    set.Bool(key, v, c.alerts.smtp.require_tls);
+  else if (key == "alerts.smtp.ca_bundle")
+    set.Text(c.alerts.smtp.ca_bundle, v);
+  else if (key == "alerts.webhook.allow_insecure")
+    set.Bool(key, v, c.alerts.webhook.allow_insecure);
+  else if (key == "alerts.webhook.ca_bundle")
+    set.Text(c.alerts.webhook.ca_bundle, v);
   else
     return false;
   return true;
@@ -126,6 +179,16 @@ std::string NodeText(const toml::node& node) {
   if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
   if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
   if (node.is_floating_point()) return fmt::format("{}", *node.value<double>());
+  // A list of texts (alerts.smtp.to) reads like its environment form: comma-separated.
+  if (const toml::array* array = node.as_array()) {
+    std::string out;
+    for (const toml::node& item : *array) {
+      auto text = item.value<std::string>();
+      if (!text) return "<not a list of texts>";
+      out += (out.empty() ? "" : ",") + *text;
+    }
+    return out;
+  }
   return "<not a scalar>";
 }
 
@@ -150,6 +213,20 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"aws.athena_workgroup", "ATHENA_WORKGROUP"},
     {"aws.athena_database", "ATHENA_DATABASE"},
     {"aws.athena_output_location", "ATHENA_OUTPUT_LOCATION"},
+    {"alerts.smtp.url", "SMTP_URL"},
+    {"alerts.smtp.from", "SMTP_FROM"},
+    {"alerts.smtp.to", "SMTP_TO"},
+    {"alerts.smtp.username", "SMTP_USERNAME"},
+    {"alerts.webhook.url", "WEBHOOK_URL"},
+    // TOML only: the key is its own name.
+    {"alerts.console", "alerts.console"},
+    {"alerts.log", "alerts.log"},
+    {"alerts.retry_after", "alerts.retry_after"},
+    {"alerts.give_up_after", "alerts.give_up_after"},
+    {"alerts.smtp.require_tls", "alerts.smtp.require_tls"},
+    {"alerts.smtp.ca_bundle", "alerts.smtp.ca_bundle"},
+    {"alerts.webhook.allow_insecure", "alerts.webhook.allow_insecure"},
+    {"alerts.webhook.ca_bundle", "alerts.webhook.ca_bundle"},
 };
 
 }  // namespace
@@ -209,6 +286,34 @@ std::string ValidateConfig(const Config& c) {
     return "RAW_DATA_BUCKET must name the bucket when the archive is s3";
   if (c.backends.store == "dynamodb" && c.aws.dynamodb_table.empty())
     return "DYNAMODB_TABLE must not be empty when the store is dynamodb";
+  return ValidateAlerts(c.alerts);
+}
+
+std::string ValidateAlerts(const AlertsConfig& a) {
+  if (a.retry_after <= 0) return "alerts.retry_after must be positive";
+  if (a.give_up_after && *a.give_up_after <= 0) {
+    return "alerts.give_up_after must be positive (or never)";
+  }
+  // URLs are never echoed: they may hold credentials (smtp://user:pass@) or a webhook's token.
+  const SmtpConfig& m = a.smtp;
+  if (!m.url.empty()) {
+    if (!m.url.starts_with("smtp://") && !m.url.starts_with("smtps://"))
+      return "SMTP_URL must start with smtp:// or smtps://";
+    if (m.from.empty()) return "SMTP_FROM must name the sender when SMTP_URL is set";
+    if (m.to.empty()) return "SMTP_TO must list at least one recipient when SMTP_URL is set";
+    for (const std::string& to : m.to) {
+      if (to.find('@') == std::string::npos)
+        return fmt::format("SMTP_TO must hold e-mail addresses, got \"{}\"", to);
+    }
+  } else if (!m.from.empty() || !m.to.empty() || !m.username.empty() || !m.password.empty()) {
+    // Half an SMTP setup is more likely a typo than a wish for no e-mail.
+    return "SMTP_URL must be set to send e-mail (SMTP_FROM, SMTP_TO, SMTP_USERNAME or "
+           "SMTP_PASSWORD is set)";
+  }
+  if (!a.webhook.url.empty() && !a.webhook.url.starts_with("https://") &&
+      !a.webhook.url.starts_with("http://")) {
+    return "WEBHOOK_URL must start with https:// (or http://)";
+  }
   return {};
 }
 
@@ -226,7 +331,14 @@ Result<Config> LoadConfig(const std::string& path, bool required,
       return Status::Error(fmt::format("{}:{}:{}: {}", path, e.source().begin.line,
                                        e.source().begin.column, e.description()));
     }
-    std::vector<std::string> known = {"records.max_record_bytes", "alerts.console"};
+    // A password in a file ends up in backups and repositories; the environment is the place.
+    if (root.at_path("alerts.smtp.password")) {
+      return Status::Error(fmt::format(
+          "{}: alerts.smtp.password is not allowed in the config file: set SMTP_PASSWORD in the "
+          "environment instead",
+          path));
+    }
+    std::vector<std::string> known = {"records.max_record_bytes"};
     for (const auto& [dotted, key] : kTomlAliases) known.emplace_back(dotted);
     if (const toml::table* trends = root["trends"].as_table()) {
       for (const auto& [key, node] : *trends) {
@@ -242,8 +354,16 @@ Result<Config> LoadConfig(const std::string& path, bool required,
         }
       };
       if (const toml::table* table = node.as_table()) {
-        for (const auto& [key, value] : *table)
-          check(fmt::format("{}.{}", section.str(), key.str()));
+        for (const auto& [key, value] : *table) {
+          const std::string dotted = fmt::format("{}.{}", section.str(), key.str());
+          // One more level for [alerts.smtp] and [alerts.webhook].
+          if (const toml::table* sub = value.as_table(); sub && section.str() == "alerts") {
+            for (const auto& [sub_key, sub_value] : *sub)
+              check(dotted + "." + std::string(sub_key.str()));
+          } else {
+            check(dotted);
+          }
+        }
       } else {
         check(std::string(section.str()));
       }
@@ -253,9 +373,6 @@ Result<Config> LoadConfig(const std::string& path, bool required,
     }
     if (auto limit = root.at_path("records.max_record_bytes").value<std::int64_t>()) {
       config.limits.max_record_bytes = static_cast<std::size_t>(*limit);
-    }
-    if (auto console = root.at_path("alerts.console").value<bool>()) {
-      config.console_alerts = *console;
     }
   } else if (required) {
     return Status::Error(fmt::format("config file {} does not exist", path));

@@ -53,6 +53,35 @@ struct AwsConfig {
   std::string athena_output;                        // ATHENA_OUTPUT_LOCATION (s3://...), optional
 };
 
+// Alert channels (`[alerts]`). Console and the alert log are on by default; SMTP and the webhook
+// are on when their URL is set. Every alert goes through the outbox (<data-dir>/outbox.db), which
+// retries a failed channel after `retry_after`, doubling up to 15 min, until it takes the alert
+// (or `give_up_after`, when set). Secrets (SMTP password, the webhook URL) are never logged.
+struct SmtpConfig {
+  std::string url;              // SMTP_URL: smtp://host:port/helo-name or smtps://...
+  std::string from;             // SMTP_FROM
+  std::vector<std::string> to;  // SMTP_TO: comma-separated (TOML: an array)
+  std::string username;         // SMTP_USERNAME
+  std::string password;         // SMTP_PASSWORD: from the environment only, never the file
+  bool require_tls = true;      // refuse to send without STARTTLS (or smtps)
+  std::string ca_bundle;        // CA file for the server's certificate; empty = system
+};
+
+struct WebhookConfig {
+  std::string url;              // WEBHOOK_URL: its path and query are a secret too
+  bool allow_insecure = false;  // plain http:// allowed
+  std::string ca_bundle;
+};
+
+struct AlertsConfig {
+  bool console = true;
+  bool log = true;
+  Micros retry_after = 30 * 1'000'000LL;
+  std::optional<Micros> give_up_after;  // none: an undelivered alert stays pending, never lost
+  SmtpConfig smtp;
+  WebhookConfig webhook;
+};
+
 struct Config {
   std::string data_dir = "./data";
   int shards = 4;
@@ -61,15 +90,15 @@ struct Config {
   std::size_t batch_min_records = 5'000;  // fewer wait up to batch_window for company
   Micros batch_window = 5 * 1'000'000LL;
   Micros no_data_after = 10 * 60 * 1'000'000LL;
-  bool console_alerts = true;
   RecordLimits limits;
   TrendsConfig trends;
   Backends backends;
   AwsConfig aws;
+  AlertsConfig alerts;
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 26> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 32> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -94,7 +123,13 @@ inline constexpr std::array<std::string_view, 26> kEnvironmentKeys = {"THRESH_PC
                                                                       "SNS_TOPIC_ARN",
                                                                       "ATHENA_WORKGROUP",
                                                                       "ATHENA_DATABASE",
-                                                                      "ATHENA_OUTPUT_LOCATION"};
+                                                                      "ATHENA_OUTPUT_LOCATION",
+                                                                      "SMTP_URL",
+                                                                      "SMTP_FROM",
+                                                                      "SMTP_TO",
+                                                                      "SMTP_USERNAME",
+                                                                      "SMTP_PASSWORD",
+                                                                      "WEBHOOK_URL"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.
@@ -107,5 +142,7 @@ std::optional<Micros> ParseDuration(std::string_view text, Micros unit = 1'000'0
 
 // Checks ranges across fields; empty when the config is usable.
 std::string ValidateConfig(const Config& config);
+// The [alerts] part of ValidateConfig. Messages never quote a URL (it may hold a secret).
+std::string ValidateAlerts(const AlertsConfig& alerts);
 
 }  // namespace stockpipe

@@ -184,7 +184,7 @@ console = false
   EXPECT_EQ(c->trends.every, 90 * kSecond);
   EXPECT_EQ(c->no_data_after, 15 * kMinute);
   EXPECT_EQ(c->limits.max_record_bytes, 4096u);
-  EXPECT_FALSE(c->console_alerts);
+  EXPECT_FALSE(c->alerts.console);
 }
 
 TEST_F(ConfigTest, PlainNumbersUseEachKeysOwnUnit) {
@@ -277,7 +277,27 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
       {"ATHENA_DATABASE", {"db", [](const Config& c) { return c.aws.athena_database == "db"; }}},
       {"ATHENA_OUTPUT_LOCATION",
        {"s3://r/q/", [](const Config& c) { return c.aws.athena_output == "s3://r/q/"; }}},
+      {"SMTP_URL",
+       {"smtps://mail.example.com:465",
+        [](const Config& c) { return c.alerts.smtp.url == "smtps://mail.example.com:465"; }}},
+      {"SMTP_FROM",
+       {"x@example.com", [](const Config& c) { return c.alerts.smtp.from == "x@example.com"; }}},
+      {"SMTP_TO",
+       {"a@example.com,b@example.com",
+        [](const Config& c) {
+          return c.alerts.smtp.to == std::vector<std::string>{"a@example.com", "b@example.com"};
+        }}},
+      {"SMTP_USERNAME", {"bot", [](const Config& c) { return c.alerts.smtp.username == "bot"; }}},
+      {"SMTP_PASSWORD", {"pw", [](const Config& c) { return c.alerts.smtp.password == "pw"; }}},
+      {"WEBHOOK_URL",
+       {"https://hooks.example.com/T/B/x",
+        [](const Config& c) { return c.alerts.webhook.url == "https://hooks.example.com/T/B/x"; }}},
   };
+  // Keys that are only valid together: what each needs beside it.
+  const std::map<std::string, std::string> smtp_base = {
+      {"SMTP_URL", "smtp://127.0.0.1:2525/stockpipe"},
+      {"SMTP_FROM", "from@example.com"},
+      {"SMTP_TO", "to@example.com"}};
   for (std::string_view key : kEnvironmentKeys) {
     SCOPED_TRACE(std::string(key));
     const auto it = cases.find(std::string(key));
@@ -290,6 +310,17 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
     }
     const auto& [value, took_effect] = it->second;
     EXPECT_FALSE(took_effect(defaults)) << "test value equals the default";
+    if (key.starts_with("SMTP_")) {
+      std::map<std::string, std::string> vars = smtp_base;
+      vars[std::string(key)] = value;
+      auto c = LoadConfig(Missing(), false, [&](const char* name) -> const char* {
+        auto v = vars.find(name);
+        return v == vars.end() ? nullptr : v->second.c_str();
+      });
+      ASSERT_TRUE(c.ok()) << c.error();
+      EXPECT_TRUE(took_effect(*c));
+      continue;
+    }
     auto c = LoadEnv({{std::string(key), value}});
     ASSERT_TRUE(c.ok()) << c.error();
     EXPECT_TRUE(took_effect(*c));
@@ -420,6 +451,141 @@ TEST_F(ConfigTest, UnknownKeysAreReportedNotSilentlyIgnored) {
   EXPECT_NE(all.find("unknown key shard "), std::string::npos) << all;
   EXPECT_NE(all.find("unknown key stream.retention "), std::string::npos) << all;
   EXPECT_NE(all.find("unknown key trends.thresh_pct "), std::string::npos) << all;
+}
+
+TEST_F(ConfigTest, AlertDefaultsAreConsoleAndLogWithRetriesForever) {
+  auto c = LoadEnv({});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->alerts.console);
+  EXPECT_TRUE(c->alerts.log);
+  EXPECT_EQ(c->alerts.retry_after, 30 * kSecond);
+  EXPECT_FALSE(c->alerts.give_up_after);
+  EXPECT_TRUE(c->alerts.smtp.url.empty());
+  EXPECT_TRUE(c->alerts.smtp.require_tls);
+  EXPECT_TRUE(c->alerts.webhook.url.empty());
+  EXPECT_FALSE(c->alerts.webhook.allow_insecure);
+}
+
+TEST_F(ConfigTest, AlertsSectionWithSmtpAndWebhookTables) {
+  auto c = Load(R"(
+[alerts]
+console = false
+log = false
+retry_after = "45s"
+give_up_after = "2h"
+[alerts.smtp]
+url = "smtp://mail.example.com:587/stockpipe"
+from = "Stockpipe <alerts@example.com>"
+to = ["ops@example.com", "trader@example.com"]
+username = "alerts"
+require_tls = false
+ca_bundle = "/etc/ssl/mail-ca.pem"
+[alerts.webhook]
+url = "http://10.0.0.5:8080/hook/abc"
+allow_insecure = true
+ca_bundle = "/etc/ssl/hook-ca.pem"
+)");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings.front();
+  const AlertsConfig& a = c->alerts;
+  EXPECT_FALSE(a.console);
+  EXPECT_FALSE(a.log);
+  EXPECT_EQ(a.retry_after, 45 * kSecond);
+  EXPECT_EQ(a.give_up_after, 120 * kMinute);
+  EXPECT_EQ(a.smtp.url, "smtp://mail.example.com:587/stockpipe");
+  EXPECT_EQ(a.smtp.from, "Stockpipe <alerts@example.com>");
+  EXPECT_EQ(a.smtp.to, (std::vector<std::string>{"ops@example.com", "trader@example.com"}));
+  EXPECT_EQ(a.smtp.username, "alerts");
+  EXPECT_FALSE(a.smtp.require_tls);
+  EXPECT_EQ(a.smtp.ca_bundle, "/etc/ssl/mail-ca.pem");
+  EXPECT_EQ(a.webhook.url, "http://10.0.0.5:8080/hook/abc");
+  EXPECT_TRUE(a.webhook.allow_insecure);
+  EXPECT_EQ(a.webhook.ca_bundle, "/etc/ssl/hook-ca.pem");
+}
+
+TEST_F(ConfigTest, SmtpEnvironmentOverridesTheFileAndSplitsRecipients) {
+  auto c = Load(
+      "[alerts.smtp]\nurl = \"smtp://a.example.com/x\"\nfrom = \"a@example.com\"\n"
+      "to = \"old@example.com\"\n",
+      {{"SMTP_TO", " one@example.com, two@example.com ,,"},
+       {"SMTP_PASSWORD", "s3cret"},
+       {"SMTP_USERNAME", "bot"},
+       {"WEBHOOK_URL", "https://hooks.example.com/T/B/token"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->alerts.smtp.to, (std::vector<std::string>{"one@example.com", "two@example.com"}));
+  EXPECT_EQ(c->alerts.smtp.password, "s3cret");
+  EXPECT_EQ(c->alerts.smtp.username, "bot");
+  EXPECT_EQ(c->alerts.webhook.url, "https://hooks.example.com/T/B/token");
+}
+
+TEST_F(ConfigTest, APasswordInTheFileIsRefusedPointingToTheEnvironment) {
+  auto c = Load(
+      "[alerts.smtp]\nurl = \"smtp://a.example.com/x\"\nfrom = \"a@example.com\"\n"
+      "to = [\"b@example.com\"]\npassword = \"hunter2\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error(), AllOf(HasSubstr("alerts.smtp.password"), HasSubstr("SMTP_PASSWORD")));
+  EXPECT_THAT(c.error(), ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST_F(ConfigTest, ChannelErrorsNameTheKeyButNeverQuoteAUrl) {
+  const std::vector<std::tuple<std::map<std::string, std::string>, std::string, std::string>>
+      cases = {
+          {{{"WEBHOOK_URL", "ftp://h.example.com/T/B/s3cr3t"}}, "WEBHOOK_URL", "s3cr3t"},
+          {{{"SMTP_URL", "http://user:pa55@mail.example.com"},
+            {"SMTP_FROM", "a@example.com"},
+            {"SMTP_TO", "b@example.com"}},
+           "SMTP_URL",
+           "pa55"},
+          {{{"SMTP_URL", "smtp://mail.example.com/x"}, {"SMTP_TO", "b@example.com"}},
+           "SMTP_FROM",
+           "mail.example.com"},
+          {{{"SMTP_URL", "smtp://mail.example.com/x"}, {"SMTP_FROM", "a@example.com"}},
+           "SMTP_TO",
+           "mail.example.com"},
+          {{{"SMTP_URL", "smtp://mail.example.com/x"},
+            {"SMTP_FROM", "a@example.com"},
+            {"SMTP_TO", "b@example.com,nobody"}},
+           "nobody",
+           "mail.example.com"},
+          {{{"SMTP_PASSWORD", "pa55word"}}, "SMTP_URL", "pa55word"},
+      };
+  for (const auto& [vars, named, hidden] : cases) {
+    SCOPED_TRACE(named);
+    auto c = LoadConfig(Missing(), false, [&](const char* name) -> const char* {
+      auto v = vars.find(name);
+      return v == vars.end() ? nullptr : v->second.c_str();
+    });
+    ASSERT_FALSE(c.ok());
+    EXPECT_THAT(c.error(), HasSubstr(named));
+    EXPECT_THAT(c.error(), ::testing::Not(HasSubstr(hidden)));
+  }
+}
+
+TEST_F(ConfigTest, RetryAndGiveUpDurations) {
+  auto never = Load("[alerts]\nretry_after = 5\ngive_up_after = \"never\"\n");
+  ASSERT_TRUE(never.ok()) << never.error();
+  EXPECT_EQ(never->alerts.retry_after, 5 * kSecond);
+  EXPECT_FALSE(never->alerts.give_up_after);
+  for (const char* bad : {"[alerts]\nretry_after = \"0s\"\n", "[alerts]\nretry_after = \"soon\"\n",
+                          "[alerts]\ngive_up_after = \"0\"\n", "[alerts]\nlog = \"perhaps\"\n"}) {
+    SCOPED_TRACE(bad);
+    auto c = Load(bad);
+    ASSERT_FALSE(c.ok());
+    EXPECT_THAT(c.error(), HasSubstr("alerts."));
+  }
+}
+
+TEST_F(ConfigTest, MisspeltAlertKeysAreReported) {
+  auto c = Load(
+      "[alerts]\nconsol = false\n[alerts.webhook]\nurll = \"https://h.example.com/x\"\n"
+      "[alerts.smtp]\nrequire_tls = true\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  std::string all;
+  for (const auto& w : c->warnings) all += w + "\n";
+  EXPECT_EQ(c->warnings.size(), 2u) << all;
+  EXPECT_NE(all.find("unknown key alerts.consol "), std::string::npos) << all;
+  EXPECT_NE(all.find("unknown key alerts.webhook.urll "), std::string::npos) << all;
+  EXPECT_TRUE(c->alerts.webhook.url.empty());
 }
 
 }  // namespace

@@ -1,0 +1,122 @@
+// The alert outbox: every alert message reaches every configured channel, even when a channel is
+// down for hours, and none is lost to a crash.
+//
+// The outbox is itself a `Notifier` ("outbox"), so the trends job and the watchdog hand it each
+// message once. `Send` first writes one delivery row per channel into `<data-dir>/outbox.db` in one
+// transaction, synced to disk (a crash after `Send` returned loses nothing), and returns ok once
+// that is done; then it tries the due deliveries. A channel that fails is logged (errors pass
+// through `OutboxOptions::secrets` first) and retried later with doubling backoff
+// (`retry_after`, 2x, ... capped at `max_backoff`); it never makes `Send` fail, so it neither
+// stops the trends job nor makes it alert again. Without `give_up_after` a delivery stays pending
+// forever, visible in `Health`.
+//
+// Delivery is at-least-once: a row is marked delivered only after the channel's `Send` returned
+// ok, so a crash between the two sends that message again on the next pass (a repeat, never a
+// loss). Processes sharing the data folder (`stockpipe run` and `stockpipe trends --once`) never
+// send the same row at the same time: a pass claims due rows with a lease (owner + expiry) in one
+// UPDATE, and only the owner may settle them. A claim outlives a crashed owner by at most `lease`.
+//
+// One instance is safe to use from several threads (calls are serialised); each instance has its
+// own SQLite connection. The channels must outlive the outbox.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/notifier.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+#include "sqlite/database.h"
+
+namespace stockpipe {
+
+struct OutboxOptions {
+  std::string path;                                 // e.g. <data-dir>/outbox.db
+  Micros retry_after = 30'000'000;                  // wait before the first retry
+  Micros max_backoff = 15 * 60'000'000LL;           // the doubling stops here
+  std::optional<Micros> give_up_after;              // none: pending until delivered
+  Micros lease = 5 * 60'000'000LL;                  // longer than any channel's send timeout
+  Micros keep_delivered = 7 * 24 * 3600'000'000LL;  // delivered rows older than this are pruned
+  // Texts that must never reach a log or the database (webhook URL, SMTP password), each with
+  // what replaces it in a channel's error message.
+  std::vector<std::pair<std::string, std::string>> secrets;
+  std::function<Micros()> clock = NowMicros;  // what `Send` calls "now"
+};
+
+// What one `DeliverDue` pass did.
+struct DeliveryReport {
+  std::size_t delivered = 0;
+  std::size_t failed = 0;    // attempts that failed (retried later, or given up)
+  std::size_t deferred = 0;  // not tried: their channel had just failed in this pass
+};
+
+// One channel's deliveries, for `stockpipe health`.
+struct ChannelHealth {
+  std::string channel;
+  bool failing = false;                // its last attempt failed
+  std::uint64_t delivered = 0;         // ever (survives pruning)
+  std::uint64_t pending = 0;           // waiting for a (re)try
+  std::uint64_t given_up = 0;          // only with give_up_after
+  Micros oldest_pending = 0;           // enqueue time of the oldest pending row; 0 = none
+  std::uint64_t attempts = 0;          // sends tried, ever
+  std::uint64_t failures = 0;          // of which failed
+  std::uint64_t pending_attempts = 0;  // failed tries of the rows still pending
+  std::string last_error;              // redacted
+  Micros last_error_at = 0;
+  Micros last_success = 0;
+};
+
+class Outbox final : public Notifier {
+ public:
+  // Opens (creating) the outbox file. `channels` are the configured channels; their names are
+  // the delivery rows' channel names.
+  static Result<std::unique_ptr<Outbox>> Open(OutboxOptions options,
+                                              std::vector<Notifier*> channels);
+
+  std::string_view Name() const override { return "outbox"; }
+  // Enqueue (durable) at clock(), then DeliverDue(clock()). Fails only when enqueueing did.
+  Status Send(const AlertMessage& message) override;
+
+  // One delivery row per channel, in one synced transaction. Returns the message id.
+  Result<std::int64_t> Enqueue(const AlertMessage& message, Micros now);
+  // Sends every delivery of this outbox's channels that is due at `now`, oldest first.
+  Result<DeliveryReport> DeliverDue(Micros now);
+  // One entry per configured channel, then any other channel that still has rows in the file.
+  Result<std::vector<ChannelHealth>> Health();
+  // Drops delivered rows older than `keep_delivered` (also done by DeliverDue, hourly).
+  Status Prune(Micros now);
+
+  // The channel names of the configured channels, in order.
+  std::vector<std::string> ChannelNames() const;
+  // `text` with every secret replaced.
+  std::string Redact(std::string text) const;
+
+ private:
+  struct Claimed;
+  Outbox(OutboxOptions options, std::vector<Notifier*> channels,
+         std::unique_ptr<sqlite::Database> db);
+  Result<std::vector<Claimed>> Claim(Micros now);
+  Status Settle(const Claimed& row, const Status& sent, Micros now);
+  Status Defer(const Claimed& row, Micros until);
+  Micros Backoff(std::int64_t failed_attempts) const;
+  Notifier* ChannelNamed(std::string_view name) const;
+
+  OutboxOptions options_;
+  std::vector<Notifier*> channels_;
+  std::unique_ptr<sqlite::Database> db_;
+  std::string owner_;  // this instance's lease token
+  Micros last_prune_ = 0;
+  std::recursive_mutex mutex_;  // Send holds it across Enqueue and DeliverDue
+};
+
+// Reads the channels' health from an outbox file without sending anything (for `health`):
+// `configured` first (zeros when they have no rows yet), then any other channel in the file.
+Result<std::vector<ChannelHealth>> ReadOutboxHealth(const std::string& path,
+                                                    const std::vector<std::string>& configured);
+
+}  // namespace stockpipe
