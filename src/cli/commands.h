@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/shutdown.h"
 #include "core/config.h"
@@ -13,12 +14,22 @@
 namespace stockpipe {
 
 struct ProduceOptions {
-  std::string source;  // "synthetic" or "file"
+  std::string source;  // "synthetic", "file", "yahoo" or "csv"
   std::string path;    // for "file": a path or "-"
   SyntheticParams synthetic;
   std::optional<std::uint64_t> count;  // stop after this many records
   std::string rate;                    // "" = real time, "max", or records per second
   std::size_t batch = 5'000;
+  // yahoo
+  std::vector<std::string> symbols;
+  std::string poll = "60s";
+  std::string endpoint;  // "" = Yahoo's own
+  bool any_hours = false;
+  bool once = false;
+  // csv
+  std::vector<std::string> paths;
+  std::string symbol;         // for files without a symbol column; "" = the file name
+  std::string speed = "max";  // or N times real time
 };
 
 int RunProduce(const Config& config, const ProduceOptions& options);

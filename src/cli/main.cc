@@ -169,7 +169,37 @@ int main(int argc, char** argv) {
   file->add_option("--batch", file_options.batch, "records per stream write")
       ->check(CLI::Range(1, 1'000'000));
 
-  for (auto* command : {synthetic, file}) {
+  ProduceOptions yahoo_options, csv_options;
+  auto* yahoo = produce->add_subcommand(
+      "yahoo",
+      "Yahoo Finance 1-minute bars (chart API): each completed bar once (close as price, volume "
+      "kept), only while the market is open. Exit 1 with --once when a symbol failed");
+  yahoo->add_option("--symbols", yahoo_options.symbols, "symbols, e.g. AAPL,MSFT,GOOGL")
+      ->required()
+      ->delimiter(',');
+  yahoo->add_option("--poll", yahoo_options.poll, "poll period, e.g. 60s")->capture_default_str();
+  yahoo->add_option("--endpoint", yahoo_options.endpoint,
+                    "chart API base URL (default https://query1.finance.yahoo.com)");
+  yahoo->add_flag("--any-hours", yahoo_options.any_hours,
+                  "send completed bars outside the regular session too (24 h instruments)");
+  yahoo->add_flag("--once", yahoo_options.once, "one poll pass, then exit");
+  auto* csv = produce->add_subcommand(
+      "csv",
+      "Replay CSV files: OHLC bars (Date|Datetime,Open,High,Low,Close,Adj Close,Volume; price = "
+      "Close, a daily bar stamped 00:00Z of its date) or symbol,timestamp,price[,extra...]; rows "
+      "in time order; bad rows reported as file:line and counted. Exit 1 when a file cannot be "
+      "read");
+  csv->add_option("files", csv_options.paths, "CSV files")->required();
+  csv->add_option("--symbol", csv_options.symbol,
+                  "symbol of OHLC files without a Symbol column (default: the file name, "
+                  "AAPL.csv -> AAPL)");
+  csv->add_option("--speed", csv_options.speed,
+                  "'max', or N times real time (the gaps between rows divided by N)")
+      ->capture_default_str();
+  csv->add_option("--batch", csv_options.batch, "records per stream write")
+      ->check(CLI::Range(1, 1'000'000));
+
+  for (auto* command : {synthetic, file, yahoo, csv}) {
     command
         ->add_option("--to", overrides.stream, "stream to write: local or kinesis (KINESIS_STREAM)")
         ->check(CLI::IsMember({"local", "kinesis"}));
@@ -266,6 +296,14 @@ int main(int argc, char** argv) {
     if (file->parsed()) {
       file_options.source = "file";
       return RunProduce(*config, file_options);
+    }
+    if (yahoo->parsed()) {
+      yahoo_options.source = "yahoo";
+      return RunProduce(*config, yahoo_options);
+    }
+    if (csv->parsed()) {
+      csv_options.source = "csv";
+      return RunProduce(*config, csv_options);
     }
     synthetic_options.source = "synthetic";
     if (Status s = ResolveSynthetic(synthetic_options, synthetic_env); !s.ok()) {
