@@ -8,6 +8,7 @@
 // depend on when the test runs.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -166,6 +167,41 @@ TEST_F(ProduceFeedsTest, CsvBadSpeedIsAUsageError) {
   const auto r = Cli({"produce", "csv", "x.csv", "--speed", "fast"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--speed"), std::string::npos) << r.err;
+}
+
+TEST_F(ProduceFeedsTest, YahooPollsUntilCtrlCThenSaysWhatItSent) {
+  const std::int64_t minute = NowMicros() / 1'000'000 / 60 * 60;
+  testing::ChartServer server;
+  server.Script("AAPL", {{200, Shifted("aapl_1.json", minute - 1795617120), {}}});
+  auto child = testing::Start({"--data-dir", data(), "produce", "yahoo", "--symbols", "AAPL",
+                               "--endpoint", server.endpoint(), "--poll", "60s"},
+                              {.cwd = dir_.path()});
+  // The first pass is logged when it has sent; the next one is up to a minute away.
+  ASSERT_TRUE(testing::Eventually([&] {
+    return child.StdErrSoFar().find("yahoo: sent 2 bars") != std::string::npos;
+  })) << child.StdErrSoFar();
+  child.Signal(SIGINT);
+  const auto r = child.Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out), std::vector<std::string>{"sent 2"});
+  EXPECT_EQ(server.CountFor("AAPL"), 1);
+}
+
+TEST_F(ProduceFeedsTest, CsvAtASlowSpeedStopsOnCtrlCWithItsSummary) {
+  const auto ticks = std::filesystem::path(__FILE__).parent_path().parent_path() / "producers" /
+                     "csv" / "data" / "ticks.csv";
+  // At 1/10000 of real time the second second of the file is almost three hours away.
+  auto child =
+      testing::Start({"--data-dir", data(), "produce", "csv", ticks.string(), "--speed", "0.0001"},
+                     {.cwd = dir_.path()});
+  ASSERT_TRUE(testing::Eventually([&] {
+    return child.StdErrSoFar().find("ticks.csv: 39% (2 rows") != std::string::npos;
+  })) << child.StdErrSoFar();
+  child.Signal(SIGINT);
+  const auto r = child.Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out),
+            std::vector<std::string>{"ticks.csv: 8 rows read, 2 sent, 3 skipped (stopped)"});
 }
 
 }  // namespace
