@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include "producers/yahoo/chart_server.h"
 
 namespace stockpipe::yahoo {
@@ -76,6 +78,21 @@ TEST_F(ChartClientTest, RateLimitedThenSuccessHonoursRetryAfter) {
   EXPECT_EQ(server_.CountFor("AAPL"), 2);
   EXPECT_EQ(waits_, std::vector<Micros>{7 * kSecond});
   EXPECT_EQ(f.chart.bars.size(), 5u);
+}
+
+TEST_F(ChartClientTest, RetryAfterAsAnHttpDateIsHonoured) {
+  const std::time_t at = std::time(nullptr) + 120;
+  std::tm tm{};
+  gmtime_r(&at, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  server_.Script("AAPL", {{503, "", {{"Retry-After", date}}}, FileAnswer("aapl_1.json")});
+  ChartClient client(Options());
+  ASSERT_EQ(client.Fetch("AAPL").kind, FetchKind::kOk);
+  ASSERT_EQ(waits_.size(), 1u);
+  // Whole seconds of the wall clock: 120 s less the time the request took, give or take one.
+  EXPECT_GE(waits_[0], 115 * kSecond) << waits_[0];
+  EXPECT_LE(waits_[0], 121 * kSecond) << waits_[0];
 }
 
 TEST_F(ChartClientTest, RetryAfterBeyondTheLimitIsCut) {
