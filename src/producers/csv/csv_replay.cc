@@ -39,7 +39,6 @@ Result<LoadedFile> LoadFile(const std::string& path, const std::string& symbol,
   LoadedFile file;
   file.path = path;
   file.bytes = text.size();
-  const std::string name = std::filesystem::path(path).filename().string();
   const std::string row_symbol = symbol.empty() ? SymbolFromPath(path) : symbol;
   bool have_header = false;
   std::vector<std::string> fields;
@@ -75,7 +74,7 @@ Result<LoadedFile> LoadFile(const std::string& path, const std::string& symbol,
       reason = std::get<std::string>(parsed);
     }
     ++file.skipped;
-    if (report) report(fmt::format("{}:{}: {}", name, line_no, reason));
+    if (report) report(fmt::format("{}:{}: {}", path, line_no, reason));
   }
   if (!have_header) return Status::Error(fmt::format("{} is empty: no header line", path));
   file.in_file_order = std::is_sorted(

@@ -2,7 +2,7 @@
 // stream in timestamp order, either as fast as the stream takes them or at a multiple of real time.
 //
 // Guarantees:
-// - Every data row is accounted for: sent, or skipped with `file:line: reason` handed to `report`
+// - Every data row is accounted for: sent, or skipped with `path:line: reason` handed to `report`
 //   and counted (read = sent + skipped once a replay completes). Blank lines are not rows.
 // - Rows are sent in timestamp order within a file (stable for equal times), whatever the file's
 //   order (some vendors write newest first).
@@ -43,7 +43,7 @@ struct LoadedFile {
 
 // Reads `path`. `symbol` names the rows of a layout without a symbol column; empty = the file
 // name's stem (`AAPL.csv` and `AAPL (1).csv` -> AAPL), upper-cased. Each skipped row is handed to
-// `report` as `file:line: reason`.
+// `report` as `path:line: reason`, the path as given (so editors and terminals can jump to it).
 Result<LoadedFile> LoadFile(const std::string& path, const std::string& symbol,
                             const std::function<void(const std::string&)>& report);
 

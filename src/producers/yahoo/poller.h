@@ -14,7 +14,9 @@
 //   come from Yahoo, not from a calendar of ours). Outside it nothing is sent, except the last bars
 //   of a session this producer was following, which only complete at the close; a fresh start at
 //   night sends nothing. "market closed for AAPL until ..." is logged once per closed period.
-//   `any_hours` sends every completed bar regardless (24 h instruments, tests).
+//   `any_hours` sends every completed bar regardless (24 h instruments, tests). While closed,
+//   passes go on at the poll period: Yahoo moves currentTradingPeriod to the next session only
+//   when it comes near, and a pass is what notices it.
 // - A fresh start during the session sends the session's completed bars so far (a catch-up).
 // - A symbol that fails (unknown, empty, retries exhausted) is reported once per distinct problem
 //   and the other symbols go on. A stream write that fails leaves the bars unsent; the next pass

@@ -46,11 +46,12 @@ TEST(CsvReplay, YahooDailyFileParsedExactlyAndBadRowsReportedWithLineNumbers) {
   Capture c;
   auto file = LoadFile(DataFile("AAPL.csv"), "", c.Reporter());
   ASSERT_TRUE(file.ok()) << file.error();
+  const std::string path = DataFile("AAPL.csv");
   EXPECT_EQ(c.reports, (std::vector<std::string>{
-                           "AAPL.csv:5: Close is null",
-                           "AAPL.csv:7: Close is not a number: 'abc'",
-                           "AAPL.csv:8: 3 fields, the header has 7",
-                           "AAPL.csv:11: Date is not a date or time: '2024-13-12'",
+                           path + ":5: Close is null",
+                           path + ":7: Close is not a number: 'abc'",
+                           path + ":8: 3 fields, the header has 7",
+                           path + ":11: Date is not a date or time: '2024-13-12'",
                        }));
   const ReplayResult r = Replay(*file, c.Sender(), {});
   EXPECT_EQ(file->rows_read, 9u);  // the blank line is not a row
@@ -87,10 +88,11 @@ TEST(CsvReplay, TicksLayoutIsSentInTimeOrderWithExtrasKept) {
   Capture c;
   auto file = LoadFile(DataFile("ticks.csv"), "", c.Reporter());
   ASSERT_TRUE(file.ok()) << file.error();
+  const std::string path = DataFile("ticks.csv");
   EXPECT_EQ(c.reports, (std::vector<std::string>{
-                           "ticks.csv:7: symbol is empty",
-                           "ticks.csv:8: price must be positive, got -3",
-                           "ticks.csv:9: timestamp is not a date or time: 'yesterday'",
+                           path + ":7: symbol is empty",
+                           path + ":8: price must be positive, got -3",
+                           path + ":9: timestamp is not a date or time: 'yesterday'",
                        }));
   EXPECT_FALSE(file->in_file_order);
   const ReplayResult r = Replay(*file, c.Sender(), {});
