@@ -1,4 +1,5 @@
-// Test peers: the npm emulators (kinesalite, dynalite, s3rver, fauxqs) started on 127.0.0.1.
+// Test peers: the npm emulators (kinesalite, dynalite, s3rver, fauxqs, smtp-server) started on
+// 127.0.0.1.
 //
 // `Peer` runs `node tests/peers/start.mjs <name> [dir]`, which listens on a free port and prints
 // "PORT <n>" once it accepts connections; the constructor blocks on that line (no sleeps, no
@@ -19,7 +20,11 @@ namespace stockpipe::testing {
 
 class Peer {
  public:
-  explicit Peer(const std::string& name, const std::string& data_dir = "") : name_(name) {
+  // `options` follow the data dir on the command line (the smtp-server sink's --auth,
+  // --starttls...).
+  explicit Peer(const std::string& name, const std::string& data_dir = "",
+                const std::vector<std::string>& options = {})
+      : name_(name) {
     const std::string peers = STOCKPIPE_PEERS_DIR;
     if (!std::filesystem::exists(peers + "/node_modules/" + name)) {
       throw std::runtime_error("test peer " + name +
@@ -40,6 +45,7 @@ class Peer {
       args.push_back(script.c_str());
       args.push_back(name.c_str());
       if (!data_dir.empty()) args.push_back(data_dir.c_str());
+      for (const std::string& option : options) args.push_back(option.c_str());
       args.push_back(nullptr);
       execvp("node", const_cast<char* const*>(args.data()));
       _exit(127);
