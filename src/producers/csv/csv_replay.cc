@@ -109,6 +109,8 @@ ReplayResult Replay(const LoadedFile& file,
     if (pending.empty()) return true;
     if (Status s = send(pending); !s.ok()) {
       result.status = s;
+      // End a terminal bar's line, so the error that follows starts on its own.
+      if (progress) progress->Finish(bytes_after(result.sent), result.sent);
       return false;
     }
     result.sent += pending.size();

@@ -247,6 +247,24 @@ TEST(CsvReplay, StopSendsWhatIsPendingAndSaysStopped) {
   EXPECT_EQ(Summary(*file, r), "AAPL.csv: 9 rows read, 2 sent, 4 skipped (stopped)");
 }
 
+TEST(CsvReplay, RefusedWriteEndsTheReplayWithTheStreamsWords) {
+  Capture c;
+  auto file = LoadFile(DataFile("AAPL.csv"), "", c.Reporter());
+  ASSERT_TRUE(file.ok());
+  int writes = 0;
+  ReplayOptions o;
+  o.batch = 2;
+  const ReplayResult r = Replay(
+      *file,
+      [&](std::span<const StreamRecord>) {
+        return ++writes == 2 ? Status::Error("stream full") : Status::Ok();
+      },
+      o);
+  EXPECT_EQ(r.status.message(), "stream full");
+  EXPECT_EQ(r.sent, 2u);  // the first write only
+  EXPECT_EQ(writes, 2);
+}
+
 TEST(CsvReplay, UnreadableFilesAreErrors) {
   Capture c;
   auto missing = LoadFile(DataFile("nope.csv"), "", c.Reporter());

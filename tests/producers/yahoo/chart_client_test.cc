@@ -180,6 +180,19 @@ TEST_F(ChartClientTest, SymbolIsPercentEncodedInThePath) {
   EXPECT_EQ(server_.CountFor("^GSPC"), 1);
 }
 
+TEST_F(ChartClientTest, RedirectIsFollowed) {
+  server_.Script(
+      "AAPL",
+      {{302,
+        "",
+        {{"Location", server_.endpoint() + "/v8/finance/chart/MOVED?interval=1m&range=1d"}}}});
+  server_.Script("MOVED", {FileAnswer("aapl_1.json")});
+  ChartClient client(Options());
+  const ChartFetch f = client.Fetch("AAPL");
+  EXPECT_EQ(f.kind, FetchKind::kOk) << f.message;
+  EXPECT_EQ(server_.CountFor("MOVED"), 1);
+}
+
 TEST_F(ChartClientTest, StopDuringBackoffEndsTheFetch) {
   server_.Script("AAPL", {{429, "Too Many Requests", {}}});
   ChartClient client(Options(/*keep_going=*/false));
