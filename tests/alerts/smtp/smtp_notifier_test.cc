@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -136,10 +137,15 @@ bool IsWholeUtf8(const std::string& bytes) {
   return true;
 }
 
+// This host's name as an EHLO argument may carry it (letters, digits, '-' and '.').
 std::string LocalHostName() {
   char name[256] = {};
   gethostname(name, sizeof name - 1);
-  return name;
+  std::string out;
+  for (const char* c = name; *c; ++c) {
+    if (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '.') out += *c;
+  }
+  return out;
 }
 
 class SmtpNotifierTest : public ::testing::Test {
