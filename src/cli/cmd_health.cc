@@ -1,6 +1,6 @@
-#include <iostream>
-
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
@@ -9,11 +9,67 @@
 namespace stockpipe {
 namespace {
 
-std::string When(Micros t) { return t > 0 ? FormatCanonical(t) : "never"; }
+std::string When(Micros t) {
+  return t > 0 ? FormatCanonical(t) : "never";
+}
 
 std::string Age(Micros now, Micros t) {
   if (t <= 0) return "-";
   return fmt::format("{:.1f}s ago", static_cast<double>(now - t) / 1e6);
+}
+
+void AppendTimeOrNull(Micros t, std::string& out) {
+  if (t > 0) {
+    AppendJsonString(FormatCanonical(t), out);
+  } else {
+    out += "null";
+  }
+}
+
+// `"alerts":[{...}, ...]`: one object per channel, as the outbox sees it.
+void AppendChannelsJson(const std::vector<ChannelHealth>& channels, Micros now, std::string& out) {
+  out += R"("alerts":[)";
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    const ChannelHealth& h = channels[i];
+    if (i) out += ',';
+    out += R"({"channel":)";
+    AppendJsonString(h.channel, out);
+    out +=
+        fmt::format(R"(,"state":"{}","delivered":{},"pending":{},"given_up":{},"oldest_pending":)",
+                    h.failing ? "failing" : "ok", h.delivered, h.pending, h.given_up);
+    AppendTimeOrNull(h.oldest_pending, out);
+    out +=
+        fmt::format(R"(,"oldest_pending_seconds":{:.3f},"attempts":{},"failures":{},)"
+                    R"("pending_attempts":{},"last_error":)",
+                    h.oldest_pending > 0 ? static_cast<double>(now - h.oldest_pending) / 1e6 : 0.0,
+                    h.attempts, h.failures, h.pending_attempts);
+    if (h.last_error.empty()) {
+      out += "null";
+    } else {
+      AppendJsonString(h.last_error, out);
+    }
+    out += R"(,"last_error_at":)";
+    AppendTimeOrNull(h.last_error_at, out);
+    out += R"(,"last_success":)";
+    AppendTimeOrNull(h.last_success, out);
+    out += "}";
+  }
+  out += "]";
+}
+
+void PrintChannels(const std::vector<ChannelHealth>& channels, Micros now) {
+  if (channels.empty()) std::cout << "alerts     no channel configured\n";
+  for (const ChannelHealth& h : channels) {
+    std::cout << fmt::format(
+        "alerts     {:<8} {:<7} delivered {}  pending {}{}  oldest pending {}  last success {}\n",
+        h.channel, h.failing ? "FAILING" : "ok", h.delivered, h.pending,
+        h.given_up ? fmt::format("  GIVEN UP {}", h.given_up) : "", Age(now, h.oldest_pending),
+        When(h.last_success));
+    if (!h.last_error.empty()) {
+      std::cout << fmt::format("  last error {} ({} failed tries of pending alerts): {}\n",
+                               When(h.last_error_at), h.pending_attempts, h.last_error);
+    }
+  }
 }
 
 }  // namespace
@@ -33,8 +89,9 @@ int RunHealth(const Config& config, bool json) {
   auto rejected = archive.List("rejected/");
   auto last_run = (*state)->Get(kLastTrendsRunKey);
   auto watchdog = (*state)->Get(kWatchdogKey);
+  auto channels = ReadOutboxHealth(LocalPaths(config.data_dir).outbox, ChannelNames(config));
   for (const Status& s : {stats.status(), summary.status(), raw.status(), rejected.status(),
-                          last_run.status(), watchdog.status()}) {
+                          last_run.status(), watchdog.status(), channels.status()}) {
     if (!s.ok()) {
       spdlog::error("health: {}", s.message());
       return 1;
@@ -77,8 +134,8 @@ int RunHealth(const Config& config, bool json) {
       AppendJsonString(s.symbol, out);
       out += fmt::format(R"(,"rows":{},"newest":"{}"}})", s.rows, When(s.newest));
     }
-    out += R"(]},"ingest":{"received":)" + std::to_string(c.received) +
-           R"(,"accepted":)" + std::to_string(c.accepted) + R"(,"rejected":{)";
+    out += R"(]},"ingest":{"received":)" + std::to_string(c.received) + R"(,"accepted":)" +
+           std::to_string(c.accepted) + R"(,"rejected":{)";
     bool first = true;
     for (int i = 0; i < kRejectReasonCount; ++i) {
       if (c.rejected[static_cast<std::size_t>(i)] == 0) continue;
@@ -91,6 +148,8 @@ int RunHealth(const Config& config, bool json) {
     out += *last_run ? **last_run : "null";
     out += R"(,"watchdog":)";
     AppendJsonString(watchdog_text, out);
+    out += ',';
+    AppendChannelsJson(*channels, now, out);
     out += "}";
     std::cout << out << "\n";
     return 0;
@@ -98,10 +157,11 @@ int RunHealth(const Config& config, bool json) {
 
   std::cout << fmt::format("stockpipe health — {} (data: {})\n\n", FormatCanonical(now),
                            config.data_dir);
-  std::cout << fmt::format("stream     {} shards, {} records retained, lag {} records ({:.1f} s), "
-                           "last put {} ({})\n",
-                           stats->shards.size(), stats->retained_records, lag, lag_age / 1e6,
-                           When(stats->last_put), Age(now, stats->last_put));
+  std::cout << fmt::format(
+      "stream     {} shards, {} records retained, lag {} records ({:.1f} s), "
+      "last put {} ({})\n",
+      stats->shards.size(), stats->retained_records, lag, lag_age / 1e6, When(stats->last_put),
+      Age(now, stats->last_put));
   for (const ShardStats& s : stats->shards) {
     std::cout << fmt::format("  {}  newest {:>10}  checkpoint {:>10}  lag {:>8}\n", s.shard,
                              s.newest_sequence, s.checkpoint, s.lag_records);
@@ -118,14 +178,14 @@ int RunHealth(const Config& config, bool json) {
                            c.balanced() ? "" : "  (COUNTS DO NOT ADD UP)");
   for (int i = 0; i < kRejectReasonCount; ++i) {
     if (c.rejected[static_cast<std::size_t>(i)] > 0) {
-      std::cout << fmt::format("  rejected {:<24} {}\n",
-                               ReasonCode(static_cast<RejectReason>(i)),
+      std::cout << fmt::format("  rejected {:<24} {}\n", ReasonCode(static_cast<RejectReason>(i)),
                                c.rejected[static_cast<std::size_t>(i)]);
     }
   }
   std::cout << fmt::format("quarantine {} objects under rejected/\n", rejected->size());
   std::cout << fmt::format("trends     last run {}\n", last_run_text);
   std::cout << fmt::format("watchdog   {}\n", watchdog_text);
+  PrintChannels(*channels, now);
   return 0;
 }
 

@@ -1,6 +1,6 @@
-#include <thread>
-
 #include <spdlog/spdlog.h>
+
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
@@ -37,29 +37,37 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
   auto store = OpenCleanStore(config);
   auto state = OpenStateStore(config);
   auto stream = OpenStream(config);
+  auto channels = OpenChannels(config);
   int exit_code = 0;
-  if (!store || !state || !stream) {
-    spdlog::error("{}", !store ? store.error() : !state ? state.error() : stream.error());
+  if (!store || !state || !stream || !channels) {
+    spdlog::error("{}", !store    ? store.error()
+                        : !state  ? state.error()
+                        : !stream ? stream.error()
+                                  : channels.error());
     RequestStop();
     exit_code = 1;
   } else {
-    Channels channels = OpenChannels(config);
-    TrendsJob job(**store, **state, channels.all(), *settings);
+    Outbox& outbox = *channels->outbox;
+    TrendsJob job(**store, **state, channels->all(), *settings);
     Watchdog watchdog(**state, config.no_data_after, settings->lang, NowMicros());
     Micros next_trends = NowMicros() + config.trends.every;
     spdlog::info("run: trends every {} s, no-data alarm after {} s; Ctrl-C stops",
                  config.trends.every / 1'000'000, config.no_data_after / 1'000'000);
     while (SleepUnlessStopping(std::chrono::milliseconds(500))) {
       const Micros now = NowMicros();
+      // Alerts a channel could not take earlier (here or in another process) are retried once
+      // due; channel errors are logged by the outbox and never stop the loop.
+      if (auto delivered = outbox.DeliverDue(now); !delivered) {
+        spdlog::error("alerts: {}", delivered.error());
+      }
       if (auto last_put = (*stream)->LastPut(); last_put) {
         auto change = watchdog.Check(now, *last_put);
         if (!change) {
           spdlog::error("watchdog: {}", change.error());
         } else if (*change) {
-          for (Notifier* channel : channels.all()) {
-            if (Status s = channel->Send(**change); !s.ok()) {
-              spdlog::error("watchdog: channel {}: {}", channel->Name(), s.message());
-            }
+          // To every channel through the outbox: queued durably, retried until taken.
+          if (Status s = outbox.Send(**change); !s.ok()) {
+            spdlog::error("watchdog: {}", s.message());
           }
         }
       }

@@ -137,32 +137,40 @@ int RunTrends(const Config& config, bool once) {
   auto settings = TrendsSettingsFrom(config.trends);
   auto store = OpenStore(config);
   auto state = OpenState(config);
-  auto sns = OpenSns(config);
-  if (!settings || !store || !state || !sns) {
+  auto channels = OpenChannels(config);
+  if (!settings || !store || !state || !channels) {
     spdlog::error("{}", !settings ? settings.error()
                         : !store  ? store.error()
                         : !state  ? state.error()
-                                  : sns.error());
+                                  : channels.error());
     return 1;
   }
-  Channels channels = OpenChannels(config);
-  std::vector<Notifier*> all = channels.all();
-  if (*sns) all.push_back(sns->get());
-  TrendsJob job(**store, **state, all, *settings);
+  Outbox& outbox = *channels->outbox;
+  TrendsJob job(**store, **state, channels->all(), *settings);
   int exit_code = 0;
+  Micros next_run = 0;
   do {
-    auto run = job.RunOnce(NowMicros());
+    const Micros now = NowMicros();
+    // Alerts queued earlier (by this or another process) go out first, oldest first.
+    if (auto delivered = outbox.DeliverDue(now); !delivered) {
+      spdlog::error("alerts: {}", delivered.error());
+    }
+    if (now < next_run) continue;
+    next_run = now + config.trends.every;
+    auto run = job.RunOnce(now);
     if (!run) {
       spdlog::error("trends: {}", run.error());
       exit_code = 1;
     } else {
+      // Only a message the outbox could not even queue lands here; a channel that is down is
+      // the outbox's to retry (and shows in `stockpipe health`).
       for (const std::string& e : run->channel_errors) spdlog::error("trends: channel {}", e);
       spdlog::info("trends: {} symbols checked, {} alerts, {} held back by cooldown",
                    run->symbols_checked, run->alerts.size(), run->suppressed_by_cooldown);
       exit_code = run->channel_errors.empty() ? 0 : 1;
     }
     if (once) break;
-  } while (SleepUnlessStopping(std::chrono::milliseconds(config.trends.every / 1000)));
+  } while (SleepUnlessStopping(std::chrono::milliseconds(500)));
   return exit_code;
 }
 

@@ -9,6 +9,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "alerts/smtp/smtp_notifier.h"
+#include "alerts/webhook/webhook_notifier.h"
+#include "cli/backends.h"
+
 namespace stockpipe {
 
 LocalPaths::LocalPaths(const std::string& data_dir)
@@ -17,6 +21,7 @@ LocalPaths::LocalPaths(const std::string& data_dir)
       clean(data_dir + "/clean.db"),
       state(data_dir + "/state.db"),
       alert_log(data_dir + "/alerts.jsonl"),
+      outbox(data_dir + "/outbox.db"),
       ingest_lock(data_dir + "/ingest.lock") {}
 
 Status EnsureDataDir(const Config& config) {
@@ -44,18 +49,105 @@ Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config) {
   return SqliteStateStore::Open(LocalPaths(config.data_dir).state);
 }
 
-std::vector<Notifier*> Channels::all() const {
-  std::vector<Notifier*> out;
-  if (console) out.push_back(console.get());
-  if (log) out.push_back(log.get());
-  return out;
+namespace {
+
+SmtpOptions SmtpFrom(const Config& config) {
+  const SmtpConfig& c = config.alerts.smtp;
+  SmtpOptions o;
+  o.url = c.url;
+  o.from = c.from;
+  o.to = c.to;
+  o.username = c.username;
+  o.password = c.password;
+  o.require_tls = c.require_tls;
+  o.ca_bundle = c.ca_bundle;
+  return o;
 }
 
-Channels OpenChannels(const Config& config) {
-  Channels channels;
-  if (config.alerts.console) channels.console = std::make_unique<ConsoleNotifier>();
-  channels.log = std::make_unique<LogNotifier>(LocalPaths(config.data_dir).alert_log);
-  return channels;
+WebhookOptions WebhookFrom(const Config& config) {
+  const WebhookConfig& c = config.alerts.webhook;
+  WebhookOptions o;
+  o.url = c.url;
+  o.allow_insecure = c.allow_insecure;
+  o.ca_bundle = c.ca_bundle;
+  return o;
+}
+
+}  // namespace
+
+std::vector<std::string> ChannelNames(const Config& config) {
+  std::vector<std::string> names;
+  if (config.alerts.console) names.emplace_back("console");
+  if (config.alerts.log) names.emplace_back("log");
+  if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
+  if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
+  if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
+  return names;
+}
+
+Status ValidateChannels(const Config& config) {
+  if (!config.alerts.smtp.url.empty()) {
+    if (Status s = ValidateSmtpOptions(SmtpFrom(config)); !s.ok()) {
+      return Status::Error(fmt::format("SMTP (alerts.smtp, SMTP_*): {}", s.message()));
+    }
+  }
+  if (!config.alerts.webhook.url.empty()) {
+    if (Status s = ValidateWebhookOptions(WebhookFrom(config)); !s.ok()) {
+      return Status::Error(fmt::format("WEBHOOK_URL (alerts.webhook): {}", s.message()));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::string>> ChannelSecrets(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> secrets;
+  if (!config.alerts.smtp.password.empty()) {
+    secrets.emplace_back(config.alerts.smtp.password, "<redacted>");
+  }
+  const std::string& url = config.alerts.webhook.url;
+  if (!url.empty()) {
+    // Only scheme://host:port may show: the path and query are the webhook's credential.
+    const std::size_t scheme = url.find("://");
+    const std::size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+    const std::size_t end = std::min(url.find_first_of("/?#", host), url.size());
+    std::string authority = url.substr(host, end - host);
+    if (const std::size_t at = authority.rfind('@'); at != std::string::npos) {
+      secrets.emplace_back(authority.substr(0, at), "<redacted>");
+      authority.erase(0, at + 1);
+    }
+    secrets.emplace_back(url, url.substr(0, host) + authority + "/<redacted>");
+    if (url.size() - end > 1) secrets.emplace_back(url.substr(end), "/<redacted>");
+  }
+  return secrets;
+}
+
+Result<Channels> OpenChannels(const Config& config) {
+  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  Channels out;
+  const LocalPaths paths(config.data_dir);
+  if (config.alerts.console) out.channels.push_back(std::make_unique<ConsoleNotifier>());
+  if (config.alerts.log) out.channels.push_back(std::make_unique<LogNotifier>(paths.alert_log));
+  if (!config.alerts.smtp.url.empty()) {
+    out.channels.push_back(std::make_unique<SmtpNotifier>(SmtpFrom(config)));
+  }
+  if (!config.alerts.webhook.url.empty()) {
+    out.channels.push_back(std::make_unique<WebhookNotifier>(WebhookFrom(config)));
+  }
+  auto sns = OpenSns(config);
+  if (!sns) return sns.status();
+  if (*sns) out.channels.push_back(std::move(*sns));
+
+  OutboxOptions options;
+  options.path = paths.outbox;
+  options.retry_after = config.alerts.retry_after;
+  options.give_up_after = config.alerts.give_up_after;
+  options.secrets = ChannelSecrets(config);
+  std::vector<Notifier*> targets;
+  for (const auto& channel : out.channels) targets.push_back(channel.get());
+  auto outbox = Outbox::Open(std::move(options), std::move(targets));
+  if (!outbox) return outbox.status();
+  out.outbox = std::move(*outbox);
+  return out;
 }
 
 Result<std::unique_ptr<IngestLock>> IngestLock::Acquire(const Config& config) {

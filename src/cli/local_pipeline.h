@@ -4,6 +4,7 @@
 //   <data-dir>/state.db    cooldowns, watchdog, last trends run
 //   <data-dir>/raw/, <data-dir>/rejected/   the RAW archive and the quarantine
 //   <data-dir>/alerts.jsonl                 the alert log
+//   <data-dir>/outbox.db                    alerts not yet taken by every channel
 // Each thread opens its own parts: SQLite connections are not shared between threads.
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "alerts/console_notifier.h"
 #include "alerts/log_notifier.h"
+#include "alerts/outbox/outbox.h"
 #include "archive/local/file_archive.h"
 #include "core/config.h"
 #include "store/sqlite/sqlite_clean_store.h"
@@ -26,7 +28,7 @@ inline constexpr std::string_view kIngestConsumer = "ingest";
 
 struct LocalPaths {
   explicit LocalPaths(const std::string& data_dir);
-  std::string root, stream, clean, state, alert_log, ingest_lock;
+  std::string root, stream, clean, state, alert_log, outbox, ingest_lock;
 };
 
 // Creates the data folder when missing.
@@ -36,13 +38,26 @@ Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config);
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config);
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config);
 
-// The channels configured for this run (console, alert log).
+// The alert channels the configuration turns on (console, log, smtp, webhook, sns), all behind
+// one outbox: the trends job and the watchdog send to `outbox` only, which queues each message
+// durably and delivers it to every channel, retrying the ones that fail (see outbox.h).
 struct Channels {
-  std::unique_ptr<ConsoleNotifier> console;
-  std::unique_ptr<LogNotifier> log;
-  std::vector<Notifier*> all() const;
+  std::vector<std::unique_ptr<Notifier>> channels;  // owned; the outbox delivers to these
+  std::unique_ptr<Outbox> outbox;
+  std::vector<Notifier*> all() const { return {outbox.get()}; }
 };
-Channels OpenChannels(const Config& config);
+Result<Channels> OpenChannels(const Config& config);
+
+// The names of the channels `OpenChannels` would open, in the same order (for `health`).
+std::vector<std::string> ChannelNames(const Config& config);
+
+// Checks the SMTP and webhook settings as their channels will use them; the message names the
+// key and never holds a secret. A failure is a configuration error (exit 2).
+Status ValidateChannels(const Config& config);
+
+// What must never reach a log or the outbox file, and what replaces it: the SMTP password, the
+// webhook URL's path and query.
+std::vector<std::pair<std::string, std::string>> ChannelSecrets(const Config& config);
 
 // Holds an exclusive lock on the data folder's ingest lock file while alive, so two ingest
 // processes never claim the same batches.

@@ -232,7 +232,8 @@ int main(int argc, char** argv) {
       "from stdin, one JSON result per line");
 
   // health
-  auto* health = app.add_subcommand("health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects");
+  auto* health = app.add_subcommand(
+      "health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects, alert channels");
   bool health_json = false;
   health->add_flag("--json", health_json, "machine-readable output");
 
@@ -281,6 +282,10 @@ int main(int argc, char** argv) {
   }
   for (const std::string& warning : config->warnings) spdlog::warn("configuration: {}", warning);
   if (Status s = overrides.ApplyTo(*config); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return 2;
+  }
+  if (Status s = ValidateChannels(*config); !s.ok()) {
     spdlog::error("configuration: {}", s.message());
     return 2;
   }

@@ -253,6 +253,9 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
     if (Status s = db_->Check(rc, "look for due alerts"); !s.ok()) return s;
     return rows;
   }
+  // Ends the read transaction: upgrading it to write after another process committed would fail
+  // at once (SQLITE_BUSY, no waiting), where a fresh write waits for the lock.
+  due->Reset();
   while ((rc = claim->Step()) == SQLITE_ROW) {
     Claimed row;
     row.id = claim->Int(0);
@@ -278,6 +281,7 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
     row.message = {KindFrom(read->Text(0)), std::string(read->Text(1)), std::string(read->Text(2)),
                    read->Int(3)};
     row.enqueued = read->Int(4);
+    read->Reset();
   }
   return rows;
 }

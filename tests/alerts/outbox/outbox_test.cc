@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -254,26 +255,35 @@ TEST_F(OutboxTest, AClaimedRowIsNotSentByAnotherOutboxUntilItsLeaseRunsOut) {
 TEST_F(OutboxTest, TwoOutboxesOnOneFileNeverSendTheSameRowTwice) {
   constexpr int kMessages = 300;
   std::mutex mutex;
+  std::condition_variable cv;
   std::map<std::string, int> taken;
-  const auto record = [&](const AlertMessage& m) {
-    std::lock_guard lock(mutex);
-    ++taken[m.subject];
+  int sends[2] = {0, 0};
+  // Each channel records what it took. Its first send waits (bounded) until the other outbox
+  // has sent something too, so both are surely delivering at once, one of them from inside a
+  // send: the other must find only rows nobody holds.
+  const auto channel_send = [&](int self) {
+    return [&, self](const AlertMessage& m) {
+      std::unique_lock lock(mutex);
+      ++taken[m.subject];
+      if (++sends[self] == 1) {
+        cv.notify_all();
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return sends[1 - self] > 0; });
+      }
+    };
   };
   TestChannel a("log"), b("log");
-  a.on_send = record;
-  b.on_send = record;
+  a.on_send = channel_send(0);
+  b.on_send = channel_send(1);
   auto first = Open({&a});
   auto second = Open({&b});
   ASSERT_TRUE(first && second);
   for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(first->Enqueue(Message(i), kT0));
 
-  std::atomic<int> ready{0};
   const auto drain = [&](Outbox& outbox) {
-    ++ready;
-    while (ready.load() < 2) std::this_thread::yield();  // start together
     // Each pass delivers at most a few batches; keep passing until nothing is left for anyone.
     while (true) {
       auto r = outbox.DeliverDue(kT0);
+      EXPECT_TRUE(r) << r.error();
       if (!r || (r->delivered == 0 && HealthOf("log").pending == 0)) break;
     }
   };
@@ -281,6 +291,8 @@ TEST_F(OutboxTest, TwoOutboxesOnOneFileNeverSendTheSameRowTwice) {
   std::thread t2([&] { drain(*second); });
   t1.join();
   t2.join();
+  EXPECT_GT(a.received.size(), 0u);
+  EXPECT_GT(b.received.size(), 0u);
   EXPECT_EQ(taken.size(), static_cast<std::size_t>(kMessages));
   for (const auto& [subject, n] : taken) EXPECT_EQ(n, 1) << subject << " sent " << n << " times";
   EXPECT_EQ(a.received.size() + b.received.size(), static_cast<std::size_t>(kMessages));
