@@ -1,7 +1,8 @@
 // Alert channels through the binary: `trends --once` with a webhook that is down still succeeds
 // (the alert is queued), `health --json` and `health` then report the failing channel's pending
 // count and error without the webhook's secret, and a later `trends --once` delivers the queued
-// alert once the retry is due. Channel configuration errors exit 2 without quoting a secret.
+// alert once the retry is due. `run` sends the no-data alarm once to every channel, the webhook
+// after a failure. Channel configuration errors exit 2 without quoting a secret.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -113,6 +114,30 @@ TEST_F(AlertHealthTest, HealthReportsAFailingChannelsPendingAlertAndErrorWithout
   EXPECT_EQ(delivered->value("state", ""), "ok");
   EXPECT_EQ(delivered->value("delivered", -1), 1);
   EXPECT_EQ(delivered->value("pending", -1), 0);
+}
+
+TEST_F(AlertHealthTest, RunSendsTheNoDataAlarmThroughTheOutboxToEveryChannelOnce) {
+  WebhookSink sink(/*fail_first=*/1);
+  testing::WriteFile(dir_.path() / "stockpipe.toml", "[alerts]\nretry_after = \"0.2s\"\n");
+  const std::map<std::string, std::string> env = {{"WEBHOOK_URL", sink.url(kSecretPath)}};
+  // No producer, so no data: the alarm is due 1 s after the start; the run's own timer ends it
+  // (the test waits for the process, not for a time). The webhook fails once, on purpose.
+  auto run = Cli({"run", "--for", "6s", "--no-data-after", "1s", "--lang", "en"}, env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("s3cr3t"), std::string::npos) << run.err;
+  std::size_t printed = 0;
+  for (std::size_t at = run.out.find("Alarm: no data"); at != std::string::npos;
+       at = run.out.find("Alarm: no data", at + 1)) {
+    ++printed;
+  }
+  EXPECT_EQ(printed, 1u) << run.out;
+  const std::string log = testing::ReadFile(dir_.path() / "data" / "alerts.jsonl");
+  EXPECT_EQ(log.find("\"kind\":\"no_data\""), log.rfind("\"kind\":\"no_data\"")) << log;
+  EXPECT_NE(log.find("\"kind\":\"no_data\""), std::string::npos) << log;
+  const auto accepted = sink.accepted();
+  ASSERT_EQ(accepted.size(), 1u) << "requests: " << sink.requests() << "\n" << run.err;
+  EXPECT_EQ(accepted[0].value("kind", ""), "no_data");
+  EXPECT_EQ(sink.requests(), 2);
 }
 
 TEST_F(AlertHealthTest, ChannelConfigurationErrorsExit2NamingTheKeyNotTheSecret) {
