@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <libdeflate.h>
 #include <simdjson.h>
+#include <sys/mman.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -18,6 +19,7 @@
 #include <deque>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -533,10 +535,50 @@ struct GroupSpec {
 
 // The rows of one group within one object: the row columns' values, rows x row_columns.
 struct PartGroup {
-  std::vector<Packed> key;  // the group's first row; text as an index into Partial::key_texts
-  std::vector<std::uint64_t> bits;
-  std::vector<Slot::Type> types;
+  std::vector<Packed> key;        // the group's first row; text as an index into Partial::key_texts
+  std::uint64_t* bits = nullptr;  // in the scan's BlockArena
+  Slot::Type* types = nullptr;
   std::size_t rows = 0;
+};
+
+// Where a grouped scan keeps its rows until SQLite has read them: large blocks asking for
+// transparent huge pages. The rows are written once and read once, and on a VM a 4 KiB page fault
+// costs more than writing the page: 10M rows in 4 KiB pages took 24,000 faults, 0.4 s of CPU.
+class BlockArena {
+ public:
+  BlockArena() = default;
+  BlockArena(const BlockArena&) = delete;
+  BlockArena& operator=(const BlockArena&) = delete;
+  ~BlockArena() {
+    for (const auto& [block, size] : blocks_) munmap(block, size);
+  }
+  // `bytes` aligned to 8; nullptr when the memory is exhausted. Thread-safe.
+  void* Allocate(std::size_t bytes) {
+    bytes = (bytes + 7) & ~std::size_t{7};
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bytes > left_) {
+      const std::size_t size = std::max<std::size_t>(kBlock, (bytes + kHuge - 1) & ~(kHuge - 1));
+      void* block = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (block == MAP_FAILED) return nullptr;
+#ifdef MADV_HUGEPAGE
+      madvise(block, size, MADV_HUGEPAGE);  // advice: without it the kernel uses small pages
+#endif
+      blocks_.emplace_back(block, size);
+      next_ = static_cast<char*>(block);
+      left_ = size;
+    }
+    void* out = next_;
+    next_ += bytes;
+    left_ -= bytes;
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kHuge = 2 << 20, kBlock = 16 * kHuge;
+  std::mutex mutex_;
+  std::vector<std::pair<void*, std::size_t>> blocks_;
+  char* next_ = nullptr;
+  std::size_t left_ = 0;
 };
 
 // One object's rows bucketed by the group key, built on the helper thread that decoded it, so the
@@ -547,6 +589,16 @@ struct Partial {
   std::vector<PartGroup> groups;  // in order of first appearance
   std::size_t rows = 0;
 };
+
+// Gives each group of `p` its blocks for `width` values a row; false when out of memory.
+bool AllocateRows(Partial& p, std::size_t width, BlockArena& arena) {
+  for (PartGroup& g : p.groups) {
+    g.bits = static_cast<std::uint64_t*>(arena.Allocate(g.rows * width * 8));
+    g.types = static_cast<Slot::Type*>(arena.Allocate(g.rows * width));
+    if (!g.bits || !g.types) return false;
+  }
+  return true;
+}
 
 // A value of `column` in row `row` of `b`; `text` is set for text (a view into `b`).
 struct Value {
@@ -663,7 +715,8 @@ class TextIds {
 
 // Buckets the rows of `b` by the key columns (runs on the helper thread after Decode): the
 // groups first, then each group's values in one exactly sized block.
-void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch& s, Partial& p) {
+bool Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch& s, Partial& p,
+            BlockArena& arena) {
   p.rows = b.rows;
   TextIds key_text_ids;                     // views into `b`
   std::vector<std::int32_t> group_of_text;  // one text key column: key text id -> group
@@ -706,13 +759,12 @@ void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch
     s.group[r] = static_cast<std::uint32_t>(group);
     ++p.groups[static_cast<std::size_t>(group)].rows;
   }
-  if (spec.row_columns.empty()) return;  // only the row counts matter
-  for (PartGroup& g : p.groups) {
-    g.bits.reserve(g.rows * spec.row_columns.size());
-    g.types.reserve(g.rows * spec.row_columns.size());
-  }
+  if (spec.row_columns.empty()) return true;  // only the row counts matter
+  if (!AllocateRows(p, spec.row_columns.size(), arena)) return false;
+  std::vector<std::size_t> filled(p.groups.size());
   for (std::size_t r = 0; r < b.rows; ++r) {
     PartGroup& g = p.groups[s.group[r]];
+    std::size_t& at = filled[s.group[r]];
     for (int col : spec.row_columns) {
       const Value v = ValueOf(layout, b, r, col);
       std::uint64_t bits = v.bits;
@@ -720,10 +772,11 @@ void Bucket(const Layout& layout, const GroupSpec& spec, const Batch& b, Scratch
         bits = (static_cast<std::uint64_t>(p.texts.size()) << 32) | v.text.size();
         p.texts.append(v.text);
       }
-      g.bits.push_back(bits);
-      g.types.push_back(v.type);
+      g.bits[at] = bits;
+      g.types[at++] = v.type;
     }
   }
+  return true;
 }
 
 // ReadPlain's sink for a grouped scan: each record's values go to its group without a Slot batch
@@ -794,22 +847,25 @@ class GroupSink {
       s_.types.push_back(v.type);
     }
   }
-  // Moves each row's values into its group's block.
-  void Finish() {
+  // Moves each row's values into its group's block; false when out of memory.
+  bool Finish(BlockArena& arena) {
     p_.rows = rows_;
     const std::size_t n = row_columns_.size();
-    if (n == 0) return;
-    for (PartGroup& g : p_.groups) {
-      g.bits.reserve(g.rows * n);
-      g.types.reserve(g.rows * n);
+    if (n == 0) return true;
+    if (!AllocateRows(p_, n, arena)) return false;
+    std::vector<std::size_t> filled(p_.groups.size());
+    const std::uint64_t* values = s_.values.data();
+    const Slot::Type* types = s_.types.data();
+    for (std::size_t r = 0; r < rows_; ++r, values += n, types += n) {
+      const std::uint32_t group = s_.group[r];
+      PartGroup& g = p_.groups[group];
+      std::size_t& at = filled[group];
+      for (std::size_t i = 0; i < n; ++i, ++at) {
+        g.bits[at] = values[i];
+        g.types[at] = types[i];
+      }
     }
-    for (std::size_t r = 0; r < rows_; ++r) {
-      PartGroup& g = p_.groups[s_.group[r]];
-      g.bits.insert(g.bits.end(), s_.values.begin() + static_cast<std::ptrdiff_t>(r * n),
-                    s_.values.begin() + static_cast<std::ptrdiff_t>(r * n + n));
-      g.types.insert(g.types.end(), s_.types.begin() + static_cast<std::ptrdiff_t>(r * n),
-                     s_.types.begin() + static_cast<std::ptrdiff_t>(r * n + n));
-    }
+    return true;
   }
 
  private:
@@ -899,8 +955,13 @@ class GroupSink {
 
 // Reads and buckets one object of a grouped scan (on a helper thread): plain objects straight into
 // their groups, others through a Batch (simdjson) and Bucket.
+Status OutOfMemory(const Batch& b) {
+  return Status::Error(fmt::format("{}: out of memory while grouping the rows", b.key));
+}
+
 void DecodeGrouped(const std::string& gz, const Layout& layout, Need need, const GroupSpec& spec,
-                   const std::atomic<bool>& stop, Scratch& s, Batch& b, Partial& p) {
+                   const std::atomic<bool>& stop, Scratch& s, Batch& b, Partial& p,
+                   BlockArena& arena) {
   const auto length = Inflate(gz, s, b);
   if (!length) return;
   if (!need.any()) {  // no json column: every row of the object is in one group
@@ -910,22 +971,24 @@ void DecodeGrouped(const std::string& gz, const Layout& layout, Need need, const
       sink.Row();
       sink.EndRow();
     }
-    sink.Finish();
     b.rows = rows;
+    if (!sink.Finish(arena)) b.error = OutOfMemory(b);
     return;
   }
   const bool plain = !need.extra && *length > 0;
   if (plain) {
     GroupSink sink(layout, spec, b, s.text.data(), s, p);
     if (ReadPlain(s.text.data(), s.text.data() + *length, JsonNames(layout), need, stop, sink)) {
-      sink.Finish();
       b.rows = sink.rows();
+      if (!sink.Finish(arena)) b.error = OutOfMemory(b);
       return;
     }
     p = Partial();
   }
   Parse(*length, layout, need, stop, s, b, !plain);
-  if (b.error.ok() && !stop.load()) Bucket(layout, spec, b, s, p);
+  if (b.error.ok() && !stop.load() && !Bucket(layout, spec, b, s, p, arena)) {
+    b.error = OutOfMemory(b);
+  }
 }
 
 // ---- The virtual table --------------------------------------------------------------------------
@@ -964,6 +1027,7 @@ struct Group {
 // the query uses are kept; the group columns once per group.
 struct Grouped {
   std::shared_ptr<const GroupSpec> spec;
+  std::shared_ptr<BlockArena> arena;  // the parts' rows
   std::vector<std::unique_ptr<Partial>> parts;
   std::vector<std::string> texts;  // key texts
   std::unordered_map<std::string, std::uint32_t> interned;
@@ -997,8 +1061,8 @@ struct Grouped {
     const Partial& part = *parts[c.part];
     const PartGroup& pg = part.groups[c.group];
     key = g.key.data();
-    bits = pg.bits.data();
-    types = pg.types.data();
+    bits = pg.bits;
+    types = pg.types;
     row_texts = part.texts.data();
     chunk_rows = pg.rows;
   }
@@ -1007,6 +1071,7 @@ struct Grouped {
 struct Cursor : sqlite3_vtab_cursor {
   std::unique_ptr<Grouped> grouped;       // set in grouped mode
   std::shared_ptr<const GroupSpec> spec;  // set while filling a grouped scan
+  std::shared_ptr<BlockArena> arena;      // likewise
   std::vector<ObjectInfo> objects;
   std::size_t next_object = 0;
   std::deque<std::future<Job>> pending;
@@ -1196,17 +1261,19 @@ void TopUp(Cursor& c) {
       c.spare_scratch.pop_back();
     }
     t.context->log->bytes += bytes->size();
-    c.pending.push_back(std::async(
-        std::launch::async, [gz = std::move(*bytes), layout = t.layout, need = c.need,
-                             stop = c.stop, spec = c.spec, job = std::move(job)]() mutable {
-          if (spec) {
-            job.partial = std::make_unique<Partial>();
-            DecodeGrouped(gz, *layout, need, *spec, *stop, *job.scratch, *job.batch, *job.partial);
-          } else {
-            Decode(gz, *layout, need, *stop, *job.scratch, *job.batch);
-          }
-          return std::move(job);
-        }));
+    c.pending.push_back(
+        std::async(std::launch::async,
+                   [gz = std::move(*bytes), layout = t.layout, need = c.need, stop = c.stop,
+                    spec = c.spec, arena = c.arena, job = std::move(job)]() mutable {
+                     if (spec) {
+                       job.partial = std::make_unique<Partial>();
+                       DecodeGrouped(gz, *layout, need, *spec, *stop, *job.scratch, *job.batch,
+                                     *job.partial, *arena);
+                     } else {
+                       Decode(gz, *layout, need, *stop, *job.scratch, *job.batch);
+                     }
+                     return std::move(job);
+                   }));
   }
 }
 
@@ -1268,6 +1335,7 @@ void Merge(Grouped& g, std::unique_ptr<Partial> part) {
 int FillGrouped(Cursor& c, std::string_view order_terms) {
   auto g = std::make_unique<Grouped>();
   g->spec = c.spec;
+  g->arena = c.arena;
   const GroupSpec& spec = *g->spec;
   while (true) {
     if (std::chrono::steady_clock::now() > c.table()->context->log->deadline) {
@@ -1494,6 +1562,7 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
   c->current.reset();
   c->grouped.reset();
   c->spec.reset();
+  c->arena.reset();
   if (idx_num & kGroupedFlag) {
     auto spec = std::make_shared<GroupSpec>();
     for (std::size_t i = 0; i < layout.columns.size(); ++i) {
@@ -1504,6 +1573,7 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
         spec->row_columns.push_back(col);
     }
     c->spec = std::move(spec);
+    c->arena = std::make_shared<BlockArena>();
     ++t.context->log->grouped_scans;
     return FillGrouped(*c, order_terms);
   }
