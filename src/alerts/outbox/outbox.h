@@ -16,6 +16,8 @@
 // send the same row at the same time: a pass claims due rows with a lease (owner + expiry) in one
 // UPDATE, and only the owner may settle them. A claim outlives a crashed owner by at most `lease`.
 //
+// A delivery pass calls the channels on the caller's thread: a channel that hangs holds the pass
+// for its own timeout (webhook 10 s, SMTP 30 s), which must stay below `lease`.
 // One instance is safe to use from several threads (calls are serialised); each instance has its
 // own SQLite connection. The channels must outlive the outbox.
 #pragma once
