@@ -216,15 +216,6 @@ bool IsDigit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Member names are short: an inline loop beats a memcmp call per member.
-bool SameShort(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
 // Parses a JSON number at `p` into `slot` as simdjson's DOM would (integers of up to 18 digits as
 // integers, anything with a fraction or exponent as a correctly rounded double); nullptr when the
 // number is anything else (the caller falls back to simdjson).
@@ -343,24 +334,32 @@ bool ReadPlain(const char* p, const char* end, const std::vector<std::string_vie
       while (true) {
         if (*p++ != '"') return false;
         const char* key = p;
-        p = PlainStringEnd(p);
-        if (!p) return false;
-        const std::string_view name(key, static_cast<std::size_t>(p - key));
-        ++p;
-        if (*p++ != ':') return false;
         Slot* slot = nullptr;
         std::uint64_t lo, hi;
         std::memcpy(&lo, key, 8);
         std::memcpy(&hi, key + 8, 8);
+        // A column's name followed by the closing quote is that name, unescaped: no need to scan
+        // the key for escapes first.
+        std::size_t column = names.size();
         for (std::size_t c = 0; c < names.size(); ++c) {
-          if (name.size() == names[c].size() &&
-              (names[c].size() <= 16 ? (lo & words[c].lo_mask) == words[c].lo &&
-                                           (hi & words[c].hi_mask) == words[c].hi
-                                     : name == names[c])) {
-            if (need.json_mask & (1u << c)) slot = sink.At(c);
+          if (names[c].size() <= 16 && (lo & words[c].lo_mask) == words[c].lo &&
+              (hi & words[c].hi_mask) == words[c].hi && key[names[c].size()] == '"') {
+            column = c;
+            p = key + names[c].size();
             break;
           }
         }
+        if (column == names.size()) {
+          p = PlainStringEnd(p);
+          if (!p) return false;
+          const std::string_view name(key, static_cast<std::size_t>(p - key));
+          for (std::size_t c = 0; c < names.size(); ++c) {
+            if (names[c].size() > 16 && name == names[c]) column = c;
+          }
+        }
+        ++p;
+        if (*p++ != ':') return false;
+        if (column < names.size() && (need.json_mask & (1u << column))) slot = sink.At(column);
         switch (*p) {
           case '"': {
             const char* text = ++p;
@@ -665,23 +664,46 @@ void AppendKey(Packed p, std::string& key) {
 class TextIds {
  public:
   TextIds() : slots_(64) {}
-  // The id of `text`, `next` (and added) when it is new.
-  std::pair<std::uint32_t, bool> Find(std::string_view text, std::uint32_t next) {
-    const std::uint64_t hash = Hash(text);
+  // The id of `text`, `next` (and added) when it is new. `padded`: 16 bytes from text.data() may
+  // be read (the inflated text's padding), so a short text is two masked loads.
+  std::pair<std::uint32_t, bool> Find(std::string_view text, std::uint32_t next,
+                                      bool padded = false) {
+    std::uint64_t lo = 0, hi = 0, hash;
+    const std::size_t n = text.size();
+    if (n <= 16) {
+      if (padded) {
+        std::memcpy(&lo, text.data(), 8);
+        std::memcpy(&hi, text.data() + 8, 8);
+        lo &= n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+        hi &= n >= 16 ? ~std::uint64_t{0} : n <= 8 ? 0 : (std::uint64_t{1} << (8 * (n - 8))) - 1;
+      } else {
+        char bytes[16] = {};
+        std::memcpy(bytes, text.data(), n);
+        std::memcpy(&lo, bytes, 8);
+        std::memcpy(&hi, bytes + 8, 8);
+      }
+      hash = (lo ^ (hi * 0xC2B2AE3D27D4EB4Full) ^ n) * 0x9E3779B97F4A7C15ull;
+      hash ^= hash >> 29;
+    } else {
+      hash = Hash(text);
+    }
     std::size_t at = hash & (slots_.size() - 1);
     while (slots_[at].used) {
-      if (slots_[at].hash == hash && SameShort(slots_[at].text, text))
-        return {slots_[at].id, false};
+      const Slot& e = slots_[at];
+      if (e.hash == hash && e.text.size() == n &&
+          (n <= 16 ? e.lo == lo && e.hi == hi : e.text == text)) {
+        return {e.id, false};
+      }
       at = (at + 1) & (slots_.size() - 1);
     }
-    slots_[at] = {hash, text, next, true};
+    slots_[at] = {hash, lo, hi, text, next, true};
     if (++count_ * 2 > slots_.size()) Grow();
     return {next, true};
   }
 
  private:
   struct Slot {
-    std::uint64_t hash = 0;
+    std::uint64_t hash = 0, lo = 0, hi = 0;  // lo/hi: a short text's bytes, zero past its end
     std::string_view text;
     std::uint32_t id = 0;
     bool used = false;
@@ -797,7 +819,7 @@ class GroupSink {
       if (col.kind == Kind::kJson) {
         json_keys_.push_back(k);
       } else if (const std::string_view t = Constant(col, b); !t.empty()) {
-        key_values_[k] = {Slot::Type::kText, KeyId(t)};
+        key_values_[k] = {Slot::Type::kText, KeyId(t, false)};
       }
     }
     for (int c : spec.row_columns) {
@@ -896,8 +918,9 @@ class GroupSink {
     }
     return v;
   }
-  std::uint64_t KeyId(std::string_view text) {
-    const auto [id, added] = ids_.Find(text, static_cast<std::uint32_t>(p_.key_texts.size()));
+  std::uint64_t KeyId(std::string_view text, bool padded) {
+    const auto [id, added] =
+        ids_.Find(text, static_cast<std::uint32_t>(p_.key_texts.size()), padded);
     if (added) p_.key_texts.emplace_back(text);
     return id;
   }
@@ -911,7 +934,7 @@ class GroupSink {
       const std::size_t k = json_keys_[0];
       const Slot& v = row_[static_cast<std::size_t>(spec_.key_columns[k])];
       if (v.type == Slot::Type::kText) {
-        const std::uint64_t id = KeyId(std::string_view(text_ + v.offset, v.length));
+        const std::uint64_t id = KeyId(std::string_view(text_ + v.offset, v.length), true);
         if (group_of_text_.size() <= id) group_of_text_.resize(id + 1, -1);
         if (group_of_text_[id] < 0) {
           key_values_[k] = {Slot::Type::kText, id};
@@ -926,7 +949,7 @@ class GroupSink {
       const Slot& v = row_[static_cast<std::size_t>(spec_.key_columns[k])];
       Packed packed = Value(v, key_real_[k]);
       if (v.type == Slot::Type::kText)
-        packed.bits = KeyId(std::string_view(text_ + v.offset, v.length));
+        packed.bits = KeyId(std::string_view(text_ + v.offset, v.length), true);
       key_values_[k] = packed;
       AppendKey(packed, key_);
     }

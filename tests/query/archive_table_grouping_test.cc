@@ -119,6 +119,8 @@ class ArchiveGroupingTest : public ::testing::Test {
           const std::string price_text =
               d && pick(20) == 0 ? fmt::format("{:.10e}", *d) : Json(price);
           if (!missing_price) line += ",\"price\":" + price_text;
+          // Members whose names start like or are cut from a column's: not that column.
+          if (pick(25) == 0) line += R"(,"symbolic":"ZZZ","pric":1,"price_":2)";
           lines += line + "}\n";
           Bind(insert, 1, symbol);
           sqlite3_bind_text(insert, 2, timestamp.c_str(), -1, SQLITE_TRANSIENT);
