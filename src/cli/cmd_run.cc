@@ -61,15 +61,10 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
         spdlog::error("alerts: {}", delivered.error());
       }
       if (auto last_put = (*stream)->LastPut(); last_put) {
-        auto change = watchdog.Check(now, *last_put);
-        if (!change) {
-          spdlog::error("watchdog: {}", change.error());
-        } else if (*change) {
-          // To every channel through the outbox: queued durably, retried until taken.
-          if (Status s = outbox.Send(**change); !s.ok()) {
-            spdlog::error("watchdog: {}", s.message());
-          }
-        }
+        // To every channel through the outbox: queued durably, retried until taken.
+        auto change = watchdog.Check(
+            now, *last_put, [&](const AlertMessage& message) { return outbox.Send(message); });
+        if (!change) spdlog::error("watchdog: {}", change.error());
       }
       if (now >= next_trends) {
         next_trends = now + config.trends.every;

@@ -32,11 +32,22 @@ class WatchdogTest : public ::testing::Test {
     return Watchdog(*state_, kLimit, lang, started);
   }
 
-  // Checks and returns the message, failing the test on an error.
+  // Checks and returns the message, failing the test on an error; the message handed to the
+  // delivery must be the one returned.
   static std::optional<AlertMessage> Check(Watchdog& w, Micros now, Micros last_arrival) {
-    auto r = w.Check(now, last_arrival);
+    std::optional<AlertMessage> delivered;
+    auto r = w.Check(now, last_arrival, [&](const AlertMessage& m) {
+      EXPECT_FALSE(delivered) << "delivered twice in one check";
+      delivered = m;
+      return Status::Ok();
+    });
     EXPECT_TRUE(r) << r.error();
-    return r ? *r : std::nullopt;
+    if (!r) return std::nullopt;
+    EXPECT_EQ(r->has_value(), delivered.has_value());
+    if (*r && delivered) {
+      EXPECT_EQ((*r)->subject, delivered->subject);
+    }
+    return *r;
   }
 
   testing::TempDir dir_;
@@ -149,6 +160,25 @@ TEST_F(WatchdogTest, NeverAnyDataAcrossARestartIsNotARecovery) {
   ASSERT_TRUE(recovered);
   EXPECT_EQ(recovered->kind, MessageKind::kRecovered);
   EXPECT_FALSE(Check(restarted, first + 2, first));
+}
+
+TEST_F(WatchdogTest, AChangeWhoseDeliveryFailsIsOfferedAgainUntilTaken) {
+  Watchdog w = Make(kT0);
+  const auto refuse = [](const AlertMessage&) { return Status::Error("outbox: disk full"); };
+  auto failed = w.Check(kT0 + kLimit, kT0, refuse);
+  ASSERT_FALSE(failed) << "a failed delivery must be an error";
+  EXPECT_NE(failed.error().find("disk full"), std::string::npos) << failed.error();
+
+  auto alarm = Check(w, kT0 + kLimit + kMinute, kT0);
+  ASSERT_TRUE(alarm) << "the alarm whose delivery failed was lost";
+  EXPECT_EQ(alarm->kind, MessageKind::kNoData);
+  EXPECT_FALSE(Check(w, kT0 + kLimit + 2 * kMinute, kT0)) << "repeated after it was taken";
+
+  const Micros back = kT0 + 2 * kLimit;
+  ASSERT_FALSE(w.Check(back, back, refuse));
+  auto recovered = Check(w, back + 1, back);
+  ASSERT_TRUE(recovered) << "the recovery whose delivery failed was lost";
+  EXPECT_EQ(recovered->kind, MessageKind::kRecovered);
 }
 
 TEST_F(WatchdogTest, PolishTexts) {
