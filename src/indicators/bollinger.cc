@@ -25,12 +25,13 @@ void Bollinger::Recompute() {
 
 std::optional<Bands> Bollinger::Update(double value) {
   const double count_before = static_cast<double>(window_.count());
-  const std::optional<double> left = window_.Push(value);
-  if (left) {
+  const bool full = window_.Full();
+  const double left = window_.Push(value);
+  if (full) {
     const double n = static_cast<double>(window_.size());
     const double mean_before = sum_ / n;
-    sum_ += value - *left;
-    m2_ += (value - *left) * (value - sum_ / n + *left - mean_before);
+    sum_ += value - left;
+    m2_ += (value - left) * (value - sum_ / n + left - mean_before);
   } else {
     // Welford's add while the window fills.
     const double mean_before = count_before > 0 ? sum_ / count_before : 0.0;
@@ -49,7 +50,7 @@ std::optional<Bands> Bollinger::Update(double value) {
   bands.lower = bands.middle - k_ * bands.stddev;
   bands.upper = bands.middle + k_ * bands.stddev;
   value_ = bands;
-  return value_;
+  return bands;  // not value_: copying the optional back costs a store-forwarding stall
 }
 
 Result<std::vector<std::optional<Bands>>> BollingerSeries(std::span<const double> values,

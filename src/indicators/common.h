@@ -38,15 +38,17 @@ class RollingWindow {
  public:
   explicit RollingWindow(int size) : values_(static_cast<std::size_t>(size)) {}
 
-  // Adds `value`; returns the value it pushed out (the one `size` ticks older), none while filling.
-  std::optional<double> Push(double value) {
+  // Adds `value`; returns the value it pushed out (the one `size` ticks older) if the window was
+  // Full() before, else 0. (A plain double: an optional here costs a store-forwarding stall.)
+  double Push(double value) {
     run_ = (count_ > 0 && value == newest_) ? run_ + (run_ < size()) : 1;
     newest_ = value;
-    std::optional<double> left;
-    if (count_ == values_.size())
+    double left = 0;
+    if (count_ == values_.size()) {
       left = values_[next_];
-    else
+    } else {
       ++count_;
+    }
     values_[next_] = value;
     if (++next_ == values_.size()) next_ = 0;
     return left;

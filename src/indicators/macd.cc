@@ -25,8 +25,9 @@ std::optional<MacdValue> Macd::Update(double value) {
   const double macd = *fast - *slow;
   const std::optional<double> signal = signal_.Update(macd);
   if (!signal) return std::nullopt;
-  value_ = MacdValue{macd, *signal, macd - *signal};
-  return value_;
+  const MacdValue out{macd, *signal, macd - *signal};
+  value_ = out;
+  return out;  // not value_: copying the optional back costs a store-forwarding stall
 }
 
 Result<std::vector<std::optional<MacdValue>>> MacdSeries(std::span<const double> values,

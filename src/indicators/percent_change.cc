@@ -9,15 +9,17 @@ Result<PercentChange> PercentChange::Create(PercentChangeParams params) {
 
 std::optional<double> PercentChange::Update(double value) {
   // The value pushed out of an n-slot window is the one n ticks older than `value`.
-  const std::optional<double> reference = window_.Push(value);
-  if (!reference) return std::nullopt;
+  const bool full = window_.Full();
+  const double reference = window_.Push(value);
+  if (!full) return std::nullopt;
   ready_ = true;
-  if (*reference == 0) {
+  if (reference == 0) {
     value_.reset();
-  } else {
-    value_ = (value - *reference) / *reference * 100.0;
+    return std::nullopt;
   }
-  return value_;
+  const double change = (value - reference) / reference * 100.0;
+  value_ = change;
+  return change;  // not value_: copying the optional back costs a store-forwarding stall
 }
 
 Result<std::vector<std::optional<double>>> PercentChangeSeries(std::span<const double> values,

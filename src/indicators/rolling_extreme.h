@@ -46,8 +46,9 @@ class RollingExtreme {
     slots_[At(size_)] = {tick, value};
     ++size_;
     if (ticks_ < period_) return std::nullopt;
-    value_ = slots_[front_].value;
-    return value_;
+    const double extreme = slots_[front_].value;
+    value_ = extreme;
+    return extreme;  // not value_: copying the optional back costs a store-forwarding stall
   }
   std::optional<double> Value() const { return value_; }
   bool Ready() const { return value_.has_value(); }

@@ -28,8 +28,9 @@ std::optional<double> Rsi::Update(double value) {
     avg_loss_ = (avg_loss_ * (n - 1) + loss) / n;
   }
   const double total = avg_gain_ + avg_loss_;
-  value_ = total == 0 ? 50.0 : 100.0 * avg_gain_ / total;
-  return value_;
+  const double rsi = total == 0 ? 50.0 : 100.0 * avg_gain_ / total;
+  value_ = rsi;
+  return rsi;  // not value_: copying the optional back costs a store-forwarding stall
 }
 
 Result<std::vector<std::optional<double>>> RsiSeries(std::span<const double> values,

@@ -8,13 +8,13 @@ Result<Sma> Sma::Create(SmaParams params) {
 }
 
 std::optional<double> Sma::Update(double value) {
-  const std::optional<double> left = window_.Push(value);
   // The difference is exactly 0 when a value replaces an equal one: the sum does not move.
-  sum_ += left ? value - *left : value;
+  sum_ += value - window_.Push(value);
   if (!window_.Full()) return std::nullopt;
   if (window_.Wrapped()) sum_ = SumOf(window_.OldestFirst());
-  value_ = window_.Constant() ? value : sum_ / static_cast<double>(window_.size());
-  return value_;
+  const double mean = window_.Constant() ? value : sum_ / static_cast<double>(window_.size());
+  value_ = mean;
+  return mean;  // not value_: copying the optional back costs a store-forwarding stall
 }
 
 Result<std::vector<std::optional<double>>> SmaSeries(std::span<const double> values,

@@ -28,10 +28,8 @@ Result<RollingVwap> RollingVwap::Create(RollingVwapParams params) {
 
 std::optional<double> RollingVwap::Update(double price, double volume) {
   const double pv = price * volume;
-  const std::optional<double> left_pv = price_volume_.Push(pv);
-  const std::optional<double> left_volume = volume_.Push(volume);
-  sum_price_volume_ += left_pv ? pv - *left_pv : pv;
-  sum_volume_ += left_volume ? volume - *left_volume : volume;
+  sum_price_volume_ += pv - price_volume_.Push(pv);
+  sum_volume_ += volume - volume_.Push(volume);
   if (!volume_.Full()) return std::nullopt;
   if (volume_.Wrapped()) {
     sum_price_volume_ = SumOf(price_volume_.OldestFirst());
@@ -39,11 +37,12 @@ std::optional<double> RollingVwap::Update(double price, double volume) {
   }
   // A window of zero volumes has no weight at all, whatever residue the running sum still holds.
   if (sum_volume_ > 0 && !(volume == 0 && volume_.Constant())) {
-    value_ = sum_price_volume_ / sum_volume_;
-  } else {
-    value_.reset();
+    const double vwap = sum_price_volume_ / sum_volume_;
+    value_ = vwap;
+    return vwap;  // not value_: copying the optional back costs a store-forwarding stall
   }
-  return value_;
+  value_.reset();
+  return std::nullopt;
 }
 
 namespace {
