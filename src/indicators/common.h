@@ -22,7 +22,7 @@
 namespace stockpipe::indicators {
 
 // Same ceiling as the reference rule's windows: a window is memory, and a typo like 2e9 should be
-// an error rather than an 16 GB allocation.
+// an error rather than a 16 GB allocation.
 inline constexpr int kMaxPeriod = 1'000'000;
 
 // Ok, or "<what> must be between 1 and 1000000, got 0".
