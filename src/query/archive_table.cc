@@ -78,7 +78,7 @@ const Layout& RejectedLayout() {
 struct Slot {
   enum class Type : std::uint8_t { kNull, kText, kReal, kInteger };
   Type type = Type::kNull;
-  std::uint32_t length = 0;  // text
+  std::uint32_t length = 0;  // text; a real's DecimalCode from the plain reader, or 0
   union {                    // 16 bytes a value: every row of every used column is one
     double real = 0;
     std::int64_t integer;
@@ -118,6 +118,7 @@ struct Scratch {
   std::vector<std::uint32_t> group;   // grouped scans: each row's group
   std::vector<std::uint64_t> values;  // grouped plain reads: each row's row-column values
   std::vector<Slot::Type> types;      // and their types
+  std::vector<std::uint32_t> codes;   // and their DecimalCodes (one REAL row column)
 };
 
 struct Need {
@@ -216,6 +217,22 @@ bool IsDigit(char c) {
   return c >= '0' && c <= '9';
 }
 
+static constexpr double kPowers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+// A real the plain reader got by one division, mantissa / 10^fraction, kept in 32 bits (sign,
+// 4 bits of fraction digits, 27 bits of mantissa) so a grouped scan stores prices in 4 bytes; the
+// same division gives back the same double. 0 means "no code" (a real always has a fraction digit).
+constexpr std::int64_t kCodeMantissa = std::int64_t{1} << 27;
+std::uint32_t DecimalCode(bool negative, int fraction, std::int64_t mantissa) {
+  return (negative ? 1u << 31 : 0u) | static_cast<std::uint32_t>(fraction) << 27 |
+         static_cast<std::uint32_t>(mantissa);
+}
+double FromDecimalCode(std::uint32_t code) {
+  const double value = static_cast<double>(code & (kCodeMantissa - 1)) / kPowers[(code >> 27) & 15];
+  return code >> 31 ? -value : value;
+}
+
 // Parses a JSON number at `p` into `slot` as simdjson's DOM would (integers of up to 18 digits as
 // integers, anything with a fraction or exponent as a correctly rounded double); nullptr when the
 // number is anything else (the caller falls back to simdjson).
@@ -259,8 +276,6 @@ const char* PlainNumber(const char* p, Slot* slot) {
   double value = 0;
   // Up to 15 digits and no exponent: mantissa and power of ten are exact doubles, so one division
   // is correctly rounded, the value any exact parser gives (Clinger's fast path).
-  static constexpr double kPowers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
   if (p - digits <= 16) {
     std::int64_t mantissa = 0;
     int fraction = -1, count = 0;
@@ -282,6 +297,7 @@ const char* PlainNumber(const char* p, Slot* slot) {
       if (slot) {
         slot->type = Slot::Type::kReal;
         slot->real = negative ? -value : value;
+        slot->length = mantissa < kCodeMantissa ? DecimalCode(negative, fraction, mantissa) : 0;
       }
       return p;
     }
@@ -289,6 +305,7 @@ const char* PlainNumber(const char* p, Slot* slot) {
   const auto [end, ec] = std::from_chars(start, p, value);
   if (ec != std::errc() || end != p) return nullptr;  // out of range: simdjson reports it
   if (slot) {
+    slot->length = 0;
     slot->type = Slot::Type::kReal;
     slot->real = value;
   }
@@ -537,6 +554,8 @@ struct PartGroup {
   std::vector<Packed> key;        // the group's first row; text as an index into Partial::key_texts
   std::uint64_t* bits = nullptr;  // in the scan's BlockArena
   Slot::Type* types = nullptr;
+  std::uint32_t* codes = nullptr;  // instead of bits/types: one REAL column, all DecimalCodes
+  bool compact = false;            // while bucketing: every value so far has a DecimalCode
   std::size_t rows = 0;
 };
 
@@ -592,6 +611,11 @@ struct Partial {
 // Gives each group of `p` its blocks for `width` values a row; false when out of memory.
 bool AllocateRows(Partial& p, std::size_t width, BlockArena& arena) {
   for (PartGroup& g : p.groups) {
+    if (g.compact) {
+      g.codes = static_cast<std::uint32_t*>(arena.Allocate(g.rows * 4));
+      if (!g.codes) return false;
+      continue;
+    }
     g.bits = static_cast<std::uint64_t*>(arena.Allocate(g.rows * width * 8));
     g.types = static_cast<Slot::Type*>(arena.Allocate(g.rows * width));
     if (!g.bits || !g.types) return false;
@@ -813,6 +837,7 @@ class GroupSink {
     s.group.clear();
     s.values.clear();
     s.types.clear();
+    s.codes.clear();
     for (std::size_t k = 0; k < spec.key_columns.size(); ++k) {
       const Column& col = layout.columns[static_cast<std::size_t>(spec.key_columns[k])];
       key_real_.push_back(std::string_view(col.decl).starts_with("REAL"));
@@ -838,6 +863,7 @@ class GroupSink {
       if (r.json) used_.push_back(static_cast<std::size_t>(r.column));
     }
     for (std::size_t k : json_keys_) used_.push_back(static_cast<std::size_t>(spec.key_columns[k]));
+    compactable_ = row_columns_.size() == 1 && row_columns_[0].json && row_columns_[0].real;
   }
 
   std::size_t rows() const { return rows_; }
@@ -855,6 +881,12 @@ class GroupSink {
     const std::uint32_t group = GroupOfRow();
     s_.group.push_back(group);
     ++p_.groups[group].rows;
+    if (compactable_) {
+      const Slot& slot = row_[static_cast<std::size_t>(row_columns_[0].column)];
+      const std::uint32_t code = slot.type == Slot::Type::kReal ? slot.length : 0;
+      if (code == 0) p_.groups[group].compact = false;
+      s_.codes.push_back(code);
+    }
     for (const RowColumn& r : row_columns_) {
       Packed v = r.constant;
       if (r.json) {
@@ -882,6 +914,10 @@ class GroupSink {
       const std::uint32_t group = s_.group[r];
       PartGroup& g = p_.groups[group];
       std::size_t& at = filled[group];
+      if (g.compact) {
+        g.codes[at++] = s_.codes[r];
+        continue;
+      }
       for (std::size_t i = 0; i < n; ++i, ++at) {
         g.bits[at] = values[i];
         g.types[at] = types[i];
@@ -925,7 +961,9 @@ class GroupSink {
     return id;
   }
   std::uint32_t NewGroup() {
-    p_.groups.emplace_back().key = key_values_;
+    PartGroup& g = p_.groups.emplace_back();
+    g.key = key_values_;
+    g.compact = compactable_;
     return static_cast<std::uint32_t>(p_.groups.size() - 1);
   }
   std::uint32_t GroupOfRow() {
@@ -970,6 +1008,7 @@ class GroupSink {
   std::vector<std::size_t> used_;  // json columns read per row
   std::array<Slot, 32> row_{};
   std::size_t rows_ = 0;
+  bool compactable_ = false;  // one REAL row column: groups may keep DecimalCodes
   TextIds ids_;
   std::vector<std::int32_t> group_of_text_;  // one json key column: key text id -> group
   std::unordered_map<std::string, std::uint32_t> group_of_;
@@ -1075,6 +1114,7 @@ struct Grouped {
   const Packed* key = nullptr;
   const std::uint64_t* bits = nullptr;
   const Slot::Type* types = nullptr;
+  const std::uint32_t* codes = nullptr;
   const char* row_texts = nullptr;
   std::size_t chunk_rows = 0, width = 0;
 
@@ -1086,6 +1126,7 @@ struct Grouped {
     key = g.key.data();
     bits = pg.bits;
     types = pg.types;
+    codes = pg.codes;
     row_texts = part.texts.data();
     chunk_rows = pg.rows;
   }
@@ -1653,7 +1694,9 @@ void ResultPacked(sqlite3_context* ctx, Slot::Type type, std::uint64_t bits,
 
 int GroupedColumn(const Grouped& g, sqlite3_context* ctx, int column) {
   const int source = g.source[static_cast<std::size_t>(column)];
-  if (source >= Grouped::kRowColumn) {
+  if (source >= Grouped::kRowColumn && g.codes) {
+    sqlite3_result_double(ctx, FromDecimalCode(g.codes[g.row]));
+  } else if (source >= Grouped::kRowColumn) {
     const std::size_t at = g.row * g.width + static_cast<std::size_t>(source - Grouped::kRowColumn);
     const std::uint64_t bits = g.bits[at];
     std::string_view text;
