@@ -229,6 +229,28 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.webhook.ca_bundle", "alerts.webhook.ca_bundle"},
 };
 
+// [rules]: `default` names the fallback rule, other scalars are its parameters, each table is one
+// symbol's rule. Names and values are checked by the rules library, which knows them.
+void ReadRules(const toml::table& rules, RulesConfig& out) {
+  for (const auto& [key, node] : rules) {
+    if (const toml::table* symbol = node.as_table()) {
+      RuleConfig rule;
+      for (const auto& [param, value] : *symbol) {
+        if (param.str() == "rule") {
+          rule.rule = NodeText(value);
+        } else {
+          rule.params.emplace_back(param.str(), NodeText(value));
+        }
+      }
+      out.symbols.emplace_back(std::string(key.str()), std::move(rule));
+    } else if (key.str() == "default") {
+      out.fallback.rule = NodeText(node);
+    } else {
+      out.fallback.params.emplace_back(key.str(), NodeText(node));
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<Micros> ParseDuration(std::string_view text, Micros unit) {
@@ -345,6 +367,10 @@ Result<Config> LoadConfig(const std::string& path, bool required,
         if (Apply(config, key.str(), NodeText(node), set))
           known.push_back("trends." + std::string(key.str()));
       }
+    }
+    if (const toml::table* rules = root["rules"].as_table()) {
+      ReadRules(*rules, config.trends.rules);
+      for (const auto& [key, node] : *rules) known.push_back("rules." + std::string(key.str()));
     }
     // A misspelt key would otherwise be ignored without a word.
     for (const auto& [section, node] : root) {

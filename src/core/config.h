@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -19,6 +20,26 @@
 #include "core/timestamp.h"
 
 namespace stockpipe {
+
+// Which signal rule each symbol gets (`[rules]`, TOML only). Parameters stay text here; the rules
+// library (src/rules/rule_book.h) checks names and values and names the bad key.
+//   [rules]
+//   default = "pct_sma"        # the rule of every symbol without its own table
+//   fast = 5                   # other keys: parameters of the default rule
+//   [rules.AAPL]
+//   rule = "sma_cross"
+//   fast = 10
+//   slow = 50
+// pct_sma takes its parameters from [trends] / the environment, as it always did.
+struct RuleConfig {
+  std::string rule;
+  std::vector<std::pair<std::string, std::string>> params;  // key, value as text
+};
+
+struct RulesConfig {
+  RuleConfig fallback{"pct_sma", {}};                          // [rules] default = ...
+  std::vector<std::pair<std::string, RuleConfig>> symbols;  // [rules.<SYMBOL>], file order
+};
 
 struct TrendsConfig {
   double thresh_pct = 1.5;
@@ -30,6 +51,7 @@ struct TrendsConfig {
   bool include_json_footer = false;
   Micros cooldown = 30 * 60 * 1'000'000LL;  // per (symbol, action); 0 alerts on every run
   Micros every = 2 * 60 * 1'000'000LL;      // the timer inside `stockpipe run`
+  RulesConfig rules;
 };
 
 // Which adapter serves each stage. The embedded default needs nothing but a data folder; the AWS

@@ -10,6 +10,9 @@ Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& t) {
   TrendsSettings s;
   s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
   if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
+  auto book = rules::RuleBook::From(t.rules, s.params);
+  if (!book) return book.status();
+  s.rules = *book;
   if (!ParseLang(t.lang, s.lang)) {
     return Status::Error(fmt::format("ALERT_LANG must be pl or en, got \"{}\"", t.lang));
   }
@@ -24,25 +27,28 @@ std::string CooldownKey(std::string_view symbol, Action action) {
 
 TrendsJob::TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
                      TrendsSettings settings)
-    : store_(store), state_(state), channels_(std::move(channels)), settings_(settings) {}
+    : store_(store), state_(state), channels_(std::move(channels)), settings_(std::move(settings)) {
+  if (!settings_.rules) settings_.rules = rules::RuleBook::PctSmaOnly(settings_.params);
+}
 
 Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
   TrendsRun run;
   run.at = now;
   auto symbols = store_.Symbols();
   if (!symbols) return symbols.status();
-  const auto needed = static_cast<std::size_t>(settings_.params.needed());
   std::vector<double> prices;
   for (const std::string& symbol : *symbols) {
-    auto points = store_.LastN(symbol, needed);
+    const rules::Rule& rule = settings_.rules->For(symbol);
+    auto points = store_.LastN(symbol, rule.Needed());
     if (!points) return points.status();
     ++run.symbols_checked;
     prices.clear();
     for (const PricePoint& p : *points) prices.push_back(p.price);
-    const Evaluation e = EvaluatePctSma(prices, settings_.params);
-    if (!e.action) continue;
+    const rules::Decision d = rule.Evaluate(prices);
+    if (!d.action) continue;
+    const Action action = *d.action;
     if (settings_.cooldown > 0) {
-      auto last = state_.Get(CooldownKey(symbol, *e.action));
+      auto last = state_.Get(CooldownKey(symbol, action));
       if (!last) return last.status();
       // An unreadable value (not a number) counts as no cooldown: better a repeat than silence.
       Micros sent_at = 0;
@@ -55,13 +61,15 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
         continue;
       }
     }
-    run.alerts.push_back({symbol, *e.action, e, settings_.params});
+    run.rule_alerts.push_back({symbol, &rule, d});
+    run.alerts.push_back(rules::ToAlert(run.rule_alerts.back()));
   }
 
   if (!run.alerts.empty()) {
-    AlertMessage message{
-        MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
-        AlertMessageBody(run.alerts, settings_.lang, now, settings_.include_json_footer), now};
+    AlertMessage message{MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
+                         rules::RuleAlertMessageBody(run.rule_alerts, settings_.lang, now,
+                                                     settings_.include_json_footer),
+                         now};
     bool delivered = false;
     for (Notifier* channel : channels_) {
       if (Status s = channel->Send(message); !s.ok()) {

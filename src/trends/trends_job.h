@@ -1,5 +1,6 @@
-// The scheduled trends run: every symbol of the CLEAN store through the PCT + SMA rule, all
-// resulting alerts in one message to every channel.
+// The scheduled trends run: every symbol of the CLEAN store through its rule (`[rules]`; the PCT +
+// SMA reference rule by default), all resulting alerts in one message to every channel. A symbol's
+// rule reads the newest Rule::Needed() points, the same window `stockpipe backtest` replays.
 //
 // A cooldown per (symbol, action), kept in the StateStore so it survives restarts, stops the same
 // alert going out on every run while a trend lasts; a cooldown of 0 gives the reference behaviour
@@ -7,6 +8,7 @@
 // The cooldown starts only once at least one channel took the message.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,12 +16,16 @@
 #include "core/config.h"
 #include "core/notifier.h"
 #include "core/state_store.h"
+#include "rules/rule_alert_text.h"
+#include "rules/rule_book.h"
 #include "signals/alert_text.h"
 
 namespace stockpipe {
 
 struct TrendsSettings {
   PctSmaParams params;
+  // Each symbol's rule; none: every symbol on the reference rule with `params`.
+  std::shared_ptr<const rules::RuleBook> rules;
   Lang lang = Lang::kPl;
   bool include_json_footer = false;
   Micros cooldown = 30 * 60 * 1'000'000LL;
@@ -28,12 +34,15 @@ struct TrendsSettings {
 struct TrendsRun {
   Micros at = 0;
   std::size_t symbols_checked = 0;
-  std::vector<Alert> alerts;  // sent in this run
+  std::vector<Alert> alerts;  // sent in this run (the reference's form; see rule_alerts)
+  // The same alerts with their rule and numbers; the rules belong to the job (valid while it is).
+  std::vector<rules::RuleAlert> rule_alerts;
   std::size_t suppressed_by_cooldown = 0;
   std::vector<std::string> channel_errors;
 };
 
-// The rule's settings from configuration (the reference names); an error names the bad key.
+// The rules' settings from configuration (the reference names, [rules]); an error names the bad
+// key.
 // Shared by the CLI and the Lambda trends function.
 Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& config);
 
