@@ -53,4 +53,13 @@ struct QueryOptions {
 // 0 done, 1 the query failed, 2 refused (read-only) or no data folder.
 int RunQuery(const Config& config, const QueryOptions& options);
 
+struct BacktestOptions {
+  std::string source = "clean";      // clean or raw
+  std::vector<std::string> symbols;  // empty = every symbol
+  std::string from, to;              // times; empty = open
+  std::string format = "table";      // table, csv or json
+};
+// Replays each symbol's history through its rule: 0 done, 1 unreadable history, 2 bad option.
+int RunBacktest(const Config& config, const BacktestOptions& options);
+
 }  // namespace stockpipe

@@ -265,6 +265,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sqlite", "athena"}))
       ->capture_default_str();
 
+  // backtest
+  auto* backtest = app.add_subcommand(
+      "backtest",
+      "Replay each symbol's history through its rule ([rules]): every signal, and per symbol the "
+      "signals and the long-only return of following them against buy and hold");
+  BacktestOptions backtest_options;
+  backtest->add_option("--source", backtest_options.source, "clean (the CLEAN store) or raw")
+      ->check(CLI::IsMember({"clean", "raw"}))
+      ->capture_default_str();
+  backtest->add_option("--symbols", backtest_options.symbols, "only these, e.g. AAPL,MSFT")
+      ->delimiter(',');
+  backtest->add_option("--from", backtest_options.from,
+                       "signals from this time on (earlier points still fill the rule's window)");
+  backtest->add_option("--to", backtest_options.to, "read no point after this time");
+  backtest->add_option("--format", backtest_options.format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -322,6 +340,7 @@ int main(int argc, char** argv) {
   if (health->parsed()) return RunHealth(*config, health_json);
   if (catalog->parsed()) return RunCatalog(*config, catalog_json);
   if (query->parsed()) return RunQuery(*config, query_options);
+  if (backtest->parsed()) return RunBacktest(*config, backtest_options);
   if (run->parsed()) {
     std::optional<ProduceOptions> producer;
     if (run_producer == "synthetic") {
