@@ -590,3 +590,40 @@ TEST_F(ConfigTest, MisspeltAlertKeysAreReported) {
 
 }  // namespace
 }  // namespace stockpipe
+
+namespace stockpipe {
+namespace {
+
+TEST_F(ConfigTest, RulesDefaultIsTheReferenceRuleWithNoSymbolTables) {
+  auto c = LoadEnv({});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->trends.rules.fallback.rule, "pct_sma");
+  EXPECT_TRUE(c->trends.rules.fallback.params.empty());
+  EXPECT_TRUE(c->trends.rules.symbols.empty());
+}
+
+TEST_F(ConfigTest, RulesSectionKeepsTheDefaultItsParametersAndEachSymbolsTable) {
+  auto c = Load(
+      "[rules]\ndefault = \"rsi\"\nlower = 25\n"
+      "[rules.AAPL]\nrule = \"sma_cross\"\nfast = 10\nslow = 50\n"
+      "[rules.\"BRK.B\"]\nrule = \"bollinger\"\nk = 2.5\nmode = \"reversion\"\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  const RulesConfig& r = c->trends.rules;
+  EXPECT_EQ(r.fallback.rule, "rsi");
+  ASSERT_EQ(r.fallback.params.size(), 1u);
+  EXPECT_EQ(r.fallback.params[0], (std::pair<std::string, std::string>{"lower", "25"}));
+  ASSERT_EQ(r.symbols.size(), 2u);
+  EXPECT_EQ(r.symbols[0].first, "AAPL");
+  EXPECT_EQ(r.symbols[0].second.rule, "sma_cross");
+  ASSERT_EQ(r.symbols[0].second.params.size(), 2u);
+  EXPECT_EQ(r.symbols[0].second.params[1], (std::pair<std::string, std::string>{"slow", "50"}));
+  EXPECT_EQ(r.symbols[1].first, "BRK.B");
+  EXPECT_EQ(r.symbols[1].second.params[0], (std::pair<std::string, std::string>{"k", "2.5"}));
+  EXPECT_EQ(r.symbols[1].second.params[1],
+            (std::pair<std::string, std::string>{"mode", "reversion"}));
+  // Rule keys are checked by the rules library, not reported as unknown here.
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+}
+
+}  // namespace
+}  // namespace stockpipe

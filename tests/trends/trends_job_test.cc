@@ -298,3 +298,52 @@ TEST_F(TrendsJobTest, ManySymbolsStillOneMessageWithASubjectOfAtMostOneHundredCh
 
 }  // namespace
 }  // namespace stockpipe
+
+namespace stockpipe {
+namespace {
+
+// [rules] through TrendsSettingsFrom: AAPL on sma_cross, the rest on the reference rule.
+TEST_F(TrendsJobTest, EachSymbolIsEvaluatedByItsConfiguredRule) {
+  TrendsConfig config;
+  config.lang = "en";
+  config.cooldown = 0;
+  config.rules.symbols.push_back({"AAPL", {"sma_cross", {{"fast", "2"}, {"slow", "4"}}}});
+  auto settings = TrendsSettingsFrom(config);
+  ASSERT_TRUE(settings) << settings.error();
+  // AAPL: a golden cross on the newest point (fast 12 > slow 11 after 10 == 10). On the reference
+  // rule these five points would be too few.
+  std::vector<Tick> ticks;
+  const std::vector<double> aapl{10, 10, 10, 10, 14};
+  for (std::size_t i = 0; i < aapl.size(); ++i) {
+    ticks.push_back({"AAPL", kT0 - static_cast<Micros>(4 - i) * kMinute, aapl[i], ""});
+  }
+  ASSERT_TRUE(clean_->Upsert(ticks).ok());
+  AddSeries("MSFT", 100, 0.99, 30, kT0);  // falling: BUY on the reference rule
+  RecordingNotifier channel;
+  TrendsJob job(*clean_, *state_, {&channel}, *settings);
+  auto run = job.RunOnce(kT0);
+  ASSERT_TRUE(run) << run.error();
+  ASSERT_EQ(run->rule_alerts.size(), 2u);
+  EXPECT_EQ(run->rule_alerts[0].symbol, "AAPL");
+  EXPECT_EQ(run->rule_alerts[0].rule->Name(), "sma_cross");
+  EXPECT_EQ(run->rule_alerts[0].decision.reason, "golden_cross");
+  EXPECT_EQ(run->rule_alerts[1].symbol, "MSFT");
+  EXPECT_EQ(run->rule_alerts[1].rule->Name(), "pct_sma");
+  ASSERT_EQ(channel.sent.size(), 1u);
+  EXPECT_EQ(channel.sent[0].subject, "Alerts: AAPL:BUY, MSFT:BUY");
+  EXPECT_NE(channel.sent[0].body.find("Reason: golden cross: SMA2 crossed above SMA4"),
+            std::string::npos)
+      << channel.sent[0].body;
+  EXPECT_NE(channel.sent[0].body.find(AlertBody(run->alerts[1], Lang::kEn)), std::string::npos);
+}
+
+TEST_F(TrendsJobTest, ABadRuleInTheConfigIsAnErrorNamingTheKey) {
+  TrendsConfig config;
+  config.rules.symbols.push_back({"AAPL", {"sma_cross", {{"slow", "1"}}}});
+  auto settings = TrendsSettingsFrom(config);
+  ASSERT_FALSE(settings);
+  EXPECT_EQ(settings.error(), "rules.AAPL: fast must be smaller than slow, got fast=10 slow=1");
+}
+
+}  // namespace
+}  // namespace stockpipe

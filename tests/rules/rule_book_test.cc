@@ -1,0 +1,126 @@
+// [rules] to rules: each symbol's rule or the default, parameters read by name, and every mistake
+// an error naming its TOML key. Alert texts for the new rules in both languages; pct_sma alerts
+// stay the reference's text.
+#include "rules/rule_book.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "rules/pct_sma_rule.h"
+#include "rules/rule_alert_text.h"
+#include "rules/sma_cross_rule.h"
+
+namespace stockpipe::rules {
+namespace {
+
+RulesConfig Rules(RuleConfig fallback,
+                  std::vector<std::pair<std::string, RuleConfig>> symbols = {}) {
+  return {std::move(fallback), std::move(symbols)};
+}
+
+std::string ErrorOf(const RulesConfig& config) {
+  auto book = RuleBook::From(config, PctSmaParams{});
+  return book ? std::string("no error") : book.error();
+}
+
+TEST(RuleBook, EachSymbolGetsItsRuleOthersTheDefault) {
+  auto book = RuleBook::From(
+      Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fast", "3"}, {"slow", "7"}}}},
+                              {"MSFT", {"rsi", {{"lower", "25.5"}}}},
+                              {"TSLA", {"bollinger", {{"mode", "reversion"}, {"k", "3"}}}}}),
+      PctSmaParams{2.0, 5, 5, 5, 0.1});
+  ASSERT_TRUE(book) << book.error();
+  EXPECT_EQ((*book)->For("AAPL").Describe(), "sma_cross fast=3 slow=7");
+  EXPECT_EQ((*book)->For("AAPL").Needed(), 8u);
+  EXPECT_EQ((*book)->For("MSFT").Describe(), "rsi period=14 lower=25.5 upper=70 window=100");
+  EXPECT_EQ((*book)->For("TSLA").Describe(), "bollinger period=20 k=3 mode=reversion");
+  // Not configured (and case matters): the default, with the [trends] parameters.
+  EXPECT_EQ((*book)->For("aapl").Name(), "pct_sma");
+  const auto* pct = dynamic_cast<const PctSmaRule*>(&(*book)->For("GOOG"));
+  ASSERT_NE(pct, nullptr);
+  EXPECT_EQ(pct->params().thresh_pct, 2.0);
+  EXPECT_EQ(pct->Needed(), 6u);
+}
+
+TEST(RuleBook, TheDefaultTakesItsParametersFromTheRulesSection) {
+  auto book = RuleBook::From(Rules({"sma_cross", {{"fast", "5"}, {"slow", "20"}}}), {});
+  ASSERT_TRUE(book) << book.error();
+  EXPECT_EQ((*book)->For("ANY").Describe(), "sma_cross fast=5 slow=20");
+}
+
+TEST(RuleBook, MistakesNameTheirKey) {
+  EXPECT_EQ(ErrorOf(Rules({"macd", {}})),
+            "rules.default must be one of pct_sma, sma_cross, rsi, bollinger, got \"macd\"");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"AAPL", {"", {{"fast", "1"}}}}})),
+            "rules.AAPL.rule must name a rule: pct_sma, sma_cross, rsi, bollinger");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fats", "1"}}}}})),
+            "rules.AAPL.fats is not a parameter of sma_cross (it takes fast, slow)");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fast", "ten"}}}}})),
+            "rules.AAPL.fast must be a whole number, got \"ten\"");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fast", "2.5"}}}}})),
+            "rules.AAPL.fast must be a whole number, got \"2.5\"");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fast", "60"}}}}})),
+            "rules.AAPL: fast must be smaller than slow, got fast=60 slow=50");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {}}, {{"X", {"bollinger", {{"mode", "up"}}}}})),
+            "rules.X.mode must be momentum or reversion, got \"up\"");
+  EXPECT_EQ(ErrorOf(Rules({"pct_sma", {{"thresh_pct", "2"}}})),
+            "rules.thresh_pct is not a parameter of pct_sma (it takes no parameters here: they "
+            "come from [trends])");
+  EXPECT_EQ(ErrorOf(Rules({"rsi", {{"upper", "x"}}})), "rules.upper must be a number, got \"x\"");
+}
+
+// --- alert texts --------------------------------------------------------------------------------
+
+TEST(RuleAlertText, SmaCrossInEnglishAndPolish) {
+  const SmaCrossRule rule({2, 4});
+  const Decision d = rule.Evaluate(std::vector<double>{10, 10, 10, 10, 14});
+  const RuleAlert alert{"AAPL", &rule, d};
+  EXPECT_EQ(RuleAlertBody(alert, Lang::kEn),
+            "📉 Stock Alert — AAPL\nAction: BUY\nReason: golden cross: SMA2 crossed above SMA4\n"
+            "Last: 14.00\nSMA2: 12.00, SMA4: 11.00\nParams: RULE=sma_cross, fast=2, slow=4");
+  EXPECT_EQ(RuleAlertBody(alert, Lang::kPl),
+            "📉 Alert giełdowy — AAPL\nAkcja: KUPUJ\nPowód: złoty krzyż: SMA2 przebiła SMA4 od "
+            "dołu\nOstatni: 14.00\nSMA2: 12.00, SMA4: 11.00\nParametry: RULE=sma_cross, fast=2, "
+            "slow=4");
+}
+
+TEST(RuleAlertText, ARunOfReferenceAlertsIsTheReferenceMessage) {
+  const PctSmaRule rule(PctSmaParams{});
+  std::vector<double> falling;
+  for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
+  const RuleAlert alert{"MSFT", &rule, rule.Evaluate(falling)};
+  ASSERT_TRUE(alert.decision.action);
+  const std::vector<Alert> reference{ToAlert(alert)};
+  const std::vector<RuleAlert> ours{alert};
+  for (bool footer : {false, true}) {
+    EXPECT_EQ(RuleAlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, footer),
+              AlertMessageBody(reference, Lang::kPl, 1'755'182'292'000'000, footer));
+  }
+  EXPECT_EQ(RuleAlertBody(alert, Lang::kEn), AlertBody(reference[0], Lang::kEn));
+}
+
+TEST(RuleAlertText, AMixedRunHasEveryBodyTimeLineAndFooter) {
+  const PctSmaRule reference_rule(PctSmaParams{});
+  std::vector<double> falling;
+  for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
+  const SmaCrossRule cross({2, 4});
+  const std::vector<RuleAlert> alerts{
+      {"MSFT", &reference_rule, reference_rule.Evaluate(falling)},
+      {"AAPL", &cross, cross.Evaluate(std::vector<double>{10, 10, 10, 10, 6})}};
+  const std::string body = RuleAlertMessageBody(alerts, Lang::kEn, 1'755'182'292'000'000, true);
+  EXPECT_EQ(body.find(AlertBody(ToAlert(alerts[0]), Lang::kEn) + "\nTime: 2025-08-14T14:38:12"), 0u)
+      << body;
+  EXPECT_NE(body.find("📈 Stock Alert — AAPL\nAction: SELL\nReason: death cross: SMA2 crossed "
+                      "below SMA4\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(
+      body.find(
+          R"("symbol":"AAPL","action":"SELL","rule":"sma_cross","reason":"death_cross","last":6,"fast_sma":8,"slow_sma":9)"),
+      std::string::npos)
+      << body;
+}
+
+}  // namespace
+}  // namespace stockpipe::rules
