@@ -78,7 +78,7 @@ const Layout& RejectedLayout() {
 struct Slot {
   enum class Type : std::uint8_t { kNull, kText, kReal, kInteger };
   Type type = Type::kNull;
-  std::uint32_t length = 0;  // text; a real's DecimalCode from the plain reader, or 0
+  std::uint32_t length = 0;  // text; a number's DecimalCode from the plain reader, or 0
   union {                    // 16 bytes a value: every row of every used column is one
     double real = 0;
     std::int64_t integer;
@@ -220,16 +220,18 @@ bool IsDigit(char c) {
 static constexpr double kPowers[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
 
-// A real the plain reader got by one division, mantissa / 10^fraction, kept in 32 bits (sign,
-// 4 bits of fraction digits, 27 bits of mantissa) so a grouped scan stores prices in 4 bytes; the
-// same division gives back the same double. 0 means "no code" (a real always has a fraction digit).
+// A number the plain reader got exactly as mantissa / 10^fraction (an integer: fraction 0), kept
+// in 32 bits (sign, 4 bits of fraction + 1, 27 bits of mantissa) so a grouped scan stores a REAL
+// column in 4 bytes a row; the same division gives back the same double. 0 means "no code".
 constexpr std::int64_t kCodeMantissa = std::int64_t{1} << 27;
 std::uint32_t DecimalCode(bool negative, int fraction, std::int64_t mantissa) {
-  return (negative ? 1u << 31 : 0u) | static_cast<std::uint32_t>(fraction) << 27 |
+  if (mantissa >= kCodeMantissa || fraction >= 15) return 0;
+  return (negative ? 1u << 31 : 0u) | static_cast<std::uint32_t>(fraction + 1) << 27 |
          static_cast<std::uint32_t>(mantissa);
 }
 double FromDecimalCode(std::uint32_t code) {
-  const double value = static_cast<double>(code & (kCodeMantissa - 1)) / kPowers[(code >> 27) & 15];
+  const double value =
+      static_cast<double>(code & (kCodeMantissa - 1)) / kPowers[((code >> 27) & 15) - 1];
   return code >> 31 ? -value : value;
 }
 
@@ -270,6 +272,7 @@ const char* PlainNumber(const char* p, Slot* slot) {
     if (slot) {
       slot->type = Slot::Type::kInteger;
       slot->integer = negative ? -value : value;
+      slot->length = DecimalCode(negative, 0, value);  // read as a real in a REAL column
     }
     return p;
   }
@@ -297,7 +300,7 @@ const char* PlainNumber(const char* p, Slot* slot) {
       if (slot) {
         slot->type = Slot::Type::kReal;
         slot->real = negative ? -value : value;
-        slot->length = mantissa < kCodeMantissa ? DecimalCode(negative, fraction, mantissa) : 0;
+        slot->length = DecimalCode(negative, fraction, mantissa);
       }
       return p;
     }
@@ -555,6 +558,7 @@ struct PartGroup {
   std::uint64_t* bits = nullptr;  // in the scan's BlockArena
   Slot::Type* types = nullptr;
   std::uint32_t* codes = nullptr;  // instead of bits/types: one REAL column, all DecimalCodes
+                                   // (read as reals, integers too)
   bool compact = false;            // while bucketing: every value so far has a DecimalCode
   std::size_t rows = 0;
 };
@@ -883,7 +887,8 @@ class GroupSink {
     ++p_.groups[group].rows;
     if (compactable_) {
       const Slot& slot = row_[static_cast<std::size_t>(row_columns_[0].column)];
-      const std::uint32_t code = slot.type == Slot::Type::kReal ? slot.length : 0;
+      const std::uint32_t code =
+          slot.type == Slot::Type::kReal || slot.type == Slot::Type::kInteger ? slot.length : 0;
       if (code == 0) p_.groups[group].compact = false;
       s_.codes.push_back(code);
     }
