@@ -93,23 +93,25 @@ Result<History> ReadRaw(const Config& config, const BacktestOptions& o, std::opt
   return history;
 }
 
-std::string NumbersText(const rules::Decision& d) {
+// Shortest round-trip digits for csv; 6 significant digits for a table a person reads.
+std::string NumbersText(const rules::Decision& d, bool exact) {
   std::string out;
   for (const rules::Number& n : d.Numbers()) {
-    out += fmt::format("{}{}={}", out.empty() ? "" : " ", n.name, n.value);
+    out += exact ? fmt::format("{}{}={}", out.empty() ? "" : " ", n.name, n.value)
+                 : fmt::format("{}{}={:.6g}", out.empty() ? "" : " ", n.name, n.value);
   }
   return out;
 }
 
 void PrintTable(const std::vector<backtest::SymbolReport>& reports, Micros cooldown) {
-  std::cout << fmt::format("{:<10} {:<27} {:<5} {:>12}  {:<20} {:<7} {}\n", "symbol", "time",
+  std::cout << fmt::format("{:<10} {:<27} {:<6} {:>12}  {:<20} {:<7} {}\n", "symbol", "time",
                            "action", "price", "reason", "alerted", "numbers");
   for (const auto& r : reports) {
     for (const auto& s : r.signals) {
-      std::cout << fmt::format("{:<10} {:<27} {:<5} {:>12}  {:<20} {:<7} {}\n", r.summary.symbol,
+      std::cout << fmt::format("{:<10} {:<27} {:<6} {:>12}  {:<20} {:<7} {}\n", r.summary.symbol,
                                FormatCanonical(s.time), ActionName(s.action), s.price,
                                s.decision.reason, s.alerted ? "yes" : "no",
-                               NumbersText(s.decision));
+                               NumbersText(s.decision, false));
     }
   }
   std::cout << "\n"
@@ -138,7 +140,7 @@ void PrintCsv(const std::vector<backtest::SymbolReport>& reports) {
       std::cout << fmt::format("{},{},{},{},{},{},{},{}\n", r.summary.symbol,
                                FormatCanonical(s.time), ActionName(s.action), s.price,
                                r.summary.rule, s.decision.reason, s.alerted,
-                               NumbersText(s.decision));
+                               NumbersText(s.decision, true));
     }
   }
   std::cout << "\nsymbol,rule,points,signals,buys,sells,trades,open_position,return_pct,alerted,"
