@@ -30,9 +30,9 @@ namespace stockpipe::query {
 // must stop: a grouped scan reads every object inside one SQLite call, where the progress handler
 // never runs, so it checks the deadline itself between objects (SQLITE_INTERRUPT past it).
 struct ScanLog {
-  std::vector<std::string> objects;  // keys, in the order they were opened
-  std::uint64_t bytes = 0;           // compressed bytes read
-  std::uint64_t records = 0;         // lines handed to SQLite
+  std::vector<std::string> objects;    // keys, in the order they were opened
+  std::uint64_t bytes = 0;             // compressed bytes read
+  std::uint64_t records = 0;           // lines handed to SQLite
   std::uint64_t grouped_scans = 0;     // scans answered in group order (SQLite skipped its sorter)
   std::uint64_t simdjson_objects = 0;  // objects read by simdjson (not the plain reader)
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
