@@ -30,6 +30,24 @@ Micros At(int index) {
   return kT0 + index * kMinute;
 }
 
+Options WithCooldown(Micros cooldown) {
+  Options options;
+  options.cooldown = cooldown;
+  return options;
+}
+
+Options From(Micros from) {
+  Options options;
+  options.from = from;
+  return options;
+}
+
+Options To(Micros to) {
+  Options options;
+  options.to = to;
+  return options;
+}
+
 const rules::SmaCrossRule kRule({2, 4});
 
 TEST(Backtest, EverySignalWithItsTimePriceAndReason) {
@@ -76,7 +94,7 @@ TEST(Backtest, SummaryFollowsTheSignalsLongOnly) {
 TEST(Backtest, TheCooldownHoldsBackARepeatedActionOnly) {
   const auto points = Series();
   // The second BUY comes 8 minutes after the first: held back by 10 minutes, not by 8.
-  const SymbolReport held = Replay("AAPL", points, kRule, {.cooldown = 10 * kMinute});
+  const SymbolReport held = Replay("AAPL", points, kRule, WithCooldown(10 * kMinute));
   ASSERT_EQ(held.signals.size(), 3u);
   EXPECT_TRUE(held.signals[0].alerted);
   EXPECT_TRUE(held.signals[1].alerted);  // a SELL: its own cooldown
@@ -86,13 +104,13 @@ TEST(Backtest, TheCooldownHoldsBackARepeatedActionOnly) {
   EXPECT_DOUBLE_EQ(held.summary.alerted_return_pct, -50);
   // The raw signals are unchanged by the cooldown.
   EXPECT_DOUBLE_EQ(held.summary.return_pct, (0.5 * 28.0 / 21.0 - 1) * 100);
-  EXPECT_EQ(Replay("AAPL", points, kRule, {.cooldown = 8 * kMinute}).summary.alerted, 3u);
+  EXPECT_EQ(Replay("AAPL", points, kRule, WithCooldown(8 * kMinute)).summary.alerted, 3u);
 }
 
 TEST(Backtest, FromKeepsEarlierPointsForTheWindowsAndToCutsTheEnd) {
   const auto points = Series();
   // From point 6: the SELL at 8 finds no position; the BUY at 21 is open, marked at 28.
-  const SymbolReport from = Replay("AAPL", points, kRule, {.from = At(6)});
+  const SymbolReport from = Replay("AAPL", points, kRule, From(At(6)));
   ASSERT_EQ(from.signals.size(), 2u);
   EXPECT_EQ(from.signals[0].time, At(8));  // its window reached back before `from`
   EXPECT_EQ(from.summary.points, 8u);
@@ -100,7 +118,7 @@ TEST(Backtest, FromKeepsEarlierPointsForTheWindowsAndToCutsTheEnd) {
   EXPECT_DOUBLE_EQ(from.summary.return_pct, (28.0 / 21.0 - 1) * 100);
   EXPECT_DOUBLE_EQ(from.summary.buy_and_hold_pct, 100);  // 14 -> 28
   // To point 11: one closed trade, nothing open, last price 7.
-  const SymbolReport to = Replay("AAPL", points, kRule, {.to = At(11)});
+  const SymbolReport to = Replay("AAPL", points, kRule, To(At(11)));
   EXPECT_EQ(to.signals.size(), 2u);
   EXPECT_FALSE(to.summary.open_position);
   EXPECT_DOUBLE_EQ(to.summary.return_pct, -50);
