@@ -11,31 +11,13 @@
 #include <mutex>
 
 #include "alerts/smtp/mime.h"
+#include "alerts/url_parts.h"
 
 namespace stockpipe {
 namespace {
 
-struct UrlParts {
-  std::string scheme, host, port, path, user;
-};
-
-// Pieces of `url` as libcurl reads it; an error when libcurl cannot parse it at all.
-Result<UrlParts> SplitUrl(const std::string& url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
-  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-    return Status::Error("smtp.url is not a URL (expected smtps://host:465 or smtp://host:587)");
-  }
-  const auto get = [&](CURLUPart part, unsigned flags = 0) {
-    char* value = nullptr;
-    std::string out;
-    if (curl_url_get(handle.get(), part, &value, flags) == CURLUE_OK && value) out = value;
-    curl_free(value);
-    return out;
-  };
-  return UrlParts{get(CURLUPART_SCHEME), get(CURLUPART_HOST),
-                  get(CURLUPART_PORT, CURLU_DEFAULT_PORT), get(CURLUPART_PATH),
-                  get(CURLUPART_USER)};
-}
+constexpr std::string_view kNotAUrl =
+    "smtp.url is not a URL (expected smtps://host:465 or smtp://host:587)";
 
 bool HasLineBreak(std::string_view text) {
   return text.find_first_of("\r\n") != std::string_view::npos;
@@ -145,7 +127,7 @@ std::string DescribeFailure(CURLcode code, const char* curl_error, const Transcr
 }  // namespace
 
 Status ValidateSmtpOptions(const SmtpOptions& options) {
-  auto url = SplitUrl(options.url);
+  auto url = SplitUrl(options.url, kNotAUrl);
   if (!url) return url.status();
   if (url->scheme != "smtp" && url->scheme != "smtps") {
     return Status::Error(fmt::format(
@@ -199,7 +181,7 @@ Status SmtpNotifier::Send(const AlertMessage& message) {
   parts.message_id = smtp::NewMessageId(smtp::DomainOf(parts.from.address));
   const std::string text = smtp::BuildMessage(parts);
 
-  const UrlParts url = *SplitUrl(options_.url);
+  const UrlParts url = *SplitUrl(options_.url, kNotAUrl);
   const std::string origin = fmt::format("{}://{}:{}", url.scheme, url.host, url.port);
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> target(curl_url(), curl_url_cleanup);
   curl_url_set(target.get(), CURLUPART_URL, options_.url.c_str(), 0);

@@ -7,33 +7,15 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "alerts/url_parts.h"
+
 namespace stockpipe {
 namespace {
 
+constexpr std::string_view kNotAUrl = "webhook.url is not a URL (expected https://host/path)";
+
 constexpr std::size_t kMaxReplyShown = 200;
 constexpr std::size_t kMaxReplyKept = 4096;
-
-struct UrlParts {
-  std::string scheme, host, port, path, query;
-  std::string origin() const { return fmt::format("{}://{}:{}", scheme, host, port); }
-};
-
-Result<UrlParts> SplitUrl(const std::string& url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
-  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
-    return Status::Error("webhook.url is not a URL (expected https://host/path)");
-  }
-  const auto get = [&](CURLUPart part, unsigned flags = 0) {
-    char* value = nullptr;
-    std::string out;
-    if (curl_url_get(handle.get(), part, &value, flags) == CURLUE_OK && value) out = value;
-    curl_free(value);
-    return out;
-  };
-  return UrlParts{get(CURLUPART_SCHEME), get(CURLUPART_HOST),
-                  get(CURLUPART_PORT, CURLU_DEFAULT_PORT), get(CURLUPART_PATH),
-                  get(CURLUPART_QUERY)};
-}
 
 bool IsLoopback(std::string_view host) {
   if (host == "localhost" || host == "[::1]") return true;
@@ -82,7 +64,7 @@ std::string Scrub(std::string text, const UrlParts& url) {
 }  // namespace
 
 Status ValidateWebhookOptions(const WebhookOptions& options) {
-  auto url = SplitUrl(options.url);
+  auto url = SplitUrl(options.url, kNotAUrl);
   if (!url) return url.status();
   if (url->scheme != "https" && url->scheme != "http") {
     return Status::Error(
@@ -121,7 +103,7 @@ Status WebhookNotifier::Send(const AlertMessage& message) {
   // Checked on every send too: options that skipped config loading still never go plain to
   // another host.
   if (Status status = ValidateWebhookOptions(options_); !status) return status;
-  const UrlParts url = *SplitUrl(options_.url);
+  const UrlParts url = *SplitUrl(options_.url, kNotAUrl);
   const std::string payload = WebhookPayload(message);
 
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
