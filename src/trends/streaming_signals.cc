@@ -1,0 +1,150 @@
+#include "trends/streaming_signals.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <set>
+#include <utility>
+
+namespace stockpipe {
+
+namespace {
+
+Micros WallClock() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The newest `capacity` points with `point` in its place (a same-timestamp point replaced).
+void Put(std::deque<PricePoint>& ring, std::size_t capacity, PricePoint point) {
+  auto at = std::lower_bound(ring.begin(), ring.end(), point.timestamp,
+                             [](const PricePoint& p, Micros t) { return p.timestamp < t; });
+  if (at != ring.end() && at->timestamp == point.timestamp) {
+    at->price = point.price;
+    return;
+  }
+  // Older than a full ring: not among CLEAN's newest points, the window does not change.
+  if (at == ring.begin() && ring.size() >= capacity) return;
+  ring.insert(at, point);
+  while (ring.size() > capacity) ring.pop_front();
+}
+
+}  // namespace
+
+StreamingSignals::StreamingSignals(CleanStore& store, StateStore& state,
+                                   std::vector<Notifier*> channels, TrendsSettings settings,
+                                   std::function<Micros()> now)
+    : store_(store),
+      state_(state),
+      channels_(std::move(channels)),
+      settings_(std::move(settings)),
+      now_(now ? std::move(now) : WallClock) {
+  if (!settings_.rules) settings_.rules = rules::RuleBook::PctSmaOnly(settings_.params);
+}
+
+Status StreamingSignals::Seed(const std::string& symbol, std::span<const Tick* const> batch_ticks,
+                              std::deque<PricePoint>& ring) {
+  const std::size_t needed = settings_.rules->For(symbol).Needed();
+  // CLEAN already holds the batch: read enough to drop its timestamps and keep `needed` older.
+  auto points = store_.LastN(symbol, needed + batch_ticks.size());
+  if (!points) return points.status();
+  std::set<Micros> in_batch;
+  for (const Tick* t : batch_ticks) in_batch.insert(t->timestamp);
+  ring.clear();
+  for (const PricePoint& p : *points) {
+    if (!in_batch.contains(p.timestamp)) ring.push_back(p);
+  }
+  while (ring.size() > needed) ring.pop_front();
+  return Status::Ok();
+}
+
+Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) {
+  StreamingBatch out;
+  const Micros now = now_();
+  out.run.at = now;
+  std::vector<const Tick*> order;
+  order.reserve(ticks.size());
+  for (const Tick& t : ticks) order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(), [](const Tick* a, const Tick* b) {
+    if (a->symbol != b->symbol) return a->symbol < b->symbol;
+    return a->timestamp < b->timestamp;
+  });
+  out.decisions.reserve(order.size());
+
+  std::set<std::pair<std::string, Action>> alerted;  // this batch's alerts: one per key
+  for (std::size_t begin = 0; begin < order.size();) {
+    const std::string& symbol = order[begin]->symbol;
+    std::size_t end = begin;
+    while (end < order.size() && order[end]->symbol == symbol) ++end;
+    const std::span<const Tick* const> group(order.data() + begin, end - begin);
+    begin = end;
+
+    const rules::Rule& rule = settings_.rules->For(symbol);
+    auto [it, fresh] = rings_.try_emplace(symbol);
+    std::deque<PricePoint>& ring = it->second;
+    if (fresh) {
+      if (Status s = Seed(symbol, group, ring); !s.ok()) {
+        rings_.erase(it);
+        return s;
+      }
+    }
+    ++out.run.symbols_checked;
+    for (const Tick* tick : group) {
+      Put(ring, rule.Needed(), {tick->timestamp, tick->price});
+      prices_.clear();
+      for (const PricePoint& p : ring) prices_.push_back(p.price);
+      out.decisions.push_back({symbol, tick->timestamp, rule.Evaluate(prices_)});
+      const rules::Decision& d = out.decisions.back().decision;
+      if (!d.action) continue;
+      const Action action = *d.action;
+      if (settings_.cooldown > 0) {
+        // Within a batch the first alert of a key starts its cooldown, as a run would.
+        if (!alerted.emplace(symbol, action).second) {
+          ++out.run.suppressed_by_cooldown;
+          continue;
+        }
+        auto last = state_.Get(CooldownKey(symbol, action));
+        if (!last) return last.status();
+        // An unreadable value counts as no cooldown, as in the scheduled run.
+        Micros sent_at = 0;
+        const bool known =
+            *last &&
+            std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), sent_at).ec ==
+                std::errc();
+        if (known && now - sent_at < settings_.cooldown) {
+          ++out.run.suppressed_by_cooldown;
+          continue;
+        }
+      }
+      out.run.rule_alerts.push_back({symbol, &rule, d});
+      out.run.alerts.push_back(rules::ToAlert(out.run.rule_alerts.back()));
+    }
+  }
+
+  if (out.run.alerts.empty()) return out;
+  AlertMessage message{MessageKind::kSignals, AlertSubject(out.run.alerts, settings_.lang),
+                       rules::RuleAlertMessageBody(out.run.rule_alerts, settings_.lang, now,
+                                                   settings_.include_json_footer),
+                       now};
+  bool delivered = false;
+  for (Notifier* channel : channels_) {
+    if (Status s = channel->Send(message); !s.ok()) {
+      out.run.channel_errors.push_back(fmt::format("{}: {}", channel->Name(), s.message()));
+    } else {
+      delivered = true;
+    }
+  }
+  // As in the scheduled run: the cooldown starts only once someone got the alert.
+  for (const Alert& a : out.run.alerts) {
+    if (!delivered) break;
+    if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+      return s;
+    }
+  }
+  return out;
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,68 @@
+// Streaming signal mode: the rules evaluated per tick as ingest makes each batch durable, with
+// the decisions the scheduled trends run (trends_job.h) would reach had it run right after that
+// tick.
+//
+// Per symbol a ring holds the newest Rule::Needed() points of CLEAN. OnDurable gets a batch's
+// ticks after the batch's CLEAN commit, takes them in (symbol, timestamp) order (a stable sort:
+// duplicates keep batch order, so the last price wins as in CleanStore::Upsert) and, for each,
+// puts it in the ring (newer: appended; same timestamp: price replaced; older: inserted where it
+// belongs, or nothing changes if it falls before a full ring) and evaluates the symbol's rule.
+// A symbol not seen since start is seeded from CleanStore::LastN without the batch's own
+// timestamps, i.e. CLEAN as it was before the batch (a point the batch rewrites with another
+// price is seen at the new price only from its tick on: exact except for such rewrites).
+//
+// Decisions with an action become alerts under the scheduled run's cooldown keys (CooldownKey,
+// the shared StateStore); all of a batch's alerts go out in one message through the channels.
+// A crash replays the batch: decisions are pure, and the cooldown stops the alerts going twice.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clean_store.h"
+#include "core/notifier.h"
+#include "core/state_store.h"
+#include "trends/trends_job.h"
+
+namespace stockpipe {
+
+struct TickDecision {
+  std::string symbol;
+  Micros timestamp = 0;
+  rules::Decision decision;
+};
+
+struct StreamingBatch {
+  std::vector<TickDecision> decisions;  // one per tick, in (symbol, timestamp) order
+  TrendsRun run;                        // the alerts sent for this batch, as a scheduled run's
+};
+
+class StreamingSignals {
+ public:
+  // `now` gives the time alerts are stamped with and the cooldown is measured at.
+  StreamingSignals(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
+                   TrendsSettings settings, std::function<Micros()> now = {});
+
+  // Call after `ticks` are durable in the CLEAN store. Channel failures are in
+  // run.channel_errors; an error is returned only when a store cannot be read or written.
+  Result<StreamingBatch> OnDurable(std::span<const Tick> ticks);
+
+ private:
+  Status Seed(const std::string& symbol, std::span<const Tick* const> batch_ticks,
+              std::deque<PricePoint>& ring);
+
+  CleanStore& store_;
+  StateStore& state_;
+  std::vector<Notifier*> channels_;
+  TrendsSettings settings_;
+  std::function<Micros()> now_;
+  std::map<std::string, std::deque<PricePoint>, std::less<>> rings_;
+  std::vector<double> prices_;  // scratch: the ring as the rule reads it
+};
+
+}  // namespace stockpipe
