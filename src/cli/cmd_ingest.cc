@@ -7,6 +7,7 @@
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
 #include "ingest/ingestor.h"
+#include "trends/streaming_signals.h"
 
 namespace stockpipe {
 namespace {
@@ -49,6 +50,33 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
   spdlog::info("ingest: {} stream -> {} archive + {} store", config.backends.stream,
                config.backends.archive, config.backends.store);
   Ingestor ingestor(**archive, **store, config.limits);
+  // Streaming: the rules per tick on what each batch made durable, alerts through the outbox
+  // with the scheduled run's cooldown keys in the same state store.
+  std::unique_ptr<StreamingSignals> streaming;
+  Result<Channels> channels = Channels{};
+  if (config.trends.streaming) {
+    auto settings = TrendsSettingsFrom(config.trends);
+    channels = OpenChannels(config);
+    if (!settings || !channels) {
+      spdlog::error("ingest --streaming: {}", !settings ? settings.error() : channels.error());
+      return !settings ? 2 : 1;
+    }
+    streaming =
+        std::make_unique<StreamingSignals>(**store, **state, channels->all(), std::move(*settings));
+    ingestor.SetOnDurable([&](std::span<const Tick> ticks) -> Status {
+      auto batch = streaming->OnDurable(ticks);
+      if (!batch) return batch.status();
+      for (const std::string& error : batch->run.channel_errors) {
+        spdlog::warn("ingest: streaming alert: {}", error);
+      }
+      if (!batch->run.alerts.empty()) {
+        spdlog::info("ingest: streaming sent {} alerts ({} held by the cooldown)",
+                     batch->run.alerts.size(), batch->run.suppressed_by_cooldown);
+      }
+      return Status::Ok();
+    });
+    spdlog::info("ingest: streaming signals on");
+  }
   IngestCounts total;
   Micros last_trim = 0, last_report = NowMicros();
   while (!stopping()) {

@@ -209,6 +209,10 @@ int main(int argc, char** argv) {
   auto* ingest = app.add_subcommand("ingest", "Stream -> RAW archive + CLEAN store + quarantine");
   bool ingest_once = false;
   ingest->add_flag("--once", ingest_once, "drain what is in the stream now, then exit");
+  bool ingest_streaming = false;
+  ingest->add_flag("--streaming", ingest_streaming,
+                   "also evaluate the rules per tick and alert within the batch "
+                   "(TRENDS_STREAMING)");
   ingest
       ->add_option("--from", overrides.stream, "stream to read: local or kinesis (KINESIS_STREAM)")
       ->check(CLI::IsMember({"local", "kinesis"}));
@@ -335,7 +339,10 @@ int main(int argc, char** argv) {
     }
     return RunProduce(*config, synthetic_options);
   }
-  if (ingest->parsed()) return RunIngest(*config, ingest_once);
+  if (ingest->parsed()) {
+    if (ingest_streaming) config->trends.streaming = true;
+    return RunIngest(*config, ingest_once);
+  }
   if (trends->parsed()) return RunTrends(*config, trends_once);
   if (health->parsed()) return RunHealth(*config, health_json);
   if (catalog->parsed()) return RunCatalog(*config, catalog_json);

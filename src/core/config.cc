@@ -106,6 +106,8 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Duration(key, v, t.cooldown, 60 * kSecond);
   else if (key == "TRENDS_EVERY")
     set.Duration(key, v, t.every, kSecond);
+  else if (key == "TRENDS_STREAMING")
+    set.Bool(key, v, t.streaming);
   else if (key == "NO_DATA_AFTER")
     set.Duration(key, v, c.no_data_after, kSecond);
   else if (key == "STOCKPIPE_DATA_DIR")
@@ -201,6 +203,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"ingest.batch_window", "BATCH_WINDOW"},
     {"trends.cooldown_min", "COOLDOWN_MIN"},
     {"trends.every", "TRENDS_EVERY"},
+    {"trends.streaming", "TRENDS_STREAMING"},
     {"watchdog.no_data_after", "NO_DATA_AFTER"},
     {"backends.stream", "STOCKPIPE_STREAM"},
     {"backends.archive", "STOCKPIPE_ARCHIVE"},

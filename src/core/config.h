@@ -37,7 +37,7 @@ struct RuleConfig {
 };
 
 struct RulesConfig {
-  RuleConfig fallback{"pct_sma", {}};                          // [rules] default = ...
+  RuleConfig fallback{"pct_sma", {}};                       // [rules] default = ...
   std::vector<std::pair<std::string, RuleConfig>> symbols;  // [rules.<SYMBOL>], file order
 };
 
@@ -51,6 +51,7 @@ struct TrendsConfig {
   bool include_json_footer = false;
   Micros cooldown = 30 * 60 * 1'000'000LL;  // per (symbol, action); 0 alerts on every run
   Micros every = 2 * 60 * 1'000'000LL;      // the timer inside `stockpipe run`
+  bool streaming = false;  // TRENDS_STREAMING: ingest also evaluates the rules per tick
   RulesConfig rules;
 };
 
@@ -120,7 +121,7 @@ struct Config {
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 32> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 33> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -129,6 +130,7 @@ inline constexpr std::array<std::string_view, 32> kEnvironmentKeys = {"THRESH_PC
                                                                       "INCLUDE_JSON_FOOTER",
                                                                       "COOLDOWN_MIN",
                                                                       "TRENDS_EVERY",
+                                                                      "TRENDS_STREAMING",
                                                                       "NO_DATA_AFTER",
                                                                       "STOCKPIPE_DATA_DIR",
                                                                       "STOCKPIPE_SHARDS",

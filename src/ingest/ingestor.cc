@@ -1,12 +1,12 @@
 #include "ingest/ingestor.h"
 
-#include <future>
-#include <thread>
-#include <map>
-
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
+
+#include <future>
+#include <map>
+#include <thread>
 
 #include "archive/gzip.h"
 
@@ -109,8 +109,7 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
     if (auto* rejection = std::get_if<Rejection>(&parsed)) {
       ++outcome.counts.rejected[static_cast<std::size_t>(rejection->reason)];
       FormatCanonical(entry.arrival, date);
-      AppendQuarantineLine(*rejection, batch, entry,
-                           rejected_by_date[std::string(date, 10)]);
+      AppendQuarantineLine(*rejection, batch, entry, rejected_by_date[std::string(date, 10)]);
       continue;
     }
     Tick& tick = std::get<Tick>(parsed);
@@ -143,6 +142,10 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
   Status archived = archive_done.get();
   if (!archived.ok()) return archived;
   if (!stored.ok()) return stored;
+  if (on_durable_ && !ticks.empty()) {
+    std::lock_guard lock(observer_mutex_);
+    if (Status s = on_durable_(ticks); !s.ok()) return s;
+  }
   return outcome;
 }
 
@@ -178,9 +181,9 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
         error = s;
         return;
       }
-      spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us",
-                    shard, batch->first_sequence, batch->last_sequence, batch->entries.size(),
-                    t1 - t0, t2 - t1, NowMicros() - t2);
+      spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us", shard,
+                    batch->first_sequence, batch->last_sequence, batch->entries.size(), t1 - t0,
+                    t2 - t1, NowMicros() - t2);
       total += outcome->counts;
     }
   };

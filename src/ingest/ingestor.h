@@ -11,10 +11,12 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
-#include <vector>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/clean_store.h"
 #include "core/ingest_counts.h"
@@ -55,12 +57,21 @@ class Ingestor {
     return PollOnce(stream, consumer, ClaimLimits{max_records, 0, 0});
   }
 
+  // Called with each batch's accepted ticks once both sinks are durable and before the batch is
+  // checkpointed, one batch at a time (streaming signals). A crash in between replays the batch,
+  // so the observer sees it again: it must be idempotent. An error fails the batch (not
+  // checkpointed, claimed again). Set before the first batch.
+  using DurableObserver = std::function<Status(std::span<const Tick>)>;
+  void SetOnDurable(DurableObserver observer) { on_durable_ = std::move(observer); }
+
  private:
   Result<BatchOutcome> ProcessWith(RecordParser& parser, const StreamBatch& batch);
 
   RawArchive& archive_;
   CleanStore& store_;
   std::mutex store_mutex_;
+  DurableObserver on_durable_;
+  std::mutex observer_mutex_;  // workers finish batches at once; the observer sees one at a time
   std::vector<std::unique_ptr<RecordParser>> parsers_;  // one per worker
 };
 
