@@ -1,7 +1,8 @@
 // `ingest --streaming` through the binary: produce file -> ingest --once --streaming writes the
 // alert to the alert log within the batch, with no trends run; without the flag ingest alerts
 // nothing (streaming is off by default); the cooldown keys are the scheduled run's, so a
-// following `trends --once` does not send the same alerts again.
+// following `trends --once` does not send the same alerts again; TRENDS_STREAMING and
+// `[trends] streaming` turn it on as the flag does.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -40,9 +41,11 @@ std::string Series(const std::string& symbol, double start, double step, int cou
 
 class StreamingIngestTest : public ::testing::Test {
  protected:
-  testing::ProcessResult Cli(std::vector<std::string> args, std::string stdin_text = "") {
+  testing::ProcessResult Cli(std::vector<std::string> args, std::string stdin_text = "",
+                             std::map<std::string, std::string> env = {}) {
     args.insert(args.begin(), {"--data-dir", (dir_.path() / "data").string()});
-    return RunStockpipe(args, {.cwd = dir_.path(), .stdin_text = std::move(stdin_text)});
+    return RunStockpipe(
+        args, {.cwd = dir_.path(), .stdin_text = std::move(stdin_text), .env = std::move(env)});
   }
   std::vector<std::string> AlertLog() {
     return Lines(testing::ReadFile(dir_.path() / "data" / "alerts.jsonl"));
@@ -89,6 +92,21 @@ TEST_F(StreamingIngestTest, WithoutTheFlagIngestAlertsNothing) {
   // The same data does alert in a scheduled run: the silence above is streaming being off.
   ASSERT_EQ(Cli({"trends", "--once"}).exit_code, 0);
   EXPECT_EQ(AlertLog().size(), 1u);
+}
+
+TEST_F(StreamingIngestTest, TheConfigKeyAndItsVariableTurnItOn) {
+  ASSERT_EQ(Cli({"produce", "file", "-"}, Series("AAPL", 100, 1.01, 30)).exit_code, 0);
+  ASSERT_EQ(Cli({"ingest", "--once"}, "", {{"TRENDS_STREAMING", "true"}}).exit_code, 0);
+  EXPECT_EQ(AlertLog().size(), 1u) << "TRENDS_STREAMING=true";
+
+  ASSERT_EQ(Cli({"produce", "file", "-"}, Series("MSFT", 100, 0.99, 30)).exit_code, 0);
+  testing::WriteFile(dir_.path() / "streaming.toml", "[trends]\nstreaming = true\n");
+  auto ingested = Cli({"--config", (dir_.path() / "streaming.toml").string(), "ingest", "--once"});
+  ASSERT_EQ(ingested.exit_code, 0) << ingested.err;
+  EXPECT_EQ(ingested.err.find("unknown key"), std::string::npos) << ingested.err;
+  const auto lines = AlertLog();
+  ASSERT_EQ(lines.size(), 2u) << "[trends] streaming = true";
+  EXPECT_NE(lines[1].find("MSFT"), std::string::npos) << lines[1];
 }
 
 }  // namespace
