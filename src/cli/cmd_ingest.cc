@@ -54,15 +54,23 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
   // with the scheduled run's cooldown keys in the same state store.
   std::unique_ptr<StreamingSignals> streaming;
   Result<Channels> channels = Channels{};
+  decltype(OpenState(config)) signal_state = Status::Error("not opened");
   if (config.trends.streaming) {
     auto settings = TrendsSettingsFrom(config.trends);
-    channels = OpenChannels(config);
-    if (!settings || !channels) {
-      spdlog::error("ingest --streaming: {}", !settings ? settings.error() : channels.error());
-      return !settings ? 2 : 1;
+    if (!settings) {
+      spdlog::error("ingest --streaming: {}", settings.error());
+      return 2;
     }
-    streaming =
-        std::make_unique<StreamingSignals>(**store, **state, channels->all(), std::move(*settings));
+    // Its own state connection: the Kinesis checkpoints use `state` from the stream's worker.
+    signal_state = OpenState(config);
+    channels = OpenChannels(config);
+    if (!signal_state || !channels) {
+      spdlog::error("ingest --streaming: {}",
+                    !signal_state ? signal_state.error() : channels.error());
+      return 1;
+    }
+    streaming = std::make_unique<StreamingSignals>(**store, **signal_state, channels->all(),
+                                                   std::move(*settings));
     ingestor.SetOnDurable([&](std::span<const Tick> ticks) -> Status {
       auto batch = streaming->OnDurable(ticks);
       if (!batch) return batch.status();

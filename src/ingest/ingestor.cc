@@ -143,7 +143,8 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
   if (!archived.ok()) return archived;
   if (!stored.ok()) return stored;
   if (on_durable_ && !ticks.empty()) {
-    std::lock_guard lock(observer_mutex_);
+    // The observer may read the store (a streaming ring's seed): not while another worker writes.
+    std::lock_guard lock(store_mutex_);
     if (Status s = on_durable_(ticks); !s.ok()) return s;
   }
   return outcome;

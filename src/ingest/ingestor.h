@@ -70,8 +70,7 @@ class Ingestor {
   RawArchive& archive_;
   CleanStore& store_;
   std::mutex store_mutex_;
-  DurableObserver on_durable_;
-  std::mutex observer_mutex_;  // workers finish batches at once; the observer sees one at a time
+  DurableObserver on_durable_;  // called under store_mutex_: one batch at a time
   std::vector<std::unique_ptr<RecordParser>> parsers_;  // one per worker
 };
 
