@@ -26,21 +26,21 @@ TEST_P(HelpTest, ExitsZeroAndDescribesTheCommand) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "data"));
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryCommand, HelpTest,
-                         ::testing::Values(std::vector<std::string>{},
-                                           std::vector<std::string>{"run"},
-                                           std::vector<std::string>{"produce"},
-                                           std::vector<std::string>{"produce", "synthetic"},
-                                           std::vector<std::string>{"produce", "file"},
-                                           std::vector<std::string>{"ingest"},
-                                           std::vector<std::string>{"trends"},
-                                           std::vector<std::string>{"trends", "eval"},
-                                           std::vector<std::string>{"health"}),
-                         [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
-                           std::string name = "stockpipe";
-                           for (const std::string& a : info.param) name += "_" + a;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    EveryCommand, HelpTest,
+    ::testing::Values(
+        std::vector<std::string>{}, std::vector<std::string>{"run"},
+        std::vector<std::string>{"produce"}, std::vector<std::string>{"produce", "synthetic"},
+        std::vector<std::string>{"produce", "file"}, std::vector<std::string>{"produce", "yahoo"},
+        std::vector<std::string>{"produce", "csv"}, std::vector<std::string>{"ingest"},
+        std::vector<std::string>{"trends"}, std::vector<std::string>{"trends", "eval"},
+        std::vector<std::string>{"health"}, std::vector<std::string>{"catalog"},
+        std::vector<std::string>{"query"}, std::vector<std::string>{"backtest"}),
+    [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
+      std::string name = "stockpipe";
+      for (const std::string& a : info.param) name += "_" + a;
+      return name;
+    });
 
 TEST(Help, ShortFlagAndHelpAfterOtherFlagsWork) {
   testing::TempDir dir;
@@ -53,7 +53,8 @@ TEST(Help, ShortFlagAndHelpAfterOtherFlagsWork) {
 TEST(Help, CommandListAndRuleParametersAreDocumented) {
   testing::TempDir dir;
   const auto top = RunStockpipe({"--help"}, {.cwd = dir.path()});
-  for (const char* command : {"run", "produce", "ingest", "trends", "health"}) {
+  for (const char* command :
+       {"run", "produce", "ingest", "trends", "health", "catalog", "query", "backtest"}) {
     EXPECT_NE(top.out.find(command), std::string::npos) << command;
   }
   const auto trends = RunStockpipe({"trends", "--help"}, {.cwd = dir.path()});
