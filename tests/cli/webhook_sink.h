@@ -5,22 +5,21 @@
 // a client whose request returned finds it recorded.
 #pragma once
 
-#include <fmt/format.h>
 #include <httplib.h>
 
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/loopback_http.h"
 
 namespace stockpipe::testing {
 
 class WebhookSink {
  public:
   explicit WebhookSink(int fail_first) : fail_first_(fail_first) {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       ++requests_;
       if (requests_ <= fail_first_) {
@@ -32,25 +31,11 @@ class WebhookSink {
       accepted_.push_back(nlohmann::json::parse(req.body, nullptr, false));
       res.status = 204;
     });
-    server_.Get("/_ready",
-                [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) throw std::runtime_error("webhook sink: cannot bind 127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // bind_to_any_port already listens: this waits in the backlog until the accept loop runs,
-    // after which stop() is sure to reach a running server.
-    httplib::Client probe("127.0.0.1", port_);
-    if (!probe.Get("/_ready")) throw std::runtime_error("webhook sink did not answer");
-  }
-  ~WebhookSink() {
-    server_.stop();
-    thread_.join();
+    http_.Start();
   }
 
-  int port() const { return port_; }
-  std::string url(std::string_view path) const {
-    return fmt::format("http://127.0.0.1:{}{}", port_, path);
-  }
+  int port() const { return http_.port(); }
+  std::string url(std::string_view path) const { return http_.url(path); }
   int requests() {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -65,14 +50,12 @@ class WebhookSink {
   }
 
  private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   const int fail_first_;
   std::mutex mutex_;
   int requests_ = 0;
   std::vector<nlohmann::json> accepted_;
   std::vector<std::string> paths_;
+  LoopbackHttp http_;
 };
 
 }  // namespace stockpipe::testing

@@ -7,7 +7,8 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
+
+#include "support/loopback_http.h"
 
 namespace stockpipe {
 namespace {
@@ -21,27 +22,14 @@ constexpr const char* kSecretQuery = "token=hunter2";
 class HookServer {
  public:
   HookServer() {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       requests_.push_back(req);
       if (!location_.empty()) res.set_header("Location", location_);
       res.status = status_;
       res.set_content(reply_, "text/plain; charset=utf-8");
     });
-    server_.Get("/ready", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok", "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // bind_to_any_port already listens, so this probe waits in the backlog until the accept
-    // loop runs; after it, stop() in the destructor cannot come before the loop and be lost.
-    httplib::Client probe("127.0.0.1", port_);
-    const auto ready = probe.Get("/ready");
-    EXPECT_TRUE(ready && ready->status == 200);
-  }
-  ~HookServer() {
-    server_.stop();
-    thread_.join();
+    http_.Start();
   }
 
   void Answer(int status, std::string reply, std::string location = "") {
@@ -54,20 +42,19 @@ class HookServer {
     std::lock_guard lock(mutex_);
     return requests_;
   }
-  int port() const { return port_; }
+  int port() const { return http_.port(); }
   std::string Url(const std::string& scheme = "http") const {
-    return scheme + "://127.0.0.1:" + std::to_string(port_) + kSecretPath + "?" + kSecretQuery;
+    return scheme + "://127.0.0.1:" + std::to_string(http_.port()) + kSecretPath + "?" +
+           kSecretQuery;
   }
 
  private:
-  httplib::Server server_;
-  std::thread thread_;
   std::mutex mutex_;
   std::vector<httplib::Request> requests_;
   int status_ = 200;
   std::string reply_ = "ok";
   std::string location_;
-  int port_ = 0;
+  testing::LoopbackHttp http_;
 };
 
 AlertMessage Alert() {

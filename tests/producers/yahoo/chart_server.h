@@ -14,8 +14,9 @@
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "support/loopback_http.h"
 
 namespace stockpipe::testing {
 
@@ -50,24 +51,13 @@ struct SeenRequest {
 class ChartServer {
  public:
   ChartServer() {
-    server_.Get(R"(/v8/finance/chart/([^/]+))",
-                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
-    server_.Get("/ready", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok", "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // A served request proves the accept loop runs: a handshake, not a sleep.
-    httplib::Client probe("127.0.0.1", port_);
-    const auto ready = probe.Get("/ready");
-    EXPECT_TRUE(ready && ready->status == 200);
-  }
-  ~ChartServer() {
-    server_.stop();
-    thread_.join();
+    http_.server().Get(
+        R"(/v8/finance/chart/([^/]+))",
+        [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    http_.Start();
   }
 
-  std::string endpoint() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  std::string endpoint() const { return http_.url(); }
 
   void Script(const std::string& symbol, std::vector<Answer> answers) {
     std::lock_guard lock(mu_);
@@ -105,13 +95,11 @@ class ChartServer {
     res.set_content(a.body, "application/json");
   }
 
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   mutable std::mutex mu_;
   std::map<std::string, std::vector<Answer>> scripts_;
   std::map<std::string, std::size_t> next_;
   std::vector<SeenRequest> seen_;
+  LoopbackHttp http_;
 };
 
 }  // namespace stockpipe::testing
