@@ -1,0 +1,367 @@
+#include "serve/dashboard.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "alerts/outbox/outbox.h"
+#include "backtest/backtest.h"
+#include "rules/bollinger_rule.h"
+#include "rules/pct_sma_rule.h"
+#include "rules/sma_cross_rule.h"
+#include "serve/dashboard_metrics.h"
+#include "serve/dashboard_stores.h"
+#include "trends/trends_job.h"
+#include "trends/watchdog.h"
+
+namespace stockpipe::serve {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The ingest consumer's name in stream.db (cli/local_pipeline.h's kIngestConsumer).
+constexpr std::string_view kIngestConsumer = "ingest";
+constexpr std::size_t kMaxSeriesLimit = 50'000;
+constexpr std::size_t kMaxAlertsLimit = 500;
+// The cooldown is replayed over at most this many points before the first one shown.
+constexpr std::size_t kMaxCooldownPoints = 50'000;
+
+ApiError Internal(const Status& s) {
+  return {500, "internal", s.message()};
+}
+ApiError BadRequest(std::string message) {
+  return {400, "bad_request", std::move(message)};
+}
+
+Json TimeOrNull(Micros t) {
+  return t > 0 ? Json(FormatCanonical(t)) : Json(nullptr);
+}
+std::int64_t Millis(Micros t) {
+  return t / 1000;
+}
+
+// The channels `OpenChannels` opens, in its order (cli/local_pipeline.cc's ChannelNames; the
+// dashboard cannot link the CLI, which links it). The test checks both give the same list.
+std::vector<std::string> ChannelNames(const Config& config) {
+  std::vector<std::string> names;
+  if (config.alerts.console) names.emplace_back("console");
+  if (config.alerts.log) names.emplace_back("log");
+  if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
+  if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
+  if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
+  return names;
+}
+
+// The SMA the chart draws beside a rule: the rule's own, else [trends] sma_window.
+int SmaWindowOf(const rules::Rule& rule, const Config& config) {
+  if (const auto* r = dynamic_cast<const rules::PctSmaRule*>(&rule)) return r->params().sma_window;
+  if (const auto* r = dynamic_cast<const rules::SmaCrossRule*>(&rule)) return r->params().slow;
+  if (const auto* r = dynamic_cast<const rules::BollingerRule*>(&rule)) return r->params().period;
+  return config.trends.sma_window;
+}
+
+// One object per channel with the fields and order of `stockpipe health --json`.
+Json ChannelsJson(const std::vector<ChannelHealth>& channels, Micros now) {
+  Json out = Json::array();
+  for (const ChannelHealth& h : channels) {
+    const double pending_for =
+        h.oldest_pending > 0 ? static_cast<double>(now - h.oldest_pending) / 1e6 : 0.0;
+    out.push_back({{"channel", h.channel},
+                   {"state", h.failing ? "failing" : "ok"},
+                   {"delivered", h.delivered},
+                   {"pending", h.pending},
+                   {"given_up", h.given_up},
+                   {"oldest_pending", TimeOrNull(h.oldest_pending)},
+                   {"oldest_pending_seconds", std::round(pending_for * 1000) / 1000},
+                   {"attempts", h.attempts},
+                   {"failures", h.failures},
+                   {"pending_attempts", h.pending_attempts},
+                   {"last_error", h.last_error.empty() ? Json(nullptr) : Json(h.last_error)},
+                   {"last_error_at", TimeOrNull(h.last_error_at)},
+                   {"last_success", TimeOrNull(h.last_success)}});
+  }
+  return out;
+}
+
+std::string Dump(const Json& j) {
+  // Replace, not throw, on text that is not UTF-8 (a subject, an error from a channel).
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+struct Dashboard::Impl {
+  Config config;
+  std::shared_ptr<const rules::RuleBook> rules;
+  Micros cooldown = 0;
+  std::vector<std::string> channels;
+  std::mutex mutex;  // one caller at a time on the connections
+  DataFolder data;
+
+  explicit Impl(const Config& c) : config(c), data(c.data_dir) {}
+
+  // Everything /api/status and /metrics show.
+  Result<StatusNumbers> ReadStatus(Micros now);
+  ApiResult<std::string> SeriesLocked(const SeriesRequest& request);
+};
+
+Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
+  StatusNumbers n;
+  n.now = now;
+  auto stream = data.Stream(kIngestConsumer);
+  if (!stream) return stream.status();
+  n.stream = *stream;
+  auto symbols = data.Symbols();
+  if (!symbols) return symbols.status();
+  n.symbols = std::move(*symbols);
+  auto last_run = data.State(kLastTrendsRunKey);
+  if (!last_run) return last_run.status();
+  if (*last_run) {
+    // {"at":"...","symbols_checked":...} (trends/trends_job.cc); anything else reads as never.
+    const Json parsed = Json::parse(**last_run, nullptr, false);
+    if (parsed.is_object()) {
+      n.last_run = **last_run;
+      const Json at = parsed.value("at", Json());
+      if (at.is_string()) n.last_run_at = ParseTimestampText(at.get<std::string>()).value_or(0);
+    }
+  }
+  auto watchdog = data.State(kWatchdogKey);
+  if (!watchdog) return watchdog.status();
+  if (*watchdog) {
+    // "alarm <time>" / "ok <time>" (trends/watchdog.cc).
+    const std::string& text = **watchdog;
+    const std::size_t space = text.find(' ');
+    n.watchdog = text.substr(0, space);
+    if (space != std::string::npos) {
+      n.watchdog_since = ParseTimestampText(text.substr(space + 1)).value_or(0);
+    }
+  }
+  auto channels_health = ReadOutboxHealth(data.outbox_path(), channels);
+  if (!channels_health) return channels_health.status();
+  n.channels = std::move(*channels_health);
+  return n;
+}
+
+Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config) {
+  auto settings = TrendsSettingsFrom(config.trends);
+  if (!settings) return Status::Error(fmt::format("configuration: {}", settings.error()));
+  auto impl = std::make_unique<Impl>(config);
+  impl->rules = settings->rules ? settings->rules : rules::RuleBook::PctSmaOnly(settings->params);
+  impl->cooldown = settings->cooldown;
+  impl->channels = ChannelNames(config);
+  return std::unique_ptr<Dashboard>(new Dashboard(std::move(impl)));
+}
+
+Dashboard::Dashboard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Dashboard::~Dashboard() = default;
+
+ApiResult<std::string> Dashboard::Symbols() {
+  std::lock_guard lock(impl_->mutex);
+  auto symbols = impl_->data.Symbols();
+  if (!symbols) return Internal(symbols.status());
+  Json list = Json::array();
+  for (const SymbolSummary& s : *symbols) {
+    auto last = impl_->data.LastPrice(s.symbol);
+    if (!last) return Internal(last.status());
+    const rules::Rule& rule = impl_->rules->For(s.symbol);
+    list.push_back({{"symbol", s.symbol},
+                    {"rows", s.rows},
+                    {"newest", TimeOrNull(s.newest)},
+                    {"newest_ms", Millis(s.newest)},
+                    {"last_price", *last ? Json(**last) : Json(nullptr)},
+                    {"rule", rule.Describe()},
+                    {"sma_window", SmaWindowOf(rule, impl_->config)}});
+  }
+  return Dump(Json{{"symbols", std::move(list)}});
+}
+
+ApiResult<std::string> Dashboard::Series(const SeriesRequest& request) {
+  if (request.symbol.empty()) return BadRequest("symbol: required (e.g. ?symbol=AAPL)");
+  if (request.limit < 1 || request.limit > kMaxSeriesLimit) {
+    return BadRequest(fmt::format("limit: must be 1..{}, got {}", kMaxSeriesLimit, request.limit));
+  }
+  if (request.from && request.to && *request.from > *request.to) {
+    return BadRequest(fmt::format("from ({}) is after to ({})", FormatCanonical(*request.from),
+                                  FormatCanonical(*request.to)));
+  }
+  std::lock_guard lock(impl_->mutex);
+  return impl_->SeriesLocked(request);
+}
+
+ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& request) {
+  auto symbols = data.Symbols();
+  if (!symbols) return Internal(symbols.status());
+  if (std::none_of(symbols->begin(), symbols->end(),
+                   [&](const SymbolSummary& s) { return s.symbol == request.symbol; })) {
+    return ApiError{
+        404, "unknown_symbol",
+        fmt::format("no symbol \"{}\" in the CLEAN store (see /api/symbols)", request.symbol)};
+  }
+  const rules::Rule& rule = rules->For(request.symbol);
+  const int window = SmaWindowOf(rule, config);
+  auto shown = data.Newest(request.symbol, request.from, request.to, request.limit + 1);
+  if (!shown) return Internal(shown.status());
+  const bool truncated = shown->size() > request.limit;
+  if (truncated) shown->erase(shown->begin());
+
+  // The points before the first one shown: the cooldown's span (so `alerted` sees the signals
+  // that held later ones back), then what the windows of the earliest of those need.
+  std::vector<PricePoint> points;
+  std::size_t first_shown = 0;
+  if (!shown->empty()) {
+    const Micros first = shown->front().timestamp;
+    std::vector<PricePoint> span;
+    if (cooldown > 0) {
+      auto read = data.Before(request.symbol, first, first - cooldown, kMaxCooldownPoints);
+      if (!read) return Internal(read.status());
+      span = std::move(*read);
+    }
+    const std::size_t warm =
+        std::max(rule.Needed(), static_cast<std::size_t>(std::max(window, 1))) - 1;
+    auto before = data.Before(request.symbol, span.empty() ? first : span.front().timestamp,
+                              std::nullopt, warm);
+    if (!before) return Internal(before.status());
+    points = std::move(*before);
+    const Micros replay_from = span.empty() ? first : span.front().timestamp;
+    points.insert(points.end(), span.begin(), span.end());
+    first_shown = points.size();
+    points.insert(points.end(), shown->begin(), shown->end());
+
+    backtest::Options options;
+    options.cooldown = cooldown;
+    options.from = replay_from;
+    auto report = backtest::Replay(request.symbol, points, rule, options);
+    Json out;
+    out["symbol"] = request.symbol;
+    out["rule"] = rule.Describe();
+    out["sma_window"] = window;
+    Json& json_points = out["points"] = Json::array();
+    Json& sma = out["sma"] = Json::array();
+    const auto w = static_cast<std::size_t>(std::max(window, 1));
+    for (std::size_t i = first_shown; i < points.size(); ++i) {
+      json_points.push_back({Millis(points[i].timestamp), points[i].price});
+      if (i + 1 < w) continue;
+      // A fresh sum over the window, oldest first (as the rules form it): the same bits
+      // whichever range asked for this point.
+      double sum = 0;
+      for (std::size_t k = i + 1 - w; k <= i; ++k) sum += points[k].price;
+      sma.push_back({Millis(points[i].timestamp), sum / static_cast<double>(w)});
+    }
+    Json& signals = out["signals"] = Json::array();
+    for (const backtest::Signal& s : report.signals) {
+      if (s.time < first) continue;
+      signals.push_back({{"ms", Millis(s.time)},
+                         {"time", FormatCanonical(s.time)},
+                         {"action", ActionName(s.action)},
+                         {"price", s.price},
+                         {"reason", s.decision.reason},
+                         {"alerted", s.alerted}});
+    }
+    out["truncated"] = truncated;
+    return Dump(out);
+  }
+  return Dump(Json{{"symbol", request.symbol},
+                   {"rule", rule.Describe()},
+                   {"sma_window", window},
+                   {"points", Json::array()},
+                   {"sma", Json::array()},
+                   {"signals", Json::array()},
+                   {"truncated", false}});
+}
+
+ApiResult<std::string> Dashboard::Alerts(std::size_t limit, std::optional<std::int64_t> after_id) {
+  if (limit < 1 || limit > kMaxAlertsLimit) {
+    return BadRequest(fmt::format("limit: must be 1..{}, got {}", kMaxAlertsLimit, limit));
+  }
+  std::lock_guard lock(impl_->mutex);
+  auto rows = impl_->data.Alerts(limit, after_id.value_or(0));
+  if (!rows) return Internal(rows.status());
+  Json list = Json::array();
+  for (const AlertRow& row : *rows) {
+    Json deliveries = Json::array();
+    for (const AlertDelivery& d : row.deliveries) {
+      Json entry{{"channel", d.channel}, {"state", d.state}};
+      if (d.state != "delivered") entry["attempts"] = d.attempts;
+      deliveries.push_back(std::move(entry));
+    }
+    list.push_back({{"id", row.id},
+                    {"ms", Millis(row.created)},
+                    {"time", TimeOrNull(row.created)},
+                    {"kind", row.kind},
+                    {"subject", row.subject},
+                    {"body", row.body},
+                    {"deliveries", std::move(deliveries)}});
+  }
+  return Dump(Json{{"alerts", std::move(list)}});
+}
+
+ApiResult<IngestSample> Dashboard::Sample(Micros now) {
+  std::lock_guard lock(impl_->mutex);
+  auto stream = impl_->data.Stream(kIngestConsumer);
+  if (!stream) return Internal(stream.status());
+  return IngestSample{now, stream->counts.received};
+}
+
+ApiResult<std::string> Dashboard::Status(Micros now,
+                                         const std::optional<IngestSample>& rate_since) {
+  std::lock_guard lock(impl_->mutex);
+  auto n = impl_->ReadStatus(now);
+  if (!n) return Internal(n.status());
+  const IngestCounts& c = n->stream.counts;
+  Json rejected = Json::object();
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    const std::uint64_t count = c.rejected[static_cast<std::size_t>(i)];
+    if (count > 0) rejected[std::string(ReasonCode(static_cast<RejectReason>(i)))] = count;
+  }
+  Json rate = nullptr;
+  if (rate_since && now > rate_since->at && c.received >= rate_since->received) {
+    rate = static_cast<double>(c.received - rate_since->received) /
+           (static_cast<double>(now - rate_since->at) / 1e6);
+  }
+  std::uint64_t clean_rows = 0;
+  for (const SymbolSummary& s : n->symbols) clean_rows += s.rows;
+  const Micros lag_age = n->stream.oldest_pending > 0 ? now - n->stream.oldest_pending : 0;
+  Json out;
+  out["time"] = FormatCanonical(now);
+  out["ms"] = Millis(now);
+  out["stream"] = {{"shards", n->stream.shards},
+                   {"lag_records", n->stream.lag_records},
+                   {"lag_seconds", static_cast<double>(lag_age) / 1e6},
+                   {"last_put", TimeOrNull(n->stream.last_put)}};
+  out["ingest"] = {{"received", c.received},
+                   {"accepted", c.accepted},
+                   {"rejected_total", c.rejected_total()},
+                   {"rejected", std::move(rejected)},
+                   {"records_per_second", std::move(rate)}};
+  out["clean"] = {{"rows", clean_rows}, {"symbols", n->symbols.size()}};
+  out["trends"] = {
+      {"last_run", n->last_run.empty() ? Json(nullptr) : Json::parse(n->last_run, nullptr, false)}};
+  out["watchdog"] = {{"state", n->watchdog.empty() ? "not_started" : n->watchdog},
+                     {"since", TimeOrNull(n->watchdog_since)}};
+  out["alerts"] = ChannelsJson(n->channels, now);
+  return Dump(out);
+}
+
+ApiResult<std::string> Dashboard::Metrics(Micros now) {
+  std::lock_guard lock(impl_->mutex);
+  auto n = impl_->ReadStatus(now);
+  if (!n) return Internal(n.status());
+  return PrometheusText(*n);
+}
+
+ApiResult<Dashboard::Fingerprint> Dashboard::Look() {
+  std::lock_guard lock(impl_->mutex);
+  auto symbols = impl_->data.Symbols();
+  if (!symbols) return Internal(symbols.status());
+  auto newest_alert = impl_->data.NewestAlertId();
+  if (!newest_alert) return Internal(newest_alert.status());
+  Fingerprint f;
+  for (const SymbolSummary& s : *symbols) f.newest_by_symbol.emplace_back(s.symbol, s.newest);
+  f.newest_alert_id = *newest_alert;
+  return f;
+}
+
+}  // namespace stockpipe::serve

@@ -1,0 +1,249 @@
+#include "serve/dashboard_stores.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace stockpipe::serve {
+namespace {
+
+Micros ParseCanonical(std::string_view text) {
+  return ParseTimestampText(text).value_or(0);
+}
+
+// Reads every row of `q` into points (columns: canonical timestamp, price).
+Result<std::vector<PricePoint>> ReadPoints(sqlite::Database& db, sqlite::Statement& q,
+                                           std::string_view what) {
+  std::vector<PricePoint> points;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    points.push_back({ParseCanonical(q.Text(0)), q.Double(1)});
+  }
+  if (Status s = db.Check(rc, what); !s.ok()) return s;
+  return points;
+}
+
+}  // namespace
+
+Result<sqlite::Database*> ReadOnlyFile::Get() {
+  if (db_) return db_.get();
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) return static_cast<sqlite::Database*>(nullptr);
+  auto db = sqlite::Database::Open(path_, /*create=*/false, sqlite::Sync::kNormal,
+                                   /*read_only=*/true);
+  if (!db) return db.status();
+  // The writer creates the file and then its tables: between the two it is not ours to read.
+  auto has = (*db)->Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?");
+  if (!has) return has.status();
+  has->Bind(1, std::string_view(table_));
+  const int rc = has->Step();
+  if (rc != SQLITE_ROW) {
+    if (Status s = (*db)->Check(rc, "read the schema"); !s.ok()) return s;
+    return static_cast<sqlite::Database*>(nullptr);
+  }
+  db_ = std::move(*db);
+  return db_.get();
+}
+
+DataFolder::DataFolder(const std::string& data_dir)
+    : stream_(data_dir + "/stream.db", "counters"),
+      clean_(data_dir + "/clean.db", "symbols"),
+      state_(data_dir + "/state.db", "state"),
+      outbox_(data_dir + "/outbox.db", "channels") {}
+
+Result<StreamNumbers> DataFolder::Stream(std::string_view consumer) {
+  StreamNumbers out;
+  auto db = stream_.Get();
+  if (!db) return db.status();
+  if (!*db) return out;
+  sqlite::Database& d = **db;
+  // One snapshot: the lag and the counters agree with each other.
+  Status s = sqlite::Transaction(
+      d,
+      [&]() -> Status {
+        // As SqliteStream::Stats reads it.
+        auto per_shard = d.Prepare(
+            "SELECT s.next_seq - 1, COALESCE(c.seq, 0), "
+            "  (SELECT MIN(arrival_us) FROM chunks k WHERE k.shard = s.shard "
+            "     AND k.first_seq > COALESCE(c.seq, 0)) "
+            "FROM shards s LEFT JOIN checkpoints c ON c.shard = s.shard AND c.consumer = ? "
+            "ORDER BY s.shard");
+        if (!per_shard) return per_shard.status();
+        per_shard->Bind(1, consumer);
+        int rc;
+        while ((rc = per_shard->Step()) == SQLITE_ROW) {
+          ++out.shards;
+          const auto newest = static_cast<std::uint64_t>(per_shard->Int(0));
+          const auto checkpoint = static_cast<std::uint64_t>(per_shard->Int(1));
+          out.lag_records += newest - std::min(checkpoint, newest);
+          const Micros pending = per_shard->IsNull(2) ? 0 : per_shard->Int(2);
+          if (pending > 0 && (out.oldest_pending == 0 || pending < out.oldest_pending)) {
+            out.oldest_pending = pending;
+          }
+        }
+        if (Status e = d.Check(rc, "read the stream's shards"); !e.ok()) return e;
+        auto last_put = d.Prepare("SELECT value FROM meta WHERE key='last_put_us'");
+        if (!last_put) return last_put.status();
+        if (last_put->Step() == SQLITE_ROW) {
+          out.last_put = std::atoll(std::string(last_put->Text(0)).c_str());
+        }
+        auto counters = d.Prepare("SELECT name, value FROM counters WHERE consumer=?");
+        if (!counters) return counters.status();
+        counters->Bind(1, consumer);
+        while ((rc = counters->Step()) == SQLITE_ROW) {
+          const std::string_view name = counters->Text(0);
+          const auto value = static_cast<std::uint64_t>(counters->Int(1));
+          if (name == "received") out.counts.received = value;
+          if (name == "accepted") out.counts.accepted = value;
+          if (!name.starts_with("rejected.")) continue;
+          for (int i = 0; i < kRejectReasonCount; ++i) {
+            if (name.substr(9) == ReasonCode(static_cast<RejectReason>(i))) {
+              out.counts.rejected[static_cast<std::size_t>(i)] = value;
+            }
+          }
+        }
+        return d.Check(rc, "read the ingest counters");
+      },
+      "BEGIN");
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<SymbolSummary>> DataFolder::Symbols() {
+  std::vector<SymbolSummary> out;
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db) return out;
+  auto q = (*db)->Prepare("SELECT symbol, rows, newest FROM symbols ORDER BY symbol");
+  if (!q) return q.status();
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) {
+    out.push_back({std::string(q->Text(0)), static_cast<std::uint64_t>(q->Int(1)),
+                   ParseCanonical(q->Text(2))});
+  }
+  if (Status s = (*db)->Check(rc, "list the CLEAN symbols"); !s.ok()) return s;
+  return out;
+}
+
+Result<std::optional<double>> DataFolder::LastPrice(std::string_view symbol) {
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db) return std::optional<double>();
+  auto q = (*db)->Prepare("SELECT price FROM ticks WHERE symbol=? ORDER BY timestamp DESC LIMIT 1");
+  if (!q) return q.status();
+  q->Bind(1, symbol);
+  const int rc = q->Step();
+  if (rc == SQLITE_ROW) return std::optional<double>(q->Double(0));
+  if (Status s = (*db)->Check(rc, "read the last price"); !s.ok()) return s;
+  return std::optional<double>();
+}
+
+Result<std::vector<PricePoint>> DataFolder::Newest(std::string_view symbol,
+                                                   std::optional<Micros> from,
+                                                   std::optional<Micros> to, std::size_t n) {
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db) return std::vector<PricePoint>();
+  // Canonical text sorts as time, so the bounds compare as text on the primary key.
+  auto q = (*db)->Prepare(
+      "SELECT timestamp, price FROM ticks WHERE symbol=?1 AND (?2 = '' OR timestamp >= ?2) "
+      "AND (?3 = '' OR timestamp <= ?3) ORDER BY timestamp DESC LIMIT ?4");
+  if (!q) return q.status();
+  q->Bind(1, symbol)
+      .Bind(2, from ? FormatCanonical(*from) : "")
+      .Bind(3, to ? FormatCanonical(*to) : "")
+      .Bind(4, static_cast<std::int64_t>(n));
+  auto points = ReadPoints(**db, *q, "read the series");
+  if (points) std::reverse(points->begin(), points->end());
+  return points;
+}
+
+Result<std::vector<PricePoint>> DataFolder::Before(std::string_view symbol, Micros before,
+                                                   std::optional<Micros> from, std::size_t n) {
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db || n == 0) return std::vector<PricePoint>();
+  auto q = (*db)->Prepare(
+      "SELECT timestamp, price FROM ticks WHERE symbol=?1 AND timestamp < ?2 "
+      "AND (?3 = '' OR timestamp >= ?3) ORDER BY timestamp DESC LIMIT ?4");
+  if (!q) return q.status();
+  q->Bind(1, symbol)
+      .Bind(2, FormatCanonical(before))
+      .Bind(3, from ? FormatCanonical(*from) : "")
+      .Bind(4, static_cast<std::int64_t>(n));
+  auto points = ReadPoints(**db, *q, "read the points before the series");
+  if (points) std::reverse(points->begin(), points->end());
+  return points;
+}
+
+Result<std::optional<std::string>> DataFolder::State(std::string_view key) {
+  auto db = state_.Get();
+  if (!db) return db.status();
+  if (!*db) return std::optional<std::string>();
+  auto q = (*db)->Prepare("SELECT value FROM state WHERE key=?");
+  if (!q) return q.status();
+  q->Bind(1, key);
+  const int rc = q->Step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(std::string(q->Text(0)));
+  if (Status s = (*db)->Check(rc, "read the state"); !s.ok()) return s;
+  return std::optional<std::string>();
+}
+
+Result<std::vector<AlertRow>> DataFolder::Alerts(std::size_t limit, std::int64_t after_id) {
+  std::vector<AlertRow> out;
+  auto db = outbox_.Get();
+  if (!db) return db.status();
+  if (!*db) return out;
+  sqlite::Database& d = **db;
+  Status s = sqlite::Transaction(
+      d,
+      [&]() -> Status {
+        auto messages = d.Prepare(
+            "SELECT id, kind, subject, body, created FROM messages WHERE id > ? "
+            "ORDER BY id DESC LIMIT ?");
+        if (!messages) return messages.status();
+        messages->Bind(1, after_id).Bind(2, static_cast<std::int64_t>(limit));
+        int rc;
+        while ((rc = messages->Step()) == SQLITE_ROW) {
+          out.push_back({messages->Int(0),
+                         std::string(messages->Text(1)),
+                         std::string(messages->Text(2)),
+                         std::string(messages->Text(3)),
+                         messages->Int(4),
+                         {}});
+        }
+        if (Status e = d.Check(rc, "read the alert messages"); !e.ok()) return e;
+        auto deliveries = d.Prepare(
+            "SELECT channel, state, attempts FROM deliveries WHERE message_id=? ORDER BY id");
+        if (!deliveries) return deliveries.status();
+        for (AlertRow& row : out) {
+          deliveries->Reset();
+          deliveries->Bind(1, row.id);
+          while ((rc = deliveries->Step()) == SQLITE_ROW) {
+            row.deliveries.push_back({std::string(deliveries->Text(0)),
+                                      std::string(deliveries->Text(1)), deliveries->Int(2)});
+          }
+          if (Status e = d.Check(rc, "read the alert deliveries"); !e.ok()) return e;
+        }
+        return Status::Ok();
+      },
+      "BEGIN");
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::int64_t> DataFolder::NewestAlertId() {
+  auto db = outbox_.Get();
+  if (!db) return db.status();
+  if (!*db) return std::int64_t{0};
+  auto q = (*db)->Prepare("SELECT COALESCE(MAX(id), 0) FROM messages");
+  if (!q) return q.status();
+  const int rc = q->Step();
+  if (rc == SQLITE_ROW) return q->Int(0);
+  if (Status s = (*db)->Check(rc, "read the newest alert"); !s.ok()) return s;
+  return std::int64_t{0};
+}
+
+}  // namespace stockpipe::serve
