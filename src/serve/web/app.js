@@ -439,8 +439,11 @@
     parts.hoverDot.setAttribute('cx', x);
     parts.hoverDot.setAttribute('cy', ys(pv));
     parts.hoverText.textContent = `${fmtLocal(new Date(pt))}  ${fmtPrice(pv)}`;
-    const right = x > m.left + pw / 2;
-    parts.hoverText.setAttribute('x', right ? x - 8 : x + 8);
+    // Beside the line, on the side with room, never past the plot's edges.
+    const textWidth = parts.hoverText.getComputedTextLength();
+    const right = x + 8 + textWidth > m.left + pw;
+    const tx = right ? Math.max(m.left + textWidth + 4, x - 8) : x + 8;
+    parts.hoverText.setAttribute('x', tx);
     parts.hoverText.setAttribute('text-anchor', right ? 'end' : 'start');
     parts.hover.setAttribute('visibility', 'visible');
   }
