@@ -5,15 +5,24 @@
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
+#include "serve/http_server.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {
 
-int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer) {
+int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer,
+                const HttpChoice& http) {
   auto settings = TrendsSettingsFrom(config.trends);
   if (!settings) {
     spdlog::error("{}", settings.error());
     return 1;
+  }
+  // The dashboard first: an address that cannot be served stops the run before anything moves.
+  std::unique_ptr<serve::HttpServer> dashboard;
+  if (http.enabled) {
+    int code = 0;
+    dashboard = StartDashboard(config, http, code);
+    if (!dashboard) return code;
   }
   // Each stage runs in its own thread with its own connections, as separate processes would.
   std::atomic<int> failures{0};
@@ -80,6 +89,7 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
     }
   }
   RequestStop();
+  if (dashboard) dashboard->Stop();
   if (produce.joinable()) produce.join();
   producer_done = true;
   ingest.join();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "producers/synthetic.h"
 
 namespace stockpipe {
+
+namespace serve {
+class HttpServer;
+}
 
 struct ProduceOptions {
   std::string source;  // "synthetic", "file", "yahoo" or "csv"
@@ -39,7 +44,21 @@ int RunIngest(const Config& config, bool once,
 int RunTrends(const Config& config, bool once);
 int RunTrendsEval();
 int RunHealth(const Config& config, bool json);
-int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer);
+// The dashboard in `serve` and `run`; its address is `config.serve.http` (--http).
+struct HttpChoice {
+  bool enabled = true;        // run --no-http turns it off
+  bool allow_remote = false;  // --allow-remote: a non-loopback address (needs the token too)
+};
+int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer,
+                const HttpChoice& http = {});
+
+// `stockpipe serve`: the dashboard until Ctrl-C. 0 stopped, 1 cannot listen or read the data
+// folder, 2 the address is refused (not loopback without --allow-remote and a token).
+int RunServe(const Config& config, const HttpChoice& http);
+// Starts the dashboard (logging its URL); on failure logs why, sets `exit_code` (1 or 2 as above)
+// and returns nullptr.
+std::unique_ptr<serve::HttpServer> StartDashboard(const Config& config, const HttpChoice& http,
+                                                  int& exit_code);
 
 // Crawls raw/ and rejected/ into <data-dir>/catalog.json and prints a summary (or the JSON).
 int RunCatalog(const Config& config, bool json);

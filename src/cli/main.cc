@@ -26,8 +26,17 @@ struct Overrides {
   std::optional<bool> footer;
   std::optional<std::size_t> batch_records;
   std::optional<std::string> stream, archive, store;
+  std::optional<std::string> http;
 
   Status ApplyTo(Config& c) const {
+    if (http) {
+      if (!ParseHostPort(*http)) {
+        return Status::Error(fmt::format(
+            "--http must be HOST:PORT like 127.0.0.1:8080 (port 0 = any free port), got \"{}\"",
+            *http));
+      }
+      c.serve.http = *http;
+    }
     if (data_dir) c.data_dir = *data_dir;
     if (stream) c.backends.stream = *stream;
     if (archive) c.backends.archive = *archive;
@@ -155,6 +164,24 @@ int main(int argc, char** argv) {
   run->add_option("--no-data-after", overrides.no_data_after, "no-data alarm after, e.g. 10m");
   AddRuleFlags(*run, overrides);
   AddProduceFlags(*run, run_produce, run_env);
+  HttpChoice run_http;
+  bool run_no_http = false;
+
+  // serve
+  auto* serve = app.add_subcommand(
+      "serve",
+      "The dashboard (docs/dashboard.md): a live page per symbol, pipeline status, alerts, a "
+      "read-only SQL box, its JSON API, /metrics and /healthz, until Ctrl-C");
+  HttpChoice serve_http;
+  for (auto [command, choice] : {std::pair{run, &run_http}, std::pair{serve, &serve_http}}) {
+    command->add_option("--http", overrides.http,
+                        "dashboard address HOST:PORT (default 127.0.0.1:8080, STOCKPIPE_HTTP; "
+                        "port 0 = any free port)");
+    command->add_flag("--allow-remote", choice->allow_remote,
+                      "allow a non-loopback --http address (STOCKPIPE_HTTP_TOKEN must be set)");
+  }
+  run->add_flag("--no-http", run_no_http, "do not start the dashboard")
+      ->excludes(run->get_option("--http"));
 
   // produce
   auto* produce = app.add_subcommand("produce", "Send records to the stream");
@@ -348,6 +375,7 @@ int main(int argc, char** argv) {
   if (catalog->parsed()) return RunCatalog(*config, catalog_json);
   if (query->parsed()) return RunQuery(*config, query_options);
   if (backtest->parsed()) return RunBacktest(*config, backtest_options);
+  if (serve->parsed()) return RunServe(*config, serve_http);
   if (run->parsed()) {
     std::optional<ProduceOptions> producer;
     if (run_producer == "synthetic") {
@@ -369,7 +397,8 @@ int main(int argc, char** argv) {
         if (SleepUnlessStopping(std::chrono::milliseconds(*limit / 1000))) RequestStop();
       });
     }
-    const int code = RunPipeline(*config, producer);
+    run_http.enabled = !run_no_http;
+    const int code = RunPipeline(*config, producer, run_http);
     if (timer.joinable()) timer.join();
     return code;
   }

@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 
@@ -154,6 +155,14 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Text(c.alerts.smtp.password, v);
   else if (key == "WEBHOOK_URL")
     set.Text(c.alerts.webhook.url, v);
+  else if (key == "STOCKPIPE_HTTP")
+    set.Text(c.serve.http, v);
+  else if (key == "STOCKPIPE_HTTP_TOKEN")
+    set.Text(c.serve.token, v);
+  else if (key == "serve.query_timeout")
+    set.Duration(key, v, c.serve.query_timeout, kSecond);
+  else if (key == "serve.query_max_rows")
+    set.Size(key, v, c.serve.query_max_rows);
   // [alerts] keys that only the TOML file sets.
   else if (key == "alerts.console")
     set.Bool(key, v, c.alerts.console);
@@ -221,6 +230,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.smtp.to", "SMTP_TO"},
     {"alerts.smtp.username", "SMTP_USERNAME"},
     {"alerts.webhook.url", "WEBHOOK_URL"},
+    {"serve.http", "STOCKPIPE_HTTP"},
     // TOML only: the key is its own name.
     {"alerts.console", "alerts.console"},
     {"alerts.log", "alerts.log"},
@@ -230,6 +240,8 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.smtp.ca_bundle", "alerts.smtp.ca_bundle"},
     {"alerts.webhook.allow_insecure", "alerts.webhook.allow_insecure"},
     {"alerts.webhook.ca_bundle", "alerts.webhook.ca_bundle"},
+    {"serve.query_timeout", "serve.query_timeout"},
+    {"serve.query_max_rows", "serve.query_max_rows"},
 };
 
 // [rules]: `default` names the fallback rule, other scalars are its parameters, each table is one
@@ -311,7 +323,54 @@ std::string ValidateConfig(const Config& c) {
     return "RAW_DATA_BUCKET must name the bucket when the archive is s3";
   if (c.backends.store == "dynamodb" && c.aws.dynamodb_table.empty())
     return "DYNAMODB_TABLE must not be empty when the store is dynamodb";
+  if (std::string serve = ValidateServe(c.serve); !serve.empty()) return serve;
   return ValidateAlerts(c.alerts);
+}
+
+std::optional<HostPort> ParseHostPort(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  HostPort out;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return std::nullopt;  // an IPv6 address needs its brackets: [::1]:8080
+  }
+  for (char ch : host) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' ||
+                    ch == ':' || ch == '_';
+    if (!ok) return std::nullopt;
+  }
+  if (!ParseNumber(text.substr(colon + 1), out.port) || out.port < 0 || out.port > 65535) {
+    return std::nullopt;
+  }
+  out.host = std::string(host);
+  return out;
+}
+
+std::string ValidateServe(const ServeConfig& s) {
+  if (!ParseHostPort(s.http)) {
+    return fmt::format(
+        "STOCKPIPE_HTTP must be HOST:PORT like 127.0.0.1:8080 (port 0 = any free port), got "
+        "\"{}\"",
+        s.http);
+  }
+  // The token travels in a header and a cookie: token68 characters keep both intact. It is
+  // never quoted back, as it is a secret.
+  if (!s.token.empty()) {
+    const bool token68 = std::all_of(s.token.begin(), s.token.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' ||
+             ch == '_' || ch == '~' || ch == '+' || ch == '/';
+    });
+    if (!token68 || s.token.size() < 16) {
+      return "STOCKPIPE_HTTP_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + /";
+    }
+  }
+  if (s.query_timeout <= 0) return "serve.query_timeout must be positive";
+  if (s.query_max_rows < 1) return "serve.query_max_rows must be at least 1";
+  return {};
 }
 
 std::string ValidateAlerts(const AlertsConfig& a) {
@@ -360,6 +419,12 @@ Result<Config> LoadConfig(const std::string& path, bool required,
     if (root.at_path("alerts.smtp.password")) {
       return Status::Error(fmt::format(
           "{}: alerts.smtp.password is not allowed in the config file: set SMTP_PASSWORD in the "
+          "environment instead",
+          path));
+    }
+    if (root.at_path("serve.token")) {
+      return Status::Error(fmt::format(
+          "{}: serve.token is not allowed in the config file: set STOCKPIPE_HTTP_TOKEN in the "
           "environment instead",
           path));
     }

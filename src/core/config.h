@@ -105,6 +105,21 @@ struct AlertsConfig {
   WebhookConfig webhook;
 };
 
+// The dashboard (`stockpipe serve`, also inside `stockpipe run`; `[serve]`, docs/dashboard.md).
+struct ServeConfig {
+  std::string http = "127.0.0.1:8080";  // STOCKPIPE_HTTP: HOST:PORT; port 0 = any free port
+  std::string token;  // STOCKPIPE_HTTP_TOKEN: environment only; never in the file or a log
+  Micros query_timeout = 10 * 1'000'000LL;  // /api/query stops a statement after this
+  std::size_t query_max_rows = 1'000;       // /api/query returns at most this many rows
+};
+
+// An address to listen on: "127.0.0.1:8080", "localhost:0", "[::1]:8080" (brackets dropped).
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+std::optional<HostPort> ParseHostPort(std::string_view text);
+
 struct Config {
   std::string data_dir = "./data";
   int shards = 4;
@@ -118,10 +133,11 @@ struct Config {
   Backends backends;
   AwsConfig aws;
   AlertsConfig alerts;
+  ServeConfig serve;
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 33> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 35> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -153,7 +169,9 @@ inline constexpr std::array<std::string_view, 33> kEnvironmentKeys = {"THRESH_PC
                                                                       "SMTP_TO",
                                                                       "SMTP_USERNAME",
                                                                       "SMTP_PASSWORD",
-                                                                      "WEBHOOK_URL"};
+                                                                      "WEBHOOK_URL",
+                                                                      "STOCKPIPE_HTTP",
+                                                                      "STOCKPIPE_HTTP_TOKEN"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.
@@ -168,5 +186,7 @@ std::optional<Micros> ParseDuration(std::string_view text, Micros unit = 1'000'0
 std::string ValidateConfig(const Config& config);
 // The [alerts] part of ValidateConfig. Messages never quote a URL (it may hold a secret).
 std::string ValidateAlerts(const AlertsConfig& alerts);
+// The [serve] part of ValidateConfig. Messages never quote the token.
+std::string ValidateServe(const ServeConfig& serve);
 
 }  // namespace stockpipe

@@ -1,0 +1,40 @@
+// `stockpipe serve`: the dashboard over the data folder, until Ctrl-C (see docs/dashboard.md).
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "serve/http_server.h"
+
+namespace stockpipe {
+
+std::unique_ptr<serve::HttpServer> StartDashboard(const Config& config, const HttpChoice& http,
+                                                  int& exit_code) {
+  const serve::HttpServerOptions options = serve::HttpServerOptions::From(config);
+  if (Status s = serve::CheckExposure(options.listen, http.allow_remote, !options.token.empty());
+      !s.ok()) {
+    spdlog::error("serve: {}", s.message());
+    exit_code = 2;
+    return nullptr;
+  }
+  auto server = serve::HttpServer::Start(config, options);
+  if (!server) {
+    spdlog::error("serve: {}", server.error());
+    exit_code = 1;
+    return nullptr;
+  }
+  return std::move(*server);
+}
+
+int RunServe(const Config& config, const HttpChoice& http) {
+  int exit_code = 0;
+  auto server = StartDashboard(config, http, exit_code);
+  if (!server) return exit_code;
+  spdlog::info("serve: read-only over {}; Ctrl-C stops", config.data_dir);
+  // The signal handler can only set a flag: it is polled.
+  while (SleepUnlessStopping(std::chrono::milliseconds(200))) {
+  }
+  server->Stop();
+  spdlog::info("serve: stopped");
+  return 0;
+}
+
+}  // namespace stockpipe

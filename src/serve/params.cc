@@ -1,0 +1,63 @@
+#include "serve/params.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace stockpipe::serve {
+namespace {
+
+// Long junk is cut in messages: they are for reading, and they go back to the client.
+std::string Quote(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (char c : text.substr(0, kMax)) {
+    out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  }
+  if (text.size() > kMax) out += "...";
+  return fmt::format("\"{}\"", out);
+}
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+}  // namespace
+
+ApiError BadRequest(std::string message) {
+  return ApiError{400, "bad_request", std::move(message)};
+}
+
+ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text) {
+  if (AllDigits(text)) {
+    std::int64_t ms = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    // Up to the year 9999 in milliseconds; more would overflow as microseconds.
+    if (ec == std::errc() && end == text.data() + text.size() && ms <= 253'402'300'799'999) {
+      return ms * 1000;
+    }
+  } else if (auto t = ParseTimestampText(text)) {
+    return *t;
+  }
+  return BadRequest(
+      fmt::format("{}: not a time: {} (ISO 8601 like 2026-11-25T14:30:00Z, or epoch milliseconds)",
+                  name, Quote(text)));
+}
+
+ApiResult<std::int64_t> ParseIntParam(std::string_view name, std::string_view text,
+                                      std::int64_t min, std::int64_t max) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    return BadRequest(fmt::format("{}: must be a whole number from {} to {}, got {}", name, min,
+                                  max, Quote(text)));
+  }
+  return value;
+}
+
+}  // namespace stockpipe::serve
