@@ -5,6 +5,7 @@
 // the warm-up alert.
 //
 //   ./build/bench/stockpipe_streaming_bench [--ticks 1000] [--dir /tmp/streaming-bench]
+//                                           [--outbox-sync full|normal]
 //
 // Prints the fsync floor (4 KiB write + fdatasync in --dir), then p50/p99/max per span, all
 // measured on one steady clock per alerting tick:
@@ -109,28 +110,6 @@ class FirstChannel final : public Notifier {
   std::optional<Clock::time_point> called;
 };
 
-// Stands for the outbox as the streaming observer's channel and does what Outbox::Send does
-// (Enqueue, then DeliverDue), noting the time between the two.
-class Stamping final : public Notifier {
- public:
-  explicit Stamping(Outbox& outbox) : outbox_(outbox) {}
-  std::string_view Name() const override { return "outbox"; }
-  Status Send(const AlertMessage& message) override {
-    decided = Clock::now();
-    auto id = outbox_.Enqueue(message, NowMicros());
-    queued = Clock::now();
-    if (!id) return id.status();
-    ++sent;
-    auto report = outbox_.DeliverDue(NowMicros());
-    return report ? Status::Ok() : report.status();
-  }
-  Clock::time_point decided, queued;
-  std::size_t sent = 0;
-
- private:
-  Outbox& outbox_;
-};
-
 struct Series {
   std::string name;
   std::vector<double> us;
@@ -175,6 +154,9 @@ int main(int argc, char** argv) {
   app.add_option("--ticks", ticks, "ticks, one per batch");
   app.add_option("--fsyncs", fsyncs, "samples of the fsync floor");
   app.add_option("--dir", dir, "scratch folder (emptied first)");
+  std::string outbox_sync = "full";
+  app.add_option("--outbox-sync", outbox_sync, "full (default) or normal: the opt-in setting")
+      ->check(CLI::IsMember({"full", "normal"}));
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -185,7 +167,10 @@ int main(int argc, char** argv) {
   auto clean = SqliteCleanStore::Open(dir + "/clean.db");
   auto state = SqliteStateStore::Open(dir + "/state.db");
   FirstChannel channel;
-  auto outbox = Outbox::Open({.path = dir + "/outbox.db"}, {&channel});
+  OutboxOptions options;
+  options.path = dir + "/outbox.db";
+  if (outbox_sync == "normal") options.enqueue_sync = sqlite::Sync::kNormal;
+  auto outbox = Outbox::Open(std::move(options), {&channel});
   if (!clean || !state || !outbox) {
     std::cerr << "cannot open the stores\n";
     return 1;
@@ -193,17 +178,21 @@ int main(int argc, char** argv) {
   TimedArchive archive(files);
   TimedClean store(**clean);
   TimedState cooldowns(**state);
-  Stamping stamping(**outbox);
   TrendsSettings settings;  // the reference pct_sma rule
   settings.cooldown = 0;
-  StreamingSignals streaming(store, cooldowns, {&stamping}, settings);
+  StreamingSignals streaming(store, cooldowns, **outbox, settings);
   Ingestor ingestor(archive, store);
-  Clock::time_point durable, done;
+  Clock::time_point durable, decided, queued, done;
+  bool alerted = false;
   ingestor.SetOnDurable([&](std::span<const Tick> batch) -> Status {
     durable = Clock::now();
     auto r = streaming.OnDurable(batch);
     done = Clock::now();
-    return r ? Status::Ok() : r.status();
+    if (!r) return r.status();
+    alerted = r->queued_now;
+    decided = r->decided;
+    queued = r->queued;
+    return Status::Ok();
   });
 
   std::vector<Series> spans = {
@@ -230,7 +219,7 @@ int main(int argc, char** argv) {
     batch.entries.push_back({batch.first_sequence, t0 + i * 60'000'000LL,
                              fmt::format(R"({{"symbol":"AAPL","timestamp":{},"price":{:.4f}}})",
                                          (t0 + i * 60'000'000LL) / 1'000'000, price)});
-    const std::size_t before = stamping.sent;
+    alerted = false;
     archive.spent = store.spent = cooldowns.put_spent = {};
     channel.called.reset();
     const Clock::time_point handed = Clock::now();
@@ -238,9 +227,8 @@ int main(int argc, char** argv) {
       std::cerr << r.error() << "\n";
       return 1;
     }
-    if (stamping.sent == before || !channel.called) continue;  // warm-up: no alert yet
-    const Clock::time_point decided = stamping.decided, queued = stamping.queued,
-                            first = *channel.called;
+    if (!alerted || !channel.called) continue;  // warm-up: no alert yet
+    const Clock::time_point first = *channel.called;
     const double values[] = {Us(durable - handed),  Us(archive.spent),       Us(store.spent),
                              Us(decided - durable), Us(queued - decided),    Us(first - queued),
                              Us(done - first),      Us(cooldowns.put_spent), Us(decided - handed),

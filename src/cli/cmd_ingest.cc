@@ -69,7 +69,8 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
                     !signal_state ? signal_state.error() : channels.error());
       return 1;
     }
-    streaming = std::make_unique<StreamingSignals>(**store, **signal_state, channels->all(),
+    // The outbox as a keyed queue: a batch replayed after a crash does not queue its alerts twice.
+    streaming = std::make_unique<StreamingSignals>(**store, **signal_state, *channels->outbox,
                                                    std::move(*settings));
     ingestor.SetOnDurable([&](std::span<const Tick> ticks) -> Status {
       auto batch = streaming->OnDurable(ticks);

@@ -45,6 +45,13 @@ StreamingSignals::StreamingSignals(CleanStore& store, StateStore& state,
   if (!settings_.rules) settings_.rules = rules::RuleBook::PctSmaOnly(settings_.params);
 }
 
+StreamingSignals::StreamingSignals(CleanStore& store, StateStore& state, AlertQueue& queue,
+                                   TrendsSettings settings, std::function<Micros()> now)
+    : StreamingSignals(store, state, std::vector<Notifier*>{}, std::move(settings),
+                       std::move(now)) {
+  queue_ = &queue;
+}
+
 Status StreamingSignals::Seed(const std::string& symbol, std::span<const Tick* const> batch_ticks,
                               std::deque<PricePoint>& ring) {
   const std::size_t needed = settings_.rules->For(symbol).Needed();
@@ -63,6 +70,19 @@ Status StreamingSignals::Seed(const std::string& symbol, std::span<const Tick* c
 
 Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) {
   StreamingBatch out;
+  std::string key;
+  Status s = Evaluate(ticks, out, key);
+  if (s.ok()) s = Deliver(out, key);
+  if (!s.ok()) {
+    // The rings hold the batch now: a retry must start from CLEAN without it, as a restart does.
+    for (const Tick& t : ticks) rings_.erase(t.symbol);
+    return s;
+  }
+  return out;
+}
+
+Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& out,
+                                  std::string& key) {
   const Micros now = now_();
   out.run.at = now;
   std::vector<const Tick*> order;
@@ -86,10 +106,7 @@ Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) 
     auto [it, fresh] = rings_.try_emplace(symbol);
     std::deque<PricePoint>& ring = it->second;
     if (fresh) {
-      if (Status s = Seed(symbol, group, ring); !s.ok()) {
-        rings_.erase(it);
-        return s;
-      }
+      if (Status s = Seed(symbol, group, ring); !s.ok()) return s;
     }
     ++out.run.symbols_checked;
     for (const Tick* tick : group) {
@@ -121,14 +138,35 @@ Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) 
       }
       out.run.rule_alerts.push_back({symbol, &rule, d});
       out.run.alerts.push_back(rules::ToAlert(out.run.rule_alerts.back()));
+      // What a replay of this batch decides again; the price tells a rewritten tick apart.
+      key += fmt::format("{}:{}@{}:{};", symbol, ActionName(action), tick->timestamp, d.last);
     }
   }
+  return Status::Ok();
+}
 
-  if (out.run.alerts.empty()) return out;
+Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
+  if (out.run.alerts.empty()) return Status::Ok();
+  const Micros now = out.run.at;
   AlertMessage message{MessageKind::kSignals, AlertSubject(out.run.alerts, settings_.lang),
                        rules::RuleAlertMessageBody(out.run.rule_alerts, settings_.lang, now,
                                                    settings_.include_json_footer),
                        now};
+  out.decided = std::chrono::steady_clock::now();
+  if (queue_) {
+    auto queued = queue_->EnqueueOnce(message, "streaming/" + key);
+    if (!queued) return queued.status();
+    out.queued = std::chrono::steady_clock::now();
+    out.queued_now = *queued;
+    // The message is safe: the cooldowns start now, whatever the channels do.
+    for (const Alert& a : out.run.alerts) {
+      if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+        return s;
+      }
+    }
+    queue_->DeliverQueued();
+    return Status::Ok();
+  }
   bool delivered = false;
   for (Notifier* channel : channels_) {
     if (Status s = channel->Send(message); !s.ok()) {
@@ -144,7 +182,7 @@ Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) 
       return s;
     }
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace stockpipe

@@ -12,10 +12,25 @@
 // price is seen at the new price only from its tick on: exact except for such rewrites).
 //
 // Decisions with an action become alerts under the scheduled run's cooldown keys (CooldownKey,
-// the shared StateStore); all of a batch's alerts go out in one message through the channels.
-// A crash replays the batch: decisions are pure, and the cooldown stops the alerts going twice.
+// the shared StateStore); all of a batch's alerts go out in one message.
+//
+// With an AlertQueue (the outbox), the message is queued durably under a key naming its alerts
+// (symbol, action, tick timestamp and price of each), then the cooldowns are written, then the
+// queue delivers. OnDurable runs before the batch's checkpoint, so a crash at any point replays
+// the batch, and the replay reaches the same alerts:
+//   - before the message is queued: nothing was queued or written; the replay queues it.
+//   - after it is queued, before the cooldowns: the replay finds the key and queues nothing;
+//     it writes the cooldowns.
+//   - after the cooldowns: the cooldown holds the alerts back (or, with cooldown 0, the key).
+// The queue's failure fails the batch (retried, not checkpointed): an alert is never dropped.
+// A failed OnDurable forgets the rings of the batch's symbols, so that its retry, like a
+// restart's, reads CLEAN as it was before the batch.
+//
+// With plain channels (no queue), the message goes to each and the cooldowns start once one took
+// it; a crash between the two can repeat the message.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -24,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/outbox/alert_queue.h"
 #include "core/clean_store.h"
 #include "core/notifier.h"
 #include "core/state_store.h"
@@ -40,6 +56,11 @@ struct TickDecision {
 struct StreamingBatch {
   std::vector<TickDecision> decisions;  // one per tick, in (symbol, timestamp) order
   TrendsRun run;                        // the alerts sent for this batch, as a scheduled run's
+  // With a queue: false when a replay found the message queued already.
+  bool queued_now = false;
+  // When the batch's alerts were decided (message built) and durably queued (steady clock; the
+  // epoch when there was no alert): what the latency bench measures.
+  std::chrono::steady_clock::time_point decided, queued;
 };
 
 class StreamingSignals {
@@ -47,6 +68,9 @@ class StreamingSignals {
   // `now` gives the time alerts are stamped with and the cooldown is measured at.
   StreamingSignals(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
                    TrendsSettings settings, std::function<Micros()> now = {});
+  // Alerts through `queue`, once per key (see above). The queue must outlive this.
+  StreamingSignals(CleanStore& store, StateStore& state, AlertQueue& queue, TrendsSettings settings,
+                   std::function<Micros()> now = {});
 
   // Call after `ticks` are durable in the CLEAN store. Channel failures are in
   // run.channel_errors; an error is returned only when a store cannot be read or written.
@@ -55,10 +79,13 @@ class StreamingSignals {
  private:
   Status Seed(const std::string& symbol, std::span<const Tick* const> batch_ticks,
               std::deque<PricePoint>& ring);
+  Status Evaluate(std::span<const Tick> ticks, StreamingBatch& out, std::string& key);
+  Status Deliver(StreamingBatch& out, const std::string& key);
 
   CleanStore& store_;
   StateStore& state_;
   std::vector<Notifier*> channels_;
+  AlertQueue* queue_ = nullptr;
   TrendsSettings settings_;
   std::function<Micros()> now_;
   std::map<std::string, std::deque<PricePoint>, std::less<>> rings_;

@@ -51,11 +51,31 @@ constexpr int kClaimBatch = 64;
 constexpr int kClaimsPerPass = 8;
 constexpr Micros kPruneEvery = 3600'000'000LL;
 
+// Files made before keyed messages get the column in the same transaction as the check, so two
+// processes opening an old file at once do not both add it.
+Status AddMessageKeys(sqlite::Database& db) {
+  return sqlite::Transaction(db, [&]() -> Status {
+    auto has = db.Prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name='dedup_key'");
+    if (!has) return has.status();
+    const int rc = has->Step();
+    if (rc != SQLITE_ROW) {
+      if (Status s = db.Check(rc, "read the outbox schema"); !s.ok()) return s;
+      has->Reset();
+      if (Status s = db.Exec("ALTER TABLE messages ADD COLUMN dedup_key TEXT"); !s.ok()) return s;
+    }
+    has->Reset();
+    return db.Exec(
+        "CREATE UNIQUE INDEX IF NOT EXISTS messages_key ON messages(dedup_key) "
+        "WHERE dedup_key IS NOT NULL");
+  });
+}
+
 Result<std::unique_ptr<sqlite::Database>> OpenDatabase(const std::string& path) {
-  // FULL: an enqueued alert survives power loss too; alerts are few, so an fsync each is cheap.
-  auto db = sqlite::Database::Open(path, true, sqlite::Sync::kFull);
+  // NORMAL for the bookkeeping; Insert raises it for the enqueue itself (see outbox.h).
+  auto db = sqlite::Database::Open(path, true, sqlite::Sync::kNormal);
   if (!db) return db.status();
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
+  if (Status s = AddMessageKeys(**db); !s.ok()) return s;
   return std::move(*db);
 }
 
@@ -190,25 +210,63 @@ Status Outbox::Send(const AlertMessage& message) {
   auto id = Enqueue(message, options_.clock());
   if (!id) return id.status();
   // Delivery problems are the outbox's to retry, not the caller's: the message is safe.
-  if (auto report = DeliverDue(options_.clock()); !report) {
-    spdlog::error("alerts: outbox delivery pass failed (alerts stay queued): {}", report.error());
-  }
+  DeliverQueued();
   return Status::Ok();
 }
 
 Result<std::int64_t> Outbox::Enqueue(const AlertMessage& message, Micros now) {
   std::lock_guard lock(mutex_);
+  bool inserted = false;
+  return Insert(message, now, {}, inserted);
+}
+
+Result<bool> Outbox::EnqueueOnce(const AlertMessage& message, std::string_view key) {
+  std::lock_guard lock(mutex_);
+  bool inserted = false;
+  auto id = Insert(message, options_.clock(), key, inserted);
+  if (!id) return id.status();
+  return inserted;
+}
+
+void Outbox::DeliverQueued() {
+  if (auto report = DeliverDue(options_.clock()); !report) {
+    spdlog::error("alerts: outbox delivery pass failed (alerts stay queued): {}", report.error());
+  }
+}
+
+Result<std::int64_t> Outbox::Insert(const AlertMessage& message, Micros now, std::string_view key,
+                                    bool& inserted) {
+  inserted = false;
   if (channels_.empty()) return std::int64_t{0};
+  const bool full = options_.enqueue_sync == sqlite::Sync::kFull;
+  // The connection syncs only this commit: the message is the one write that must outlive power
+  // loss.
+  if (full) {
+    if (Status s = db_->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  }
   std::int64_t id = 0;
   Status s = sqlite::Transaction(*db_, [&]() -> Status {
+    if (!key.empty()) {
+      auto known = db_->Prepare("SELECT id FROM messages WHERE dedup_key=?");
+      if (!known) return known.status();
+      known->Bind(1, key);
+      const int rc = known->Step();
+      if (rc == SQLITE_ROW) {
+        id = known->Int(0);
+        return Status::Ok();
+      }
+      if (Status st = db_->Check(rc, "look for a queued alert"); !st.ok()) return st;
+    }
     auto insert = db_->Prepare(
-        "INSERT INTO messages(kind, subject, body, created, enqueued) VALUES(?,?,?,?,?)");
+        "INSERT INTO messages(kind, subject, body, created, enqueued, dedup_key) "
+        "VALUES(?,?,?,?,?,?)");
     if (!insert) return insert.status();
     insert->Bind(1, KindName(message.kind))
         .Bind(2, message.subject)
         .Bind(3, message.body)
         .Bind(4, static_cast<std::int64_t>(message.created))
         .Bind(5, static_cast<std::int64_t>(now));
+    if (!key.empty()) insert->Bind(6, key);
     if (Status st = db_->Check(insert->Step(), "enqueue alert"); !st.ok()) return st;
     id = sqlite3_last_insert_rowid(db_->handle());
     auto row =
@@ -219,9 +277,16 @@ Result<std::int64_t> Outbox::Enqueue(const AlertMessage& message, Micros now) {
       row->Bind(1, id).Bind(2, channel->Name()).Bind(3, static_cast<std::int64_t>(now));
       if (Status st = db_->Check(row->Step(), "enqueue alert delivery"); !st.ok()) return st;
     }
+    inserted = true;
     return Status::Ok();
   });
-  if (!s.ok()) return Status::Error(fmt::format("cannot queue the alert: {}", s.message()));
+  if (full) {
+    if (Status back = db_->Exec("PRAGMA synchronous=NORMAL"); !back.ok() && s.ok()) s = back;
+  }
+  if (!s.ok()) {
+    inserted = false;
+    return Status::Error(fmt::format("cannot queue the alert: {}", s.message()));
+  }
   return id;
 }
 

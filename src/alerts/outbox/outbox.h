@@ -10,6 +10,16 @@
 // stops the trends job nor makes it alert again. Without `give_up_after` a delivery stays pending
 // forever, visible in `Health`.
 //
+// Only the enqueue is synced (one fsync per message, `OutboxOptions::enqueue_sync`). The
+// bookkeeping after it (claims, delivery results, counters, pruning) is committed without an
+// fsync: a killed process keeps it (WAL), and what a power cut may take back only makes a
+// message look undelivered or unclaimed, so it is sent again: a repeat, never a loss. This keeps
+// an alert's path to its first channel at one fsync.
+//
+// `EnqueueOnce` (the AlertQueue interface, alert_queue.h) takes a keyed message at most once:
+// streaming signals use it so that a batch replayed after a crash does not queue its alerts
+// twice. Keys are forgotten with their message when it is pruned (`keep_delivered`).
+//
 // Delivery is at-least-once: a row is marked delivered only after the channel's `Send` returned
 // ok, so a crash between the two sends that message again on the next pass (a repeat, never a
 // loss). Processes sharing the data folder (`stockpipe run` and `stockpipe trends --once`) never
@@ -30,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "alerts/outbox/alert_queue.h"
 #include "core/notifier.h"
 #include "core/result.h"
 #include "core/timestamp.h"
@@ -48,6 +59,11 @@ struct OutboxOptions {
   // what replaces it in a channel's error message.
   std::vector<std::pair<std::string, std::string>> secrets;
   std::function<Micros()> clock = NowMicros;  // what `Send` calls "now"
+  // kFull: a queued message survives power loss (an fsync per enqueue, ~4 ms on a VM disk).
+  // kNormal, opt-in (`[alerts] outbox_sync = "normal"`): it survives a killed process but a
+  // power cut may lose the messages queued in the last moments before it, while the ingest
+  // checkpoint that follows them may survive: alerts lost, never repeated.
+  sqlite::Sync enqueue_sync = sqlite::Sync::kFull;
 };
 
 // What one `DeliverDue` pass did.
@@ -73,7 +89,7 @@ struct ChannelHealth {
   Micros last_success = 0;
 };
 
-class Outbox final : public Notifier {
+class Outbox final : public Notifier, public AlertQueue {
  public:
   // Opens (creating) the outbox file. `channels` are the configured channels; their names are
   // the delivery rows' channel names.
@@ -86,6 +102,11 @@ class Outbox final : public Notifier {
 
   // One delivery row per channel, in one synced transaction. Returns the message id.
   Result<std::int64_t> Enqueue(const AlertMessage& message, Micros now);
+  // The same at clock(), unless a message with `key` is in the file already (then nothing is
+  // written). True when queued by this call.
+  Result<bool> EnqueueOnce(const AlertMessage& message, std::string_view key) override;
+  // DeliverDue(clock()), its error logged.
+  void DeliverQueued() override;
   // Sends every delivery of this outbox's channels that is due at `now`, oldest first.
   Result<DeliveryReport> DeliverDue(Micros now);
   // One entry per configured channel, then any other channel that still has rows in the file.
@@ -102,6 +123,9 @@ class Outbox final : public Notifier {
   struct Claimed;
   Outbox(OutboxOptions options, std::vector<Notifier*> channels,
          std::unique_ptr<sqlite::Database> db);
+  // Inserts the message (with `key` unless empty) and its delivery rows, synced.
+  Result<std::int64_t> Insert(const AlertMessage& message, Micros now, std::string_view key,
+                              bool& inserted);
   Result<std::vector<Claimed>> Claim(Micros now);
   Status Settle(const Claimed& row, const Status& sent, Micros now);
   Status Defer(const Claimed& row, Micros until);
