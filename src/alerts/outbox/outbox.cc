@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS channels(
 constexpr int kClaimBatch = 64;
 constexpr int kClaimsPerPass = 8;
 constexpr Micros kPruneEvery = 3600'000'000LL;
+// SQLite's own autocheckpoint threshold, and a bound for callers that only ever enqueue.
+constexpr int kCheckpointPages = 1000;
+constexpr int kCheckpointPagesOnEnqueue = 8 * kCheckpointPages;
 
 // Files made before keyed messages get the column in the same transaction as the check, so two
 // processes opening an old file at once do not both add it.
@@ -174,7 +177,27 @@ Outbox::Outbox(OutboxOptions options, std::vector<Notifier*> channels,
     : options_(std::move(options)),
       channels_(std::move(channels)),
       db_(std::move(db)),
-      owner_(NewOwner()) {}
+      owner_(NewOwner()) {
+  // Replaces the autocheckpoint: commits only note the WAL's size (see CheckpointIfAbove).
+  sqlite3_wal_hook(
+      db_->handle(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<Outbox*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
+}
+
+void Outbox::CheckpointIfAbove(int pages) {
+  if (wal_pages_ < pages) return;
+  // PASSIVE: never waits for readers; what it could not copy waits for the next pass.
+  const int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    spdlog::warn("alerts: {}: checkpoint failed: {}", db_->path(), sqlite3_errmsg(db_->handle()));
+  }
+  wal_pages_ = 0;
+}
 
 std::vector<std::string> Outbox::ChannelNames() const {
   std::vector<std::string> names;
@@ -287,6 +310,7 @@ Result<std::int64_t> Outbox::Insert(const AlertMessage& message, Micros now, std
     inserted = false;
     return Status::Error(fmt::format("cannot queue the alert: {}", s.message()));
   }
+  CheckpointIfAbove(kCheckpointPagesOnEnqueue);
   return id;
 }
 
@@ -459,6 +483,7 @@ Result<DeliveryReport> Outbox::DeliverDue(Micros now) {
   if (now - last_prune_ >= kPruneEvery) {
     if (Status s = Prune(now); !s.ok()) spdlog::warn("alerts: {}", s.message());
   }
+  CheckpointIfAbove(kCheckpointPages);
   return report;
 }
 

@@ -14,7 +14,9 @@
 // bookkeeping after it (claims, delivery results, counters, pruning) is committed without an
 // fsync: a killed process keeps it (WAL), and what a power cut may take back only makes a
 // message look undelivered or unclaimed, so it is sent again: a repeat, never a loss. This keeps
-// an alert's path to its first channel at one fsync.
+// an alert's path to its first channel at one fsync. The WAL is checkpointed (which syncs) at
+// the end of a delivery pass, after the channels were called, not by whichever commit crosses
+// SQLite's threshold, so an alert never waits for it.
 //
 // `EnqueueOnce` (the AlertQueue interface, alert_queue.h) takes a keyed message at most once:
 // streaming signals use it so that a batch replayed after a crash does not queue its alerts
@@ -59,10 +61,10 @@ struct OutboxOptions {
   // what replaces it in a channel's error message.
   std::vector<std::pair<std::string, std::string>> secrets;
   std::function<Micros()> clock = NowMicros;  // what `Send` calls "now"
-  // kFull: a queued message survives power loss (an fsync per enqueue, ~4 ms on a VM disk).
-  // kNormal, opt-in (`[alerts] outbox_sync = "normal"`): it survives a killed process but a
-  // power cut may lose the messages queued in the last moments before it, while the ingest
-  // checkpoint that follows them may survive: alerts lost, never repeated.
+  // kFull (default): a queued message survives power loss (an fsync per enqueue, ~4 ms on a VM
+  // disk). kNormal, opt-in, trades that away: a queued message survives a killed process, but a
+  // power cut may lose the messages queued in the last moments before it while the ingest
+  // checkpoint that followed them survives: those alerts are lost, never sent.
   sqlite::Sync enqueue_sync = sqlite::Sync::kFull;
 };
 
@@ -130,6 +132,7 @@ class Outbox final : public Notifier, public AlertQueue {
   Status Settle(const Claimed& row, const Status& sent, Micros now);
   Status Defer(const Claimed& row, Micros until);
   Micros Backoff(std::int64_t failed_attempts) const;
+  void CheckpointIfAbove(int pages);
   Notifier* ChannelNamed(std::string_view name) const;
 
   OutboxOptions options_;
@@ -137,6 +140,7 @@ class Outbox final : public Notifier, public AlertQueue {
   std::unique_ptr<sqlite::Database> db_;
   std::string owner_;  // this instance's lease token
   Micros last_prune_ = 0;
+  int wal_pages_ = 0;           // the WAL's size after our last commit (sqlite3_wal_hook)
   std::recursive_mutex mutex_;  // Send holds it across Enqueue and DeliverDue
 };
 
