@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 
 #include "alerts/outbox/outbox.h"
 #include "cli/subprocess.h"
@@ -18,12 +20,14 @@ namespace {
 
 constexpr Micros kT0 = 1'755'182'292'000'000;
 
-std::atomic<int> g_syncs{0};
+std::atomic<int> g_syncs{0};     // any file
+std::atomic<int> g_db_syncs{0};  // database files only: a checkpoint, not a commit
 sqlite3_vfs* g_real = nullptr;
 
 // A file of the counting VFS: our methods, then the real VFS's file right behind.
 struct CountingFile {
   sqlite3_file base;
+  bool main_db;
   sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 CountingFile* Of(sqlite3_file* f) {
@@ -45,6 +49,7 @@ const sqlite3_io_methods kMethods = {
     [](sqlite3_file* f, sqlite3_int64 size) { return Real(f)->pMethods->xTruncate(Real(f), size); },
     [](sqlite3_file* f, int flags) {
       ++g_syncs;
+      if (Of(f)->main_db) ++g_db_syncs;
       return Real(f)->pMethods->xSync(Real(f), flags);
     },
     [](sqlite3_file* f, sqlite3_int64* size) {
@@ -76,6 +81,7 @@ const sqlite3_io_methods kMethods = {
 
 int OpenCounting(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   file->pMethods = nullptr;
+  Of(file)->main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
   const int rc = g_real->xOpen(g_real, name, Real(file), flags, out_flags);
   // SQLite closes a file only when pMethods is set: set it only once the real file is open.
   if (rc == SQLITE_OK && Real(file)->pMethods) file->pMethods = &kMethods;
@@ -146,6 +152,38 @@ TEST_F(OutboxSyncTest, OnlyTheEnqueueIsSyncedNotTheClaimOrTheDeliveryResult) {
                                  << ")";
   }
   EXPECT_EQ(channel_.received.size(), 3u);
+}
+
+TEST_F(OutboxSyncTest, TheWalIsCheckpointedAfterTheChannelsNotDuringAnEnqueue) {
+  auto outbox = Open();
+  ASSERT_TRUE(outbox);
+  const std::string body(16 * 1024, 'x');  // 4+ pages a message: the WAL passes 1000 pages
+  int enqueue_db_syncs = 0, most_enqueue_syncs = 0, delivery_passes_checkpointing = 0;
+  std::size_t channel_calls_when_checkpointed = 0;
+  channel_.received.reserve(400);
+  for (int i = 0; i < 400; ++i) {
+    g_syncs = g_db_syncs = 0;
+    ASSERT_TRUE(outbox->Enqueue({MessageKind::kSignals, "Alerts: S:BUY", body, kT0}, kT0));
+    enqueue_db_syncs += g_db_syncs.load();
+    most_enqueue_syncs = std::max(most_enqueue_syncs, g_syncs.load());
+    g_db_syncs = 0;
+    const std::size_t before = channel_.received.size();
+    auto report = outbox->DeliverDue(kT0);
+    ASSERT_TRUE(report) << report.error();
+    if (g_db_syncs.load() > 0) {
+      ++delivery_passes_checkpointing;
+      // The checkpoint came after this pass had handed its message to the channel.
+      channel_calls_when_checkpointed += channel_.received.size() - before;
+    }
+  }
+  EXPECT_EQ(enqueue_db_syncs, 0) << "an enqueue waited for a checkpoint";
+  // The WAL's own: the commit, and its header when the WAL starts over.
+  EXPECT_LE(most_enqueue_syncs, 2);
+  EXPECT_GE(delivery_passes_checkpointing, 1) << "the WAL was never checkpointed";
+  EXPECT_EQ(channel_calls_when_checkpointed,
+            static_cast<std::size_t>(delivery_passes_checkpointing));
+  const auto wal = dir_.path() / "outbox.db-wal";
+  EXPECT_LT(std::filesystem::file_size(wal), 3u * 1000 * 4096 + 1) << "the WAL kept growing";
 }
 
 TEST_F(OutboxSyncTest, TheOptInNormalSyncQueuesWithoutAnFsync) {
