@@ -234,12 +234,10 @@ ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& reques
     options.cooldown = cooldown;
     options.from = replay_from;
     auto report = backtest::Replay(request.symbol, points, rule, options);
-    Json out;
-    out["symbol"] = request.symbol;
-    out["rule"] = rule.Describe();
-    out["sma_window"] = window;
-    Json& json_points = out["points"] = Json::array();
-    Json& sma = out["sma"] = Json::array();
+    // Filled apart and placed last: ordered_json keeps its members in a vector, so a reference
+    // to one does not survive adding the next.
+    Json json_points = Json::array();
+    Json sma = Json::array();
     const auto w = static_cast<std::size_t>(std::max(window, 1));
     for (std::size_t i = first_shown; i < points.size(); ++i) {
       json_points.push_back({Millis(points[i].timestamp), points[i].price});
@@ -250,7 +248,7 @@ ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& reques
       for (std::size_t k = i + 1 - w; k <= i; ++k) sum += points[k].price;
       sma.push_back({Millis(points[i].timestamp), sum / static_cast<double>(w)});
     }
-    Json& signals = out["signals"] = Json::array();
+    Json signals = Json::array();
     for (const backtest::Signal& s : report.signals) {
       if (s.time < first) continue;
       signals.push_back({{"ms", Millis(s.time)},
@@ -260,7 +258,10 @@ ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& reques
                          {"reason", s.decision.reason},
                          {"alerted", s.alerted}});
     }
-    out["truncated"] = truncated;
+    Json out{{"symbol", request.symbol}, {"rule", rule.Describe()},
+             {"sma_window", window},     {"points", std::move(json_points)},
+             {"sma", std::move(sma)},    {"signals", std::move(signals)},
+             {"truncated", truncated}};
     return Dump(out);
   }
   return Dump(Json{{"symbol", request.symbol},
