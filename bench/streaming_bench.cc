@@ -204,11 +204,14 @@ int main(int argc, char** argv) {
       {"queued -> first channel", {}},
       {"first channel -> done", {}},
       {"  cooldown Put", {}},
+      {"durable -> queued", {}},
+      {"durable -> first channel", {}},
       {"handed -> decided", {}},
       {"handed -> queued", {}},
       {"handed -> first channel", {}},
       {"handed -> done", {}},
   };
+
   const Micros t0 = 1'755'180'000'000'000;
   double price = 100;
   for (int i = 0; i < ticks; ++i) {
@@ -231,8 +234,9 @@ int main(int argc, char** argv) {
     const Clock::time_point first = *channel.called;
     const double values[] = {Us(durable - handed),  Us(archive.spent),       Us(store.spent),
                              Us(decided - durable), Us(queued - decided),    Us(first - queued),
-                             Us(done - first),      Us(cooldowns.put_spent), Us(decided - handed),
-                             Us(queued - handed),   Us(first - handed),      Us(done - handed)};
+                             Us(done - first),      Us(cooldowns.put_spent), Us(queued - durable),
+                             Us(first - durable),   Us(decided - handed),    Us(queued - handed),
+                             Us(first - handed),    Us(done - handed)};
     for (std::size_t k = 0; k < spans.size(); ++k) spans[k].us.push_back(values[k]);
   }
   if (spans.front().us.empty()) {
