@@ -18,9 +18,12 @@
     ],
     [
       'Rows per symbol',
-      'SELECT symbol, COUNT(*) AS n, MIN(timestamp) AS first, MAX(timestamp) AS last FROM clean GROUP BY symbol ORDER BY symbol'
+      'SELECT symbol, COUNT(*) AS n, MIN(timestamp) AS first, MAX(timestamp) AS last FROM stock_raw_db.raw GROUP BY symbol ORDER BY symbol'
     ],
-    ['Newest ticks', 'SELECT symbol, timestamp, price FROM clean ORDER BY timestamp DESC LIMIT 20'],
+    [
+      'Newest ticks',
+      'SELECT symbol, timestamp, price FROM stock_raw_db.raw ORDER BY timestamp DESC LIMIT 20'
+    ],
     [
       'Rejected by reason',
       'SELECT reason, COUNT(*) AS n FROM stock_raw_db.rejected GROUP BY reason'
@@ -375,7 +378,9 @@
     for (const t of ticks) {
       const x = xs(t).toFixed(1);
       axes.push(svg('line', {class: 'grid', x1: x, x2: x, y1: m.top, y2: m.top + ph}));
-      const label = svg('text', {class: 'tick x', x, y: height - 10, 'text-anchor': 'middle'});
+      // A label near either end is anchored inward so it is not cut off.
+      const anchor = x < m.left + 40 ? 'start' : x > width - m.right - 40 ? 'end' : 'middle';
+      const label = svg('text', {class: 'tick x', x, y: height - 10, 'text-anchor': anchor});
       label.textContent = timeLabel(t, step, x1 - x0);
       axes.push(label);
     }

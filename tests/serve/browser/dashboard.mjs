@@ -1,0 +1,245 @@
+// Loads the dashboard in Debian's headless Chromium (driven by playwright-core from tests/peers)
+// and checks what a person would look at: the chart with its price and SMA lines and at least one
+// BUY/SELL marker, alert rows, a status panel with numbers that a live `status` event updates,
+// and the SQL box (rows for a SELECT, the API's error for a statement that would write). Any
+// console error, page error or failed request fails the run, except the one 4xx the script asks
+// for on purpose.
+//
+//   node dashboard.mjs <dashboard url> <screenshot.png> <symbol with a signal>
+//
+// Exit 0 when everything holds; otherwise 1 with the reason on stderr. The screenshot is written
+// either way (when the page got that far), so a failure can be looked at.
+import fs from 'node:fs';
+import {createRequire} from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const peers = process.env.STOCKPIPE_PEERS_DIR || path.resolve(here, '../../peers');
+const require = createRequire(path.join(peers, 'package.json'));
+
+const [url, screenshot, symbol] = process.argv.slice(2);
+if (!url || !screenshot || !symbol) {
+  console.error('usage: node dashboard.mjs <dashboard url> <screenshot.png> <symbol>');
+  process.exit(2);
+}
+const chromiumPath = process.env.STOCKPIPE_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(chromiumPath)) {
+  console.error(`no Chromium at ${chromiumPath}: install Debian's chromium (scripts/setup.sh)`);
+  process.exit(1);
+}
+let chromium;
+try {
+  ({chromium} = require('playwright-core'));
+} catch (e) {
+  console.error(
+      `playwright-core is not installed in ${peers} (run scripts/setup.sh): ${e.message}`);
+  process.exit(1);
+}
+
+const TIMEOUT_MS =
+    15000;  // per wait: each condition holds within a second or two on a live pipeline
+
+class Check extends Error {}
+function check(condition, message) {
+  if (!condition) throw new Check(message);
+}
+
+const problems = [];         // console errors, page errors, failed requests
+let expectErrorFrom = null;  // the path of the one request meant to fail
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'stockpipe-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'
+  ],
+  viewport: {width: 1280, height: 900},
+  timeout: 30000,
+});
+const page = context.pages()[0] || (await context.newPage());
+page.setDefaultTimeout(TIMEOUT_MS);
+
+const expected = (u) => expectErrorFrom !== null && new URL(u).pathname === expectErrorFrom;
+page.on('console', (msg) => {
+  if (msg.type() !== 'error') return;
+  if (expected(msg.location().url || '')) return;
+  problems.push(`console error: ${msg.text()} (${msg.location().url || 'no url'})`);
+});
+page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+page.on('requestfailed', (req) => {
+  const failure = req.failure() ? req.failure().errorText : '';
+  // The EventSource is cut when the page closes: not a failure of the page.
+  if (req.url().endsWith('/api/events') && failure === 'net::ERR_ABORTED') return;
+  problems.push(`request failed: ${req.method()} ${req.url()} ${failure}`);
+});
+page.on('response', (res) => {
+  if (res.status() >= 400 && !expected(res.url())) {
+    problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+  }
+});
+
+const report = {};
+let failed = null;
+try {
+  await page.goto(url, {waitUntil: 'load'});
+
+  // The picker lists the symbols; pick the one the pipeline gave a signal.
+  await page.waitForFunction(
+      (s) => [...document.querySelectorAll('#symbol option')].some((o) => o.value === s), symbol);
+  await page.selectOption('#symbol', symbol);
+  await page.waitForFunction((s) => document.querySelector('#symbol').value === s, symbol);
+
+  // The chart: a drawn price line and SMA line, and markers inside the plot (measured in one
+  // look, as a live update may redraw between two).
+  await page.locator('svg#chart path.price-line').waitFor({state: 'visible'});
+  await page.locator('svg#chart path.sma-line').waitFor({state: 'visible'});
+  const lines = await page.evaluate(() => {
+    const box = (sel) => {
+      const e = document.querySelector(sel);
+      if (!e) return null;
+      const r = e.getBoundingClientRect();
+      return {x: r.x, y: r.y, width: r.width, height: r.height, d: e.getAttribute('d') || ''};
+    };
+    return {
+      chart: box('svg#chart'),
+      price: box('svg#chart path.price-line'),
+      sma: box('svg#chart path.sma-line')
+    };
+  });
+  const {price, sma} = lines;
+  check(
+      price && price.width > 0 && price.height > 0,
+      `price line has no extent: ${JSON.stringify(price)}`);
+  check((price.d.match(/L/g) || []).length >= 2, `price path has fewer than 3 points: ${price.d}`);
+  check(sma && sma.width > 0 && sma.d.includes('L'), `SMA line is empty: ${JSON.stringify(sma)}`);
+  check(
+      price.x >= lines.chart.x && price.x + price.width <= lines.chart.x + lines.chart.width + 1,
+      `price line outside the chart: ${JSON.stringify(lines)}`);
+
+  const marker = page.locator('svg#chart .marker').first();
+  await marker.waitFor({state: 'visible'});
+  const chartBox = await page.locator('svg#chart').boundingBox();
+  const markers = await page.locator('svg#chart .marker').evaluateAll((els) => els.map((e) => {
+    const r = e.getBoundingClientRect();
+    return {
+      cls: e.getAttribute('class'),
+      ms: Number(e.dataset.ms),
+      price: Number(e.dataset.price),
+      x: r.x + r.width / 2,
+      y: r.y,
+      w: r.width,
+      h: r.height,
+      title: (e.querySelector('title') || {}).textContent || ''
+    };
+  }));
+  check(markers.length >= 1, 'no signal marker in the chart');
+  for (const m of markers) {
+    check(/\b(buy|sell)\b/.test(m.cls), `marker without buy/sell class: ${m.cls}`);
+    check(
+        Number.isFinite(m.ms) && m.ms > 0 && Number.isFinite(m.price) && m.price > 0,
+        `marker without data-ms/data-price: ${JSON.stringify(m)}`);
+    check(
+        m.w > 0 && m.h > 0 && m.x >= chartBox.x && m.x <= chartBox.x + chartBox.width &&
+            m.y >= chartBox.y - 12 && m.y <= chartBox.y + chartBox.height + 12,
+        `marker outside the chart: ${JSON.stringify(m)} vs ${JSON.stringify(chartBox)}`);
+    check(/BUY|SELL/.test(m.title), `marker tooltip does not name the action: ${m.title}`);
+  }
+  report.markers = markers.length;
+  report.points = (price.d.match(/L/g) || []).length + 1;
+  check(
+      (await page.locator('svg#chart text.tick.x').count()) >= 2,
+      'time axis has fewer than 2 labels');
+  check(
+      (await page.locator('svg#chart text.tick.y').count()) >= 2,
+      'price axis has fewer than 2 labels');
+
+  // Alerts: at least one row with a subject.
+  await page.locator('#alerts tbody tr').first().waitFor({state: 'visible'});
+  const subjects = await page.locator('#alerts tbody tr td.subject').allTextContents();
+  check(
+      subjects.some((s) => s.trim().length > 0),
+      `no alert row with a subject: ${JSON.stringify(subjects)}`);
+  report.alert_rows = subjects.length;
+  report.first_subject = subjects[0];
+
+  // Status: numbers in the panel, and a later `status` event (SSE) updating it.
+  await page.waitForFunction(
+      () => /\d/.test(document.querySelector('#status [data-field="received"]').textContent));
+  const received = (await page.locator('#status [data-field="received"]').textContent()).trim();
+  check(/^[\d.,\s\u00a0\u202f]+$/.test(received), `received is not a number: ${received}`);
+  const firstUpdate = Number(await page.locator('#status').getAttribute('data-updates'));
+  await page.waitForFunction((n) => {
+    const s = document.querySelector('#status');
+    return s.dataset.source === 'sse' && Number(s.dataset.updates) > n;
+  }, firstUpdate);
+  for (const f of ['accepted', 'rejected_total', 'lag_records', 'clean_rows']) {
+    const text = (await page.locator(`#status [data-field="${f}"]`).textContent()).trim();
+    check(/\d/.test(text), `status field ${f} shows no number: ${text}`);
+  }
+  check(
+      (await page.locator('#live').textContent()).trim() === 'live',
+      'live indicator is not "live"');
+  report.received = received;
+  report.channels = await page.locator('#channels tbody tr').count();
+
+  // SQL: an example query gives rows ...
+  await page.locator('#sql-examples button.example').first().click();
+  await page.waitForFunction(() => Number(document.querySelector('#sql-result').dataset.rows) > 0);
+  const columns = await page.locator('#sql-result thead th').allTextContents();
+  check(columns.includes('symbol'), `SQL result columns: ${JSON.stringify(columns)}`);
+  const cells = await page.locator('#sql-result tbody tr').first().locator('td').allTextContents();
+  check(
+      cells.length === columns.length && cells[0].trim().length > 0,
+      `first SQL row: ${JSON.stringify(cells)}`);
+  report.sql_rows = await page.locator('#sql-result tbody tr').count();
+  check(await page.locator('#sql-error').isHidden(), 'SQL error shown for a good query');
+
+  // ... and a statement that would write is refused with a 4xx whose JSON error the box shows
+  // as it came, with no rows left.
+  expectErrorFrom = '/api/query';
+  await page.fill('#sql', 'DELETE FROM stock_raw_db.raw');
+  const [refusal] = await Promise.all([
+    page.waitForResponse(
+        (r) => new URL(r.url()).pathname === '/api/query' && r.request().method() === 'POST'),
+    page.click('#sql-run'),
+  ]);
+  check(refusal.status() >= 400 && refusal.status() < 500, `DELETE answered ${refusal.status()}`);
+  const refused = await refusal.json();
+  await page.locator('#sql-error').waitFor({state: 'visible'});
+  const sqlError = (await page.locator('#sql-error').textContent()).trim();
+  check(
+      refused.error && sqlError === `${refused.error}: ${refused.message}`,
+      `SQL box shows "${sqlError}", the API said ${JSON.stringify(refused)}`);
+  check(
+      (await page.locator('#sql-result tbody tr').count()) === 0,
+      'rows left after a refused query');
+  report.sql_error = sqlError;
+  expectErrorFrom = null;
+  await page.fill('#sql', 'SELECT symbol, COUNT(*) AS n FROM stock_raw_db.raw GROUP BY symbol');
+  await page.click('#sql-run');
+  await page.waitForFunction(() => Number(document.querySelector('#sql-result').dataset.rows) > 0);
+
+  check(problems.length === 0, problems.join('\n'));
+} catch (e) {
+  failed = e instanceof Check ? e.message : `${e.message}`;
+} finally {
+  try {
+    fs.mkdirSync(path.dirname(screenshot), {recursive: true});
+    await page.screenshot({path: screenshot, fullPage: true});
+  } catch (e) {
+    failed = failed || `screenshot: ${e.message}`;
+  }
+  await context.close();
+  fs.rmSync(profile, {recursive: true, force: true});
+}
+
+if (failed) {
+  console.error(`dashboard check failed: ${failed}`);
+  if (problems.length) console.error(`also seen:\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.log(JSON.stringify(report));
