@@ -139,7 +139,7 @@ Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
       n.watchdog_since = ParseTimestampText(text.substr(space + 1)).value_or(0);
     }
   }
-  auto channels_health = ReadOutboxHealth(data.outbox_path(), channels);
+  auto channels_health = data.Channels(channels);
   if (!channels_health) return channels_health.status();
   n.channels = std::move(*channels_health);
   return n;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 namespace stockpipe::serve {
 namespace {
@@ -244,6 +245,67 @@ Result<std::int64_t> DataFolder::NewestAlertId() {
   if (rc == SQLITE_ROW) return q->Int(0);
   if (Status s = (*db)->Check(rc, "read the newest alert"); !s.ok()) return s;
   return std::int64_t{0};
+}
+
+Result<std::vector<ChannelHealth>> DataFolder::Channels(
+    const std::vector<std::string>& configured) {
+  std::map<std::string, ChannelHealth, std::less<>> by_name;
+  auto db = outbox_.Get();
+  if (!db) return db.status();
+  if (*db) {
+    sqlite::Database& d = **db;
+    // The queries of the outbox's own QueryHealth (alerts/outbox/outbox.cc), in one snapshot.
+    Status s = sqlite::Transaction(
+        d,
+        [&]() -> Status {
+          auto rows = d.Prepare(
+              "SELECT d.channel, SUM(d.state='pending'), SUM(d.state='given_up'), "
+              "MIN(CASE WHEN d.state='pending' THEN m.enqueued END), "
+              "SUM(CASE WHEN d.state='pending' THEN d.attempts ELSE 0 END) "
+              "FROM deliveries d JOIN messages m ON m.id=d.message_id GROUP BY d.channel");
+          if (!rows) return rows.status();
+          int rc;
+          while ((rc = rows->Step()) == SQLITE_ROW) {
+            ChannelHealth& h = by_name[std::string(rows->Text(0))];
+            h.pending = static_cast<std::uint64_t>(rows->Int(1));
+            h.given_up = static_cast<std::uint64_t>(rows->Int(2));
+            h.oldest_pending = rows->IsNull(3) ? 0 : rows->Int(3);
+            h.pending_attempts = static_cast<std::uint64_t>(rows->Int(4));
+          }
+          if (Status e = d.Check(rc, "read outbox deliveries"); !e.ok()) return e;
+          auto stats = d.Prepare(
+              "SELECT channel, delivered, attempts, failures, failing, last_success, "
+              "last_error, last_error_at FROM channels");
+          if (!stats) return stats.status();
+          while ((rc = stats->Step()) == SQLITE_ROW) {
+            ChannelHealth& h = by_name[std::string(stats->Text(0))];
+            h.delivered = static_cast<std::uint64_t>(stats->Int(1));
+            h.attempts = static_cast<std::uint64_t>(stats->Int(2));
+            h.failures = static_cast<std::uint64_t>(stats->Int(3));
+            h.failing = stats->Int(4) != 0;
+            h.last_success = stats->Int(5);
+            h.last_error = std::string(stats->Text(6));
+            h.last_error_at = stats->Int(7);
+          }
+          return d.Check(rc, "read outbox channels");
+        },
+        "BEGIN");
+    if (!s.ok()) return s;
+  }
+  std::vector<ChannelHealth> out;
+  for (const std::string& name : configured) {
+    auto it = by_name.find(name);
+    out.push_back(it == by_name.end() ? ChannelHealth{} : it->second);
+    out.back().channel = name;
+    if (it != by_name.end()) by_name.erase(it);
+  }
+  // A channel no longer configured may still hold undelivered alerts: shown, as health does.
+  for (auto& [name, h] : by_name) {
+    if (h.pending == 0 && h.given_up == 0) continue;
+    h.channel = name;
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 }  // namespace stockpipe::serve

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerts/outbox/outbox.h"
 #include "core/clean_store.h"
 #include "core/ingest_counts.h"
 #include "core/result.h"
@@ -83,8 +84,11 @@ class DataFolder {
   // outbox.db: the newest `limit` messages with id > after_id, newest first, with deliveries.
   Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id);
   Result<std::int64_t> NewestAlertId();  // 0 = none
-
-  const std::string& outbox_path() const { return outbox_.path(); }
+  // Each channel's deliveries as `ReadOutboxHealth` reports them (`configured` first, then any
+  // other channel still holding undelivered rows), read on this read-only connection: the
+  // outbox's own reader opens the file read-write, and closing the last writable connection
+  // checkpoints a WAL that a crashed pipeline left behind.
+  Result<std::vector<ChannelHealth>> Channels(const std::vector<std::string>& configured);
 
  private:
   ReadOnlyFile stream_, clean_, state_, outbox_;

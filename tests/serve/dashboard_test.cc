@@ -4,10 +4,12 @@
 // number is checked against what the test reads on its own: CLEAN rows by SQL, `stockpipe health
 // --json`, the outbox tables, `backtest::Replay` and a direct mean for the SMA. /metrics is parsed
 // by the npm parser `parse-prometheus-text-format` (tests/peers). A missing data folder gives empty
-// documents, and reading never changes a file of the folder.
+// documents, and reading never changes a file of the folder, not even the -wal files a killed
+// writer left behind (a writable connection would checkpoint them when it closes).
 #include "serve/dashboard.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <cmath>
@@ -19,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "alerts/console_notifier.h"
+#include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
 #include "cli/subprocess.h"
 #include "cli/webhook_sink.h"
@@ -682,6 +686,59 @@ TEST_F(DashboardTest, ReadingChangesNoFileOfTheDataFolder) {
   for (const auto& [path, bytes] : before) {
     ASSERT_TRUE(after.contains(path)) << path;
     EXPECT_TRUE(after[path] == bytes) << path << " changed";
+  }
+}
+
+TEST_F(DashboardTest, AWalACrashedWriterLeftIsReadAndLeftAsItWas) {
+  testing::TempDir other;
+  const std::string dir = other.str();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Writes through the real stores and dies without closing them, as a killed pipeline does:
+    // the new rows stay in the -wal files, not yet in the databases.
+    auto store = SqliteCleanStore::Open(dir + "/clean.db");
+    const std::vector<Tick> ticks = {{"AAPL", 1'764'081'000'000'000, 10.5, ""}};
+    ConsoleNotifier console;
+    OutboxOptions options;
+    options.path = dir + "/outbox.db";
+    auto outbox = Outbox::Open(options, {&console});
+    const bool ok =
+        store.ok() && (*store)->Upsert(ticks).ok() && outbox.ok() &&
+        (*outbox)->Enqueue({MessageKind::kSignals, "Alerts: AAPL:BUY", "body", 1}, 2).ok();
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (const char* wal : {"/clean.db-wal", "/outbox.db-wal"}) {
+    ASSERT_GT(std::filesystem::file_size(dir + wal), 0u) << wal << ": the crash left no WAL";
+  }
+  const auto snapshot = [&] {
+    std::map<std::string, std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (!e.path().string().ends_with("-shm")) files[e.path().string()] = Slurp(e.path());
+    }
+    return files;
+  };
+  const auto before = snapshot();
+  {
+    Config c;
+    c.data_dir = dir;
+    auto d = Open(c);
+    // Status first: nothing else of this dashboard holds the outbox open yet.
+    const json status = Doc(d->Status(NowMicros(), std::nullopt));
+    EXPECT_EQ(status["alerts"][0]["pending"], 1);
+    EXPECT_EQ(Doc(d->Series({.symbol = "AAPL"}))["points"], json::parse("[[1764081000000,10.5]]"));
+    const json alerts = Doc(d->Alerts(50, std::nullopt));
+    ASSERT_EQ(alerts["alerts"].size(), 1u);
+    EXPECT_EQ(alerts["alerts"][0]["deliveries"],
+              json::parse(R"([{"channel":"console","state":"pending","attempts":0}])"));
+    EXPECT_TRUE(std::holds_alternative<std::string>(d->Metrics(NowMicros())));
+  }
+  const auto after = snapshot();
+  EXPECT_EQ(before.size(), after.size());
+  for (const auto& [path, bytes] : before) {
+    EXPECT_TRUE(after.contains(path) && after.at(path) == bytes) << path << " changed";
   }
 }
 
