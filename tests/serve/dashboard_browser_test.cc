@@ -119,18 +119,20 @@ TEST(DashboardBrowserTest, PageShowsChartSignalsAlertsStatusAndSql) {
   ASSERT_TRUE(fs::exists(script)) << script;
 
   testing::TempDir dir;
-  // Signals within seconds: 20 rounds a second, a 3 % spike every 20 rounds on trending
-  // symbols, a short rule (5-point SMA, 3 points back, 1 % threshold) and a trends run a second.
+  // Signals and alerts within a few seconds: 20 rounds a second, a 3 % spike every 40 rounds
+  // on trending symbols, a short rule (10-point SMA, 5 points back, 1 % threshold) and
+  // streaming signals, so an alert goes out in the batch that holds a spike rather than when a
+  // scheduled run happens to look right after one.
   const std::string data = (dir.path() / "data").string();
   std::vector<std::string> args = {"--data-dir", data, "--batch-window", "0.2s", "run"};
   for (const char* arg :
        {"--producer=synthetic", "--for=5m", "--http=127.0.0.1:0", "--every=1s",
         "--INTERVAL_SEC=0.05", "--SYMBOLS=AAPL,MSFT,GOOGL", "--TRENDS=AAPL:+,MSFT:-",
-        "--SPIKE_EVERY=20", "--SPIKE_PCT=3", "--SMA_WINDOW=5", "--MIN_POINTS=5",
-        "--LOOKBACK_POINTS=3", "--THRESH_PCT=1", "--seed=42", "--lang=en"}) {
+        "--SPIKE_EVERY=40", "--SPIKE_PCT=3", "--SMA_WINDOW=10", "--MIN_POINTS=10",
+        "--LOOKBACK_POINTS=5", "--THRESH_PCT=1", "--seed=42", "--lang=en"}) {
     args.emplace_back(arg);
   }
-  auto run = testing::Start(args, {.cwd = dir.path()});
+  auto run = testing::Start(args, {.cwd = dir.path(), .env = {{"TRENDS_STREAMING", "true"}}});
 
   // The server names its port in the log once it listens.
   const std::regex announce(R"(serve: dashboard at (http://127\.0\.0\.1:(\d+)/))");

@@ -63,10 +63,17 @@
   function fmtLocal(d) {
     return d ? d.toLocaleString(undefined, {dateStyle: 'short', timeStyle: 'medium'}) : '—';
   }
+  // Today's times without the date, to keep table columns narrow.
+  function fmtLocalShort(d) {
+    if (!d) return '—';
+    return d.toDateString() === new Date().toDateString() ?
+        d.toLocaleTimeString(undefined, {timeStyle: 'medium'}) :
+        fmtLocal(d);
+  }
   function utcTitle(d) { return d ? d.toISOString().replace('.000Z', 'Z') + ' (UTC)' : ''; }
-  function setTime(el, value) {
+  function setTime(el, value, short = false) {
     const d = toDate(value);
-    el.textContent = fmtLocal(d);
+    el.textContent = short ? fmtLocalShort(d) : fmtLocal(d);
     el.title = utcTitle(d);
     if (el.tagName === 'TIME' && d) el.dateTime = d.toISOString();
   }
@@ -330,6 +337,12 @@
         '';
     $('#chart-empty').hidden = chart.points.length > 0 || !chart.symbol;
     root.classList.toggle('empty', !chart.points.length);
+    // What is drawn, for a reader's tools (and the browser test): the span and the point count.
+    root.dataset.symbol = chart.symbol;
+    root.dataset.points = String(chart.points.length);
+    root.dataset.oldestMs = chart.points.length ? String(chart.points[0][0]) : '';
+    root.dataset.newestMs =
+        chart.points.length ? String(chart.points[chart.points.length - 1][0]) : '';
     if (!chart.points.length) {
       p.axes.replaceChildren();
       p.markers.replaceChildren();
@@ -561,7 +574,7 @@
 
   function alertRow(a) {
     const timeCell = el('td', {class: 'time'});
-    setTime(timeCell, a.ms ?? a.time);
+    setTime(timeCell, a.ms ?? a.time, true);
     const body = el('details', {}, [
       el('summary', {text: String(a.body || '').split('\n')[0] || '(empty)'}),
       el('pre', {text: a.body || ''}),

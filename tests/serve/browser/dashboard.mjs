@@ -76,6 +76,11 @@ page.on('requestfailed', (req) => {
   if (req.url().endsWith('/api/events') && failure === 'net::ERR_ABORTED') return;
   problems.push(`request failed: ${req.method()} ${req.url()} ${failure}`);
 });
+let seriesFrom = 0;  // incremental series fetches the page made
+page.on('request', (req) => {
+  const u = new URL(req.url());
+  if (u.pathname === '/api/series' && u.searchParams.has('from')) seriesFrom += 1;
+});
 page.on('response', (res) => {
   if (res.status() >= 400 && !expected(res.url())) {
     problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
@@ -156,6 +161,29 @@ try {
   check(
       (await page.locator('svg#chart text.tick.y').count()) >= 2,
       'price axis has fewer than 2 labels');
+
+  // Live: a `series` event makes the page fetch only what is newer (`from=`) and append it; the
+  // points drawn are then exactly the API's points over the same span (none twice, none lost).
+  const drawn = () => page.locator('svg#chart').evaluate((e) => ({...e.dataset}));
+  const before = await drawn();
+  await page.waitForFunction(
+      (ms) => Number(document.querySelector('svg#chart').dataset.newestMs) > ms,
+      Number(before.newestMs));
+  check(seriesFrom > 0, 'the chart grew without an incremental /api/series?from= request');
+  const after = await drawn();
+  // `to` is inclusive but the API keeps microseconds: the newest point lies within its ms.
+  const span = await page.request.get(
+      new URL(
+          `/api/series?symbol=${encodeURIComponent(symbol)}&from=${after.oldestMs}` +
+              `&to=${Number(after.newestMs) + 1}&limit=50000`,
+          url)
+          .href);
+  check(span.ok(), `/api/series over the drawn span: HTTP ${span.status()}`);
+  const expectedPoints = (await span.json()).points.length;
+  check(
+      Number(after.points) === expectedPoints,
+      `chart holds ${after.points} points, the API has ${expectedPoints} over the same span`);
+  report.live_points = `${before.points} -> ${after.points}`;
 
   // Alerts: at least one row with a subject.
   await page.locator('#alerts tbody tr').first().waitFor({state: 'visible'});
