@@ -149,6 +149,7 @@
     info.title = s.rule || '';
   }
 
+  // Fills the picker; true when that switched the chart to a symbol (and so loaded its series).
   async function loadSymbols() {
     const doc = await api('/api/symbols');
     symbols = Array.isArray(doc.symbols) ? doc.symbols : [];
@@ -158,11 +159,13 @@
     const names = symbols.map((s) => s.symbol);
     const pick = names.includes(wanted) ? wanted : names[0] || '';
     select.value = pick;
-    if (pick && pick !== chart.symbol)
-      await showSymbol(pick);
-    else
-      renderSymbolInfo();
     if (!pick) renderChart();
+    if (pick && pick !== chart.symbol) {
+      await showSymbol(pick);
+      return true;
+    }
+    renderSymbolInfo();
+    return false;
   }
 
   async function showSymbol(symbol) {
@@ -745,7 +748,8 @@
     await Promise.all([
       api('/api/status').then((st) => renderStatus(st, 'fetch')).catch(report),
       loadAlerts().catch(report),
-      loadSymbols().then(() => refreshSeries(false)).catch(report),
+      // On a reconnect the shown symbol stays: fetch what it missed.
+      loadSymbols().then((loaded) => loaded || refreshSeries(false)).catch(report),
     ]);
   }
 

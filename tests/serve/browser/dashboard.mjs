@@ -162,8 +162,9 @@ try {
       (await page.locator('svg#chart text.tick.y').count()) >= 2,
       'price axis has fewer than 2 labels');
 
-  // Live: a `series` event makes the page fetch only what is newer (`from=`) and append it; the
-  // points drawn are then exactly the API's points over the same span (none twice, none lost).
+  // Live: a `series` event makes the page fetch only what is newer (`from=`) and append it (the
+  // first load fetches the whole window, so a `from=` request comes from an event); the points
+  // drawn are then exactly the API's points over the same span (none twice, none lost).
   const drawn = () => page.locator('svg#chart').evaluate((e) => ({...e.dataset}));
   const before = await drawn();
   await page.waitForFunction(
