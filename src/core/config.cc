@@ -361,8 +361,8 @@ std::string ValidateServe(const ServeConfig& s) {
   // never quoted back, as it is a secret.
   if (!s.token.empty()) {
     const bool token68 = std::all_of(s.token.begin(), s.token.end(), [](char ch) {
-      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' ||
-             ch == '_' || ch == '~' || ch == '+' || ch == '/';
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '_' ||
+             ch == '~' || ch == '+' || ch == '/';
     });
     if (!token68 || s.token.size() < 16) {
       return "STOCKPIPE_HTTP_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + /";

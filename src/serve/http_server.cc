@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
@@ -508,6 +509,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
   server.set_payload_max_length(kMaxSqlBytes);
+  // httplib's default adds SO_REUSEPORT, with which a second server on the same port binds too and
+  // takes half the requests. SO_REUSEADDR alone still allows a restart over TIME_WAIT sockets
+  // while a port in use fails to bind, as it should.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl->AddRoutes();
 
   const HostPort& listen = options.listen;

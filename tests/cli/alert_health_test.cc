@@ -122,7 +122,7 @@ TEST_F(AlertHealthTest, RunSendsTheNoDataAlarmThroughTheOutboxToEveryChannelOnce
   const std::map<std::string, std::string> env = {{"WEBHOOK_URL", sink.url(kSecretPath)}};
   // No producer, so no data: the alarm is due 1 s after the start; the run's own timer ends it
   // (the test waits for the process, not for a time). The webhook fails once, on purpose.
-  auto run = Cli({"run", "--for", "6s", "--no-data-after", "1s", "--lang", "en"}, env);
+  auto run = Cli({"run", "--no-http", "--for", "6s", "--no-data-after", "1s", "--lang", "en"}, env);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err.find("s3cr3t"), std::string::npos) << run.err;
   std::size_t printed = 0;

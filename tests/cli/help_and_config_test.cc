@@ -35,7 +35,8 @@ INSTANTIATE_TEST_SUITE_P(
         std::vector<std::string>{"produce", "csv"}, std::vector<std::string>{"ingest"},
         std::vector<std::string>{"trends"}, std::vector<std::string>{"trends", "eval"},
         std::vector<std::string>{"health"}, std::vector<std::string>{"catalog"},
-        std::vector<std::string>{"query"}, std::vector<std::string>{"backtest"}),
+        std::vector<std::string>{"query"}, std::vector<std::string>{"backtest"},
+        std::vector<std::string>{"serve"}),
     [](const ::testing::TestParamInfo<std::vector<std::string>>& info) {
       std::string name = "stockpipe";
       for (const std::string& a : info.param) name += "_" + a;
@@ -54,7 +55,7 @@ TEST(Help, CommandListAndRuleParametersAreDocumented) {
   testing::TempDir dir;
   const auto top = RunStockpipe({"--help"}, {.cwd = dir.path()});
   for (const char* command :
-       {"run", "produce", "ingest", "trends", "health", "catalog", "query", "backtest"}) {
+       {"run", "produce", "ingest", "trends", "health", "catalog", "query", "backtest", "serve"}) {
     EXPECT_NE(top.out.find(command), std::string::npos) << command;
   }
   const auto trends = RunStockpipe({"trends", "--help"}, {.cwd = dir.path()});

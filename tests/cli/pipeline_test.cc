@@ -265,7 +265,7 @@ void ExpectCheckpointsAtHead(const std::string& data_dir, std::uint64_t expected
 TEST_F(PipelineTest, SigintStopsRunCleanlyAndLosesNothing) {
   // --for far beyond the test: the run must stop because of SIGINT, not by itself.
   auto child =
-      testing::Start({"--data-dir", data(), "run", "--producer", "synthetic", "--for", "10m",
+      testing::Start({"--data-dir", data(), "run", "--no-http", "--producer", "synthetic", "--for", "10m",
                       "--every", "2s", "--INTERVAL_SEC", "0.05", "--seed", "7", "--lang", "en"},
                      {.cwd = dir_.path()});
   // Ready when records have gone all the way through ingest: CLEAN rows become visible a moment
@@ -323,7 +323,7 @@ TEST_F(PipelineTest, SigintStopsAStandingIngestWithCheckpointsAtTheHead) {
 
 TEST_F(PipelineTest, RunForStopsByItselfWithExitZero) {
   const auto r = Cli(
-      {"run", "--producer", "synthetic", "--for", "1s", "--INTERVAL_SEC", "0.1", "--seed", "3"});
+      {"run", "--no-http", "--producer", "synthetic", "--for", "1s", "--INTERVAL_SEC", "0.1", "--seed", "3"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::uint64_t sent = SentCount(r.out);
   ASSERT_EQ(Cli({"ingest", "--once"}).exit_code, 0);
