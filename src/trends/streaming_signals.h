@@ -22,6 +22,8 @@
 //   - after it is queued, before the cooldowns: the replay finds the key and queues nothing;
 //     it writes the cooldowns.
 //   - after the cooldowns: the cooldown holds the alerts back (or, with cooldown 0, the key).
+// One gap: a replay that comes after a cooldown of one of its keys ran out decides one more
+// alert, so its key differs and that message is queued again (a repeat, never a loss).
 // The queue's failure fails the batch (retried, not checkpointed): an alert is never dropped.
 // A failed OnDurable forgets the rings of the batch's symbols, so that its retry, like a
 // restart's, reads CLEAN as it was before the batch.
