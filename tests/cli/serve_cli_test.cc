@@ -63,6 +63,15 @@ TEST_F(ServeCliTest, RunServesTheDashboardAtTheLoggedUrlUntilCtrlC) {
     const auto doc = nlohmann::json::parse(r->body, nullptr, false);
     return doc.is_object() && doc["ingest"].value("received", 0) > 0;
   })) << child.StdErrSoFar();
+  // Records per second needs two samples a second or more apart: the server keeps them between
+  // requests, and the producer never pauses, so the rate becomes a positive number.
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto r = client.Get("/api/status");
+    if (!r || r->status != 200) return false;
+    const auto doc = nlohmann::json::parse(r->body, nullptr, false);
+    const auto& rate = doc["ingest"]["records_per_second"];
+    return rate.is_number() && rate.get<double>() > 0;
+  })) << client.Get("/api/status")->body;
 
   child.Signal(SIGINT);
   const auto r = child.Wait();
