@@ -54,9 +54,18 @@ constexpr Micros kPruneEvery = 3600'000'000LL;
 constexpr int kCheckpointPages = 1000;
 constexpr int kCheckpointPagesOnEnqueue = 8 * kCheckpointPages;
 
+bool HasMessageKeys(sqlite::Database& db) {
+  auto has = db.Prepare(
+      "SELECT (SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name='dedup_key') + "
+      "(SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='messages_key')");
+  return has && has->Step() == SQLITE_ROW && has->Int(0) == 2;
+}
+
 // Files made before keyed messages get the column in the same transaction as the check, so two
-// processes opening an old file at once do not both add it.
+// processes opening an old file at once do not both add it. A file that has it takes no write
+// lock here (`stockpipe health` only reads).
 Status AddMessageKeys(sqlite::Database& db) {
+  if (HasMessageKeys(db)) return Status::Ok();
   return sqlite::Transaction(db, [&]() -> Status {
     auto has = db.Prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name='dedup_key'");
     if (!has) return has.status();
