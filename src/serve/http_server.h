@@ -62,9 +62,8 @@ class HttpServer {
   int port() const;
   std::string url() const;  // http://HOST:PORT/
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

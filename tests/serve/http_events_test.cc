@@ -71,6 +71,23 @@ TEST_F(HttpEventsTest, StopEndsOpenStreamsPromptly) {
   EXPECT_TRUE(second.WaitEnded(std::chrono::seconds(10)));
 }
 
+TEST_F(HttpEventsTest, StreamsBeyondTheLimitAre503AndTheApiStaysUp) {
+  auto options = serve::HttpServerOptions::From(data_.MakeConfig());
+  options.max_event_streams = 1;
+  auto server = serve::HttpServer::Start(data_.MakeConfig(), options);
+  ASSERT_TRUE(server.ok()) << server.error();
+  testing::EventReader held((*server)->port());
+  ASSERT_TRUE(held.WaitFor([](const Event& e) { return e.name == "status"; }));
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto busy = client.Get("/api/events");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(testing::Body(busy).value("error", ""), "busy");
+  auto status = client.Get("/api/status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 200);
+}
+
 TEST_F(HttpEventsTest, EventStreamHasTheSseContentType) {
   httplib::Client client("127.0.0.1", server_->port());
   std::string type;
