@@ -22,6 +22,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "serve/access.h"
 
 namespace stockpipe::serve {
 
@@ -37,13 +38,6 @@ struct HttpServerOptions {
   // From `[serve]` (address, token, query limits); `config.serve.http` must parse.
   static HttpServerOptions From(const Config& config);
 };
-
-// 127.0.0.0/8, ::1 and localhost.
-bool IsLoopback(std::string_view host);
-
-// Why `listen` may not be used, or Ok: an address that is not loopback needs `allow_remote`
-// (the --allow-remote flag) and a token (STOCKPIPE_HTTP_TOKEN); the message names what is missing.
-Status CheckExposure(const HostPort& listen, bool allow_remote, bool has_token);
 
 class HttpServer {
  public:

@@ -101,6 +101,22 @@ TEST_F(HttpAuthTest, WithoutATokenOnlyLoopbackHostNamesAreServed) {
   EXPECT_EQ(testing::Body(rebound).value("error", ""), "forbidden_host");
 }
 
+TEST(HttpAccess, TokenCookieAndHostParsing) {
+  using serve::SameSecret;
+  EXPECT_TRUE(SameSecret(kToken, kToken));
+  EXPECT_FALSE(SameSecret("", kToken));
+  EXPECT_FALSE(SameSecret(std::string(kToken) + "x", kToken));
+  EXPECT_FALSE(SameSecret(std::string(kToken) + kToken, kToken)) << "the token twice";
+  EXPECT_FALSE(SameSecret("", "")) << "no token configured matches nothing";
+  EXPECT_EQ(serve::CookieValue("a=1; stockpipe_token=xyz ; b=2", "stockpipe_token"), "xyz");
+  EXPECT_EQ(serve::CookieValue("my_stockpipe_token=xyz", "stockpipe_token"), std::nullopt);
+  EXPECT_EQ(serve::BearerToken("Bearer  abc "), "abc");
+  EXPECT_EQ(serve::BearerToken("Basic abc"), std::nullopt);
+  EXPECT_EQ(serve::HostOnly("127.0.0.1:8080"), "127.0.0.1");
+  EXPECT_EQ(serve::HostOnly("[::1]:80"), "::1");
+  EXPECT_EQ(serve::HostOnly("localhost"), "localhost");
+}
+
 TEST(HttpExposure, NonLoopbackNeedsTheFlagAndTheTokenAndSaysWhichIsMissing) {
   using serve::CheckExposure;
   for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) {
