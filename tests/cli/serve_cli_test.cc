@@ -57,12 +57,15 @@ TEST_F(ServeCliTest, RunServesTheDashboardAtTheLoggedUrlUntilCtrlC) {
   EXPECT_EQ(health->status, 200);
   EXPECT_EQ(health->body, R"({"status":"ok"})");
   // The pipeline beside it is live: its records show up in the status document.
+  std::string last;
   ASSERT_TRUE(testing::Eventually([&] {
     auto r = client.Get("/api/status");
+    last = r ? fmt::format("{} {}", r->status, r->body) : httplib::to_string(r.error());
     if (!r || r->status != 200) return false;
     const auto doc = nlohmann::json::parse(r->body, nullptr, false);
     return doc.is_object() && doc["ingest"].value("received", 0) > 0;
-  })) << child.StdErrSoFar();
+  })) << "last answer: "
+      << last << "\nstderr: " << child.StdErrSoFar();
   // Records per second needs two samples a second or more apart: the server keeps them between
   // requests, and the producer never pauses, so the rate becomes a positive number.
   ASSERT_TRUE(testing::Eventually([&] {
