@@ -256,6 +256,15 @@ QueryOutcome SqliteQueryEngine::Run(std::string_view sql_in, RowSink& sink) {
       sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &raw_stmt, &tail);
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw_stmt, &sqlite3_finalize);
   if (prepared != SQLITE_OK) {
+    // SQLite refuses a write to the archive's virtual tables (they have no xUpdate) before the
+    // authorizer sees it, as "table raw may not be modified": a refusal, not a mistake in the SQL.
+    const std::string_view error = sqlite3_errmsg(db_);
+    constexpr std::string_view kTable = "table ", kNotModified = " may not be modified";
+    if (refusal_.empty() && error.starts_with(kTable) && error.ends_with(kNotModified)) {
+      refusal_ = fmt::format(
+          "writing to {}",
+          error.substr(kTable.size(), error.size() - kTable.size() - kNotModified.size()));
+    }
     if (!refusal_.empty()) {
       fail(QueryFailure::kRefused,
            fmt::format("refused: the query engine is read-only; {} is not allowed", refusal_));
