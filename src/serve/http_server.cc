@@ -280,9 +280,10 @@ void HttpServer::Impl::Series(const Request& req, Response& res) {
     SendError(res, 400, "bad_request", "symbol: missing (e.g. /api/series?symbol=AAPL)");
     return;
   }
-  for (const auto& [name, out] : {std::pair{"from", &request.from}, std::pair{"to", &request.to}}) {
+  for (const auto& [name, out, bound] : {std::tuple{"from", &request.from, RangeBound::kStart},
+                                         std::tuple{"to", &request.to, RangeBound::kEnd}}) {
     if (!req.has_param(name)) continue;
-    auto t = ParseTimeParam(name, req.get_param_value(name));
+    auto t = ParseTimeParam(name, req.get_param_value(name), bound);
     if (auto* error = std::get_if<ApiError>(&t)) return Send(res, std::move(*error));
     *out = std::get<Micros>(t);
   }

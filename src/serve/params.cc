@@ -32,13 +32,13 @@ ApiError BadRequest(std::string message) {
   return ApiError{400, "bad_request", std::move(message)};
 }
 
-ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text) {
+ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text, RangeBound bound) {
   if (AllDigits(text)) {
     std::int64_t ms = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
     // Up to the year 9999 in milliseconds; more would overflow as microseconds.
     if (ec == std::errc() && end == text.data() + text.size() && ms <= 253'402'300'799'999) {
-      return ms * 1000;
+      return ms * 1000 + (bound == RangeBound::kEnd ? 999 : 0);
     }
   } else if (auto t = ParseTimestampText(text)) {
     return *t;

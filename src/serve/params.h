@@ -16,7 +16,12 @@ namespace stockpipe::serve {
 ApiError BadRequest(std::string message);
 
 // ISO 8601 text (`2026-11-25T14:30:00Z`, `2026-11-25`) or epoch milliseconds (digits only).
-ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text);
+// Epoch milliseconds name a whole millisecond (the API answers in them, cutting microseconds):
+// a range's start is its first microsecond, a range's end its last, so `to=<a point's ms>`
+// includes that point.
+enum class RangeBound { kStart, kEnd };
+ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text,
+                                 RangeBound bound = RangeBound::kStart);
 
 // A whole number in [min, max].
 ApiResult<std::int64_t> ParseIntParam(std::string_view name, std::string_view text,

@@ -1,0 +1,35 @@
+#include "serve/params.h"
+
+#include <gtest/gtest.h>
+
+namespace stockpipe::serve {
+namespace {
+
+Micros Time(std::string_view text, RangeBound bound = RangeBound::kStart) {
+  auto t = ParseTimeParam("to", text, bound);
+  EXPECT_TRUE(std::holds_alternative<Micros>(t)) << text;
+  return std::holds_alternative<Micros>(t) ? std::get<Micros>(t) : -1;
+}
+
+TEST(ParseTimeParamTest, EpochMillisecondsNameAWholeMillisecond) {
+  // The API answers in ms, cutting microseconds: `to=<a point's ms>` must still include it.
+  EXPECT_EQ(Time("1764081000123"), 1'764'081'000'123'000);
+  EXPECT_EQ(Time("1764081000123", RangeBound::kEnd), 1'764'081'000'123'999);
+  // ISO text is exact either way.
+  EXPECT_EQ(Time("2025-11-25T14:30:00.123456Z", RangeBound::kEnd), 1'764'081'000'123'456);
+  EXPECT_EQ(Time("2025-11-25T14:30:00Z"), 1'764'081'000'000'000);
+}
+
+TEST(ParseTimeParamTest, NotATimeIsABadRequestNamingTheParameter) {
+  for (std::string_view text : {"", "yesterday", "-5", "99999999999999999999", "2025-13-01"}) {
+    auto t = ParseTimeParam("from", text);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(t)) << text;
+    const ApiError& e = std::get<ApiError>(t);
+    EXPECT_EQ(e.http_status, 400);
+    EXPECT_EQ(e.code, "bad_request");
+    EXPECT_TRUE(e.message.starts_with("from: not a time")) << e.message;
+  }
+}
+
+}  // namespace
+}  // namespace stockpipe::serve
