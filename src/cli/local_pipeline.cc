@@ -141,6 +141,7 @@ Result<Channels> OpenChannels(const Config& config) {
   options.path = paths.outbox;
   options.retry_after = config.alerts.retry_after;
   options.give_up_after = config.alerts.give_up_after;
+  options.enqueue_sync = config.alerts.queue_fsync ? sqlite::Sync::kFull : sqlite::Sync::kNormal;
   options.secrets = ChannelSecrets(config);
   std::vector<Notifier*> targets;
   for (const auto& channel : out.channels) targets.push_back(channel.get());

@@ -460,6 +460,7 @@ TEST_F(ConfigTest, AlertDefaultsAreConsoleAndLogWithRetriesForever) {
   EXPECT_TRUE(c->alerts.log);
   EXPECT_EQ(c->alerts.retry_after, 30 * kSecond);
   EXPECT_FALSE(c->alerts.give_up_after);
+  EXPECT_TRUE(c->alerts.queue_fsync);
   EXPECT_TRUE(c->alerts.smtp.url.empty());
   EXPECT_TRUE(c->alerts.smtp.require_tls);
   EXPECT_TRUE(c->alerts.webhook.url.empty());
@@ -473,6 +474,7 @@ console = false
 log = false
 retry_after = "45s"
 give_up_after = "2h"
+queue_fsync = false
 [alerts.smtp]
 url = "smtp://mail.example.com:587/stockpipe"
 from = "Stockpipe <alerts@example.com>"
@@ -492,6 +494,7 @@ ca_bundle = "/etc/ssl/hook-ca.pem"
   EXPECT_FALSE(a.log);
   EXPECT_EQ(a.retry_after, 45 * kSecond);
   EXPECT_EQ(a.give_up_after, 120 * kMinute);
+  EXPECT_FALSE(a.queue_fsync);
   EXPECT_EQ(a.smtp.url, "smtp://mail.example.com:587/stockpipe");
   EXPECT_EQ(a.smtp.from, "Stockpipe <alerts@example.com>");
   EXPECT_EQ(a.smtp.to, (std::vector<std::string>{"ops@example.com", "trader@example.com"}));
