@@ -89,7 +89,7 @@ int RunHealth(const Config& config, bool json) {
   auto rejected = archive.List("rejected/");
   auto last_run = (*state)->Get(kLastTrendsRunKey);
   auto watchdog = (*state)->Get(kWatchdogKey);
-  auto channels = ReadOutboxHealth(LocalPaths(config.data_dir).outbox, ChannelNames(config));
+  auto channels = ReadOutboxHealth(LocalPaths(config.data_dir).outbox, AlertChannelNames(config));
   for (const Status& s : {stats.status(), summary.status(), raw.status(), rejected.status(),
                           last_run.status(), watchdog.status(), channels.status()}) {
     if (!s.ok()) {

@@ -75,16 +75,6 @@ WebhookOptions WebhookFrom(const Config& config) {
 
 }  // namespace
 
-std::vector<std::string> ChannelNames(const Config& config) {
-  std::vector<std::string> names;
-  if (config.alerts.console) names.emplace_back("console");
-  if (config.alerts.log) names.emplace_back("log");
-  if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
-  if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
-  if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
-  return names;
-}
-
 Status ValidateChannels(const Config& config) {
   if (!config.alerts.smtp.url.empty()) {
     if (Status s = ValidateSmtpOptions(SmtpFrom(config)); !s.ok()) {

@@ -48,9 +48,6 @@ struct Channels {
 };
 Result<Channels> OpenChannels(const Config& config);
 
-// The names of the channels `OpenChannels` would open, in the same order (for `health`).
-std::vector<std::string> ChannelNames(const Config& config);
-
 // Checks the SMTP and webhook settings as their channels will use them; the message names the
 // key and never holds a secret. A failure is a configuration error (exit 2).
 Status ValidateChannels(const Config& config);

@@ -376,6 +376,16 @@ std::string ValidateServe(const ServeConfig& s) {
   return {};
 }
 
+std::vector<std::string> AlertChannelNames(const Config& config) {
+  std::vector<std::string> names;
+  if (config.alerts.console) names.emplace_back("console");
+  if (config.alerts.log) names.emplace_back("log");
+  if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
+  if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
+  if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
+  return names;
+}
+
 std::string ValidateAlerts(const AlertsConfig& a) {
   if (a.retry_after <= 0) return "alerts.retry_after must be positive";
   if (a.give_up_after && *a.give_up_after <= 0) {

@@ -190,6 +190,10 @@ std::optional<Micros> ParseDuration(std::string_view text, Micros unit = 1'000'0
 std::string ValidateConfig(const Config& config);
 // The [alerts] part of ValidateConfig. Messages never quote a URL (it may hold a secret).
 std::string ValidateAlerts(const AlertsConfig& alerts);
+
+// The alert channels the configuration turns on, in the order they are opened and shown:
+// console, log, smtp, webhook, sns.
+std::vector<std::string> AlertChannelNames(const Config& config);
 // The [serve] part of ValidateConfig. Messages never quote the token.
 std::string ValidateServe(const ServeConfig& serve);
 

@@ -43,18 +43,6 @@ std::int64_t Millis(Micros t) {
   return t / 1000;
 }
 
-// The channels `OpenChannels` opens, in its order (cli/local_pipeline.cc's ChannelNames; the
-// dashboard cannot link the CLI, which links it). The test checks both give the same list.
-std::vector<std::string> ChannelNames(const Config& config) {
-  std::vector<std::string> names;
-  if (config.alerts.console) names.emplace_back("console");
-  if (config.alerts.log) names.emplace_back("log");
-  if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
-  if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
-  if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
-  return names;
-}
-
 // The SMA the chart draws beside a rule: the rule's own, else [trends] sma_window.
 int SmaWindowOf(const rules::Rule& rule, const Config& config) {
   if (const auto* r = dynamic_cast<const rules::PctSmaRule*>(&rule)) return r->params().sma_window;
@@ -151,7 +139,7 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config) {
   auto impl = std::make_unique<Impl>(config);
   impl->rules = settings->rules ? settings->rules : rules::RuleBook::PctSmaOnly(settings->params);
   impl->cooldown = settings->cooldown;
-  impl->channels = ChannelNames(config);
+  impl->channels = AlertChannelNames(config);
   return std::unique_ptr<Dashboard>(new Dashboard(std::move(impl)));
 }
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include "stream/local/sqlite_stream.h"
+
 namespace stockpipe::serve {
 namespace {
 
@@ -59,56 +61,18 @@ Result<StreamNumbers> DataFolder::Stream(std::string_view consumer) {
   auto db = stream_.Get();
   if (!db) return db.status();
   if (!*db) return out;
-  sqlite::Database& d = **db;
-  // One snapshot: the lag and the counters agree with each other.
-  Status s = sqlite::Transaction(
-      d,
-      [&]() -> Status {
-        // As SqliteStream::Stats reads it.
-        auto per_shard = d.Prepare(
-            "SELECT s.next_seq - 1, COALESCE(c.seq, 0), "
-            "  (SELECT MIN(arrival_us) FROM chunks k WHERE k.shard = s.shard "
-            "     AND k.first_seq > COALESCE(c.seq, 0)) "
-            "FROM shards s LEFT JOIN checkpoints c ON c.shard = s.shard AND c.consumer = ? "
-            "ORDER BY s.shard");
-        if (!per_shard) return per_shard.status();
-        per_shard->Bind(1, consumer);
-        int rc;
-        while ((rc = per_shard->Step()) == SQLITE_ROW) {
-          ++out.shards;
-          const auto newest = static_cast<std::uint64_t>(per_shard->Int(0));
-          const auto checkpoint = static_cast<std::uint64_t>(per_shard->Int(1));
-          out.lag_records += newest - std::min(checkpoint, newest);
-          const Micros pending = per_shard->IsNull(2) ? 0 : per_shard->Int(2);
-          if (pending > 0 && (out.oldest_pending == 0 || pending < out.oldest_pending)) {
-            out.oldest_pending = pending;
-          }
-        }
-        if (Status e = d.Check(rc, "read the stream's shards"); !e.ok()) return e;
-        auto last_put = d.Prepare("SELECT value FROM meta WHERE key='last_put_us'");
-        if (!last_put) return last_put.status();
-        if (last_put->Step() == SQLITE_ROW) {
-          out.last_put = std::atoll(std::string(last_put->Text(0)).c_str());
-        }
-        auto counters = d.Prepare("SELECT name, value FROM counters WHERE consumer=?");
-        if (!counters) return counters.status();
-        counters->Bind(1, consumer);
-        while ((rc = counters->Step()) == SQLITE_ROW) {
-          const std::string_view name = counters->Text(0);
-          const auto value = static_cast<std::uint64_t>(counters->Int(1));
-          if (name == "received") out.counts.received = value;
-          if (name == "accepted") out.counts.accepted = value;
-          if (!name.starts_with("rejected.")) continue;
-          for (int i = 0; i < kRejectReasonCount; ++i) {
-            if (name.substr(9) == ReasonCode(static_cast<RejectReason>(i))) {
-              out.counts.rejected[static_cast<std::size_t>(i)] = value;
-            }
-          }
-        }
-        return d.Check(rc, "read the ingest counters");
-      },
-      "BEGIN");
-  if (!s.ok()) return s;
+  auto stats = SqliteStream::ReadStats(**db, consumer);
+  if (!stats) return stats.status();
+  out.shards = stats->shards.size();
+  for (const ShardStats& shard : stats->shards) {
+    out.lag_records += shard.lag_records;
+    const Micros pending = shard.oldest_pending_arrival;
+    if (pending > 0 && (out.oldest_pending == 0 || pending < out.oldest_pending)) {
+      out.oldest_pending = pending;
+    }
+  }
+  out.last_put = stats->last_put;
+  out.counts = stats->counts;
   return out;
 }
 
@@ -249,62 +213,11 @@ Result<std::int64_t> DataFolder::NewestAlertId() {
 
 Result<std::vector<ChannelHealth>> DataFolder::Channels(
     const std::vector<std::string>& configured) {
-  std::map<std::string, ChannelHealth, std::less<>> by_name;
   auto db = outbox_.Get();
   if (!db) return db.status();
-  if (*db) {
-    sqlite::Database& d = **db;
-    // The queries of the outbox's own QueryHealth (alerts/outbox/outbox.cc), in one snapshot.
-    Status s = sqlite::Transaction(
-        d,
-        [&]() -> Status {
-          auto rows = d.Prepare(
-              "SELECT d.channel, SUM(d.state='pending'), SUM(d.state='given_up'), "
-              "MIN(CASE WHEN d.state='pending' THEN m.enqueued END), "
-              "SUM(CASE WHEN d.state='pending' THEN d.attempts ELSE 0 END) "
-              "FROM deliveries d JOIN messages m ON m.id=d.message_id GROUP BY d.channel");
-          if (!rows) return rows.status();
-          int rc;
-          while ((rc = rows->Step()) == SQLITE_ROW) {
-            ChannelHealth& h = by_name[std::string(rows->Text(0))];
-            h.pending = static_cast<std::uint64_t>(rows->Int(1));
-            h.given_up = static_cast<std::uint64_t>(rows->Int(2));
-            h.oldest_pending = rows->IsNull(3) ? 0 : rows->Int(3);
-            h.pending_attempts = static_cast<std::uint64_t>(rows->Int(4));
-          }
-          if (Status e = d.Check(rc, "read outbox deliveries"); !e.ok()) return e;
-          auto stats = d.Prepare(
-              "SELECT channel, delivered, attempts, failures, failing, last_success, "
-              "last_error, last_error_at FROM channels");
-          if (!stats) return stats.status();
-          while ((rc = stats->Step()) == SQLITE_ROW) {
-            ChannelHealth& h = by_name[std::string(stats->Text(0))];
-            h.delivered = static_cast<std::uint64_t>(stats->Int(1));
-            h.attempts = static_cast<std::uint64_t>(stats->Int(2));
-            h.failures = static_cast<std::uint64_t>(stats->Int(3));
-            h.failing = stats->Int(4) != 0;
-            h.last_success = stats->Int(5);
-            h.last_error = std::string(stats->Text(6));
-            h.last_error_at = stats->Int(7);
-          }
-          return d.Check(rc, "read outbox channels");
-        },
-        "BEGIN");
-    if (!s.ok()) return s;
-  }
-  std::vector<ChannelHealth> out;
-  for (const std::string& name : configured) {
-    auto it = by_name.find(name);
-    out.push_back(it == by_name.end() ? ChannelHealth{} : it->second);
-    out.back().channel = name;
-    if (it != by_name.end()) by_name.erase(it);
-  }
-  // A channel no longer configured may still hold undelivered alerts: shown, as health does.
-  for (auto& [name, h] : by_name) {
-    if (h.pending == 0 && h.given_up == 0) continue;
-    h.channel = name;
-    out.push_back(std::move(h));
-  }
+  if (*db) return ReadChannelHealth(**db, configured);
+  std::vector<ChannelHealth> out(configured.size());
+  for (std::size_t i = 0; i < configured.size(); ++i) out[i].channel = configured[i];
   return out;
 }
 

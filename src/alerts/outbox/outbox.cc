@@ -102,61 +102,6 @@ std::string NewOwner() {
   return fmt::format("{}-{:08x}{:08x}", ::getpid(), rd(), rd());
 }
 
-Result<std::vector<ChannelHealth>> QueryHealth(sqlite::Database& db,
-                                               const std::vector<std::string>& configured) {
-  std::map<std::string, ChannelHealth> by_name;
-  Status read = sqlite::Transaction(
-      db,
-      [&]() -> Status {
-        auto rows = db.Prepare(
-            "SELECT d.channel, SUM(d.state='pending'), SUM(d.state='given_up'), "
-            "MIN(CASE WHEN d.state='pending' THEN m.enqueued END), "
-            "SUM(CASE WHEN d.state='pending' THEN d.attempts ELSE 0 END) "
-            "FROM deliveries d JOIN messages m ON m.id=d.message_id GROUP BY d.channel");
-        if (!rows) return rows.status();
-        int rc;
-        while ((rc = rows->Step()) == SQLITE_ROW) {
-          ChannelHealth& h = by_name[std::string(rows->Text(0))];
-          h.pending = static_cast<std::uint64_t>(rows->Int(1));
-          h.given_up = static_cast<std::uint64_t>(rows->Int(2));
-          h.oldest_pending = rows->IsNull(3) ? 0 : rows->Int(3);
-          h.pending_attempts = static_cast<std::uint64_t>(rows->Int(4));
-        }
-        if (Status s = db.Check(rc, "read outbox deliveries"); !s.ok()) return s;
-        auto stats = db.Prepare(
-            "SELECT channel, delivered, attempts, failures, failing, last_success, last_error, "
-            "last_error_at FROM channels");
-        if (!stats) return stats.status();
-        while ((rc = stats->Step()) == SQLITE_ROW) {
-          ChannelHealth& h = by_name[std::string(stats->Text(0))];
-          h.delivered = static_cast<std::uint64_t>(stats->Int(1));
-          h.attempts = static_cast<std::uint64_t>(stats->Int(2));
-          h.failures = static_cast<std::uint64_t>(stats->Int(3));
-          h.failing = stats->Int(4) != 0;
-          h.last_success = stats->Int(5);
-          h.last_error = std::string(stats->Text(6));
-          h.last_error_at = stats->Int(7);
-        }
-        return db.Check(rc, "read outbox channels");
-      },
-      "BEGIN");
-  if (!read.ok()) return read;
-  std::vector<ChannelHealth> out;
-  for (const std::string& name : configured) {
-    auto it = by_name.find(name);
-    out.push_back(it == by_name.end() ? ChannelHealth{} : it->second);
-    out.back().channel = name;
-    if (it != by_name.end()) by_name.erase(it);
-  }
-  // A channel no longer configured may still hold undelivered alerts: show it, never hide it.
-  for (auto& [name, h] : by_name) {
-    if (h.pending == 0 && h.given_up == 0) continue;
-    h.channel = name;
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
 }  // namespace
 
 struct Outbox::Claimed {
@@ -512,7 +457,7 @@ Status Outbox::Prune(Micros now) {
 
 Result<std::vector<ChannelHealth>> Outbox::Health() {
   std::lock_guard lock(mutex_);
-  return QueryHealth(*db_, ChannelNames());
+  return ReadChannelHealth(*db_, ChannelNames());
 }
 
 Result<std::vector<ChannelHealth>> ReadOutboxHealth(const std::string& path,
@@ -526,9 +471,67 @@ Result<std::vector<ChannelHealth>> ReadOutboxHealth(const std::string& path,
     }
     return out;
   }
-  auto db = OpenDatabase(path);
+  // Read-only: a read-write connection closing last would checkpoint a WAL that a killed
+  // pipeline left, changing the file `health` only looks at.
+  auto db = sqlite::Database::Open(path, /*create=*/false, sqlite::Sync::kNormal,
+                                   /*read_only=*/true);
   if (!db) return db.status();
-  return QueryHealth(**db, configured);
+  return ReadChannelHealth(**db, configured);
+}
+
+Result<std::vector<ChannelHealth>> ReadChannelHealth(sqlite::Database& db,
+                                                     const std::vector<std::string>& configured) {
+  std::map<std::string, ChannelHealth> by_name;
+  Status read = sqlite::Transaction(
+      db,
+      [&]() -> Status {
+        auto rows = db.Prepare(
+            "SELECT d.channel, SUM(d.state='pending'), SUM(d.state='given_up'), "
+            "MIN(CASE WHEN d.state='pending' THEN m.enqueued END), "
+            "SUM(CASE WHEN d.state='pending' THEN d.attempts ELSE 0 END) "
+            "FROM deliveries d JOIN messages m ON m.id=d.message_id GROUP BY d.channel");
+        if (!rows) return rows.status();
+        int rc;
+        while ((rc = rows->Step()) == SQLITE_ROW) {
+          ChannelHealth& h = by_name[std::string(rows->Text(0))];
+          h.pending = static_cast<std::uint64_t>(rows->Int(1));
+          h.given_up = static_cast<std::uint64_t>(rows->Int(2));
+          h.oldest_pending = rows->IsNull(3) ? 0 : rows->Int(3);
+          h.pending_attempts = static_cast<std::uint64_t>(rows->Int(4));
+        }
+        if (Status s = db.Check(rc, "read outbox deliveries"); !s.ok()) return s;
+        auto stats = db.Prepare(
+            "SELECT channel, delivered, attempts, failures, failing, last_success, last_error, "
+            "last_error_at FROM channels");
+        if (!stats) return stats.status();
+        while ((rc = stats->Step()) == SQLITE_ROW) {
+          ChannelHealth& h = by_name[std::string(stats->Text(0))];
+          h.delivered = static_cast<std::uint64_t>(stats->Int(1));
+          h.attempts = static_cast<std::uint64_t>(stats->Int(2));
+          h.failures = static_cast<std::uint64_t>(stats->Int(3));
+          h.failing = stats->Int(4) != 0;
+          h.last_success = stats->Int(5);
+          h.last_error = std::string(stats->Text(6));
+          h.last_error_at = stats->Int(7);
+        }
+        return db.Check(rc, "read outbox channels");
+      },
+      "BEGIN");
+  if (!read.ok()) return read;
+  std::vector<ChannelHealth> out;
+  for (const std::string& name : configured) {
+    auto it = by_name.find(name);
+    out.push_back(it == by_name.end() ? ChannelHealth{} : it->second);
+    out.back().channel = name;
+    if (it != by_name.end()) by_name.erase(it);
+  }
+  // A channel no longer configured may still hold undelivered alerts: show it, never hide it.
+  for (auto& [name, h] : by_name) {
+    if (h.pending == 0 && h.given_up == 0) continue;
+    h.channel = name;
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 }  // namespace stockpipe

@@ -144,6 +144,12 @@ class Outbox final : public Notifier, public AlertQueue {
   std::recursive_mutex mutex_;  // Send holds it across Enqueue and DeliverDue
 };
 
+// The channels' health from an open outbox database (read-only is enough), in one snapshot:
+// `configured` first (zeros when they have no rows yet), then any other channel that still holds
+// undelivered rows.
+Result<std::vector<ChannelHealth>> ReadChannelHealth(sqlite::Database& db,
+                                                     const std::vector<std::string>& configured);
+
 // Reads the channels' health from an outbox file without sending anything (for `health`):
 // `configured` first (zeros when they have no rows yet), then any other channel in the file.
 Result<std::vector<ChannelHealth>> ReadOutboxHealth(const std::string& path,

@@ -1,9 +1,9 @@
 #include "stream/local/sqlite_stream.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace stockpipe {
 namespace {
@@ -76,7 +76,9 @@ int SqliteStream::ShardOf(std::string_view key, int shard_count) {
   return static_cast<int>(h % static_cast<std::uint64_t>(shard_count));
 }
 
-std::string SqliteStream::ShardName(int shard) { return fmt::format("shard-{:06d}", shard); }
+std::string SqliteStream::ShardName(int shard) {
+  return fmt::format("shard-{:06d}", shard);
+}
 
 std::string SqliteStream::SequenceText(std::uint64_t sequence) {
   return fmt::format("{:020d}", sequence);
@@ -89,8 +91,8 @@ Result<int> SqliteStream::ParseShard(std::string_view shard) const {
     std::from_chars(digits.data(), digits.data() + digits.size(), n);
   }
   if (n < 0 || n >= shard_count_) {
-    return Status::Error(fmt::format("unknown shard \"{}\" (the stream has {} shards)", shard,
-                                     shard_count_));
+    return Status::Error(
+        fmt::format("unknown shard \"{}\" (the stream has {} shards)", shard, shard_count_));
   }
   return n;
 }
@@ -187,61 +189,64 @@ Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_v
   bool reclaim = false;
   // Reading happens in a read transaction so producers are not blocked while a batch of tens of
   // thousands of records is decoded; only recording the claim takes the write lock.
-  Status read_status = sqlite::Transaction(d, [&]() -> Status {
-    auto get = d.Prepare(
-        "SELECT seq, claim_first, claim_last FROM checkpoints WHERE consumer=? AND shard=?");
-    if (!get) return get.status();
-    get->Bind(1, consumer).Bind(2, shard_id);
-    std::int64_t claim_first = 0, claim_last = 0;
-    if (get->Step() == SQLITE_ROW) {
-      checkpoint = get->Int(0);
-      reclaim = !get->IsNull(1);
-      claim_first = get->Int(1);
-      claim_last = get->Int(2);
-    }
+  Status read_status = sqlite::Transaction(
+      d,
+      [&]() -> Status {
+        auto get = d.Prepare(
+            "SELECT seq, claim_first, claim_last FROM checkpoints WHERE consumer=? AND shard=?");
+        if (!get) return get.status();
+        get->Bind(1, consumer).Bind(2, shard_id);
+        std::int64_t claim_first = 0, claim_last = 0;
+        if (get->Step() == SQLITE_ROW) {
+          checkpoint = get->Int(0);
+          reclaim = !get->IsNull(1);
+          claim_first = get->Int(1);
+          claim_last = get->Int(2);
+        }
 
-    if (!reclaim && limits.min_records > 0) {
-      auto pending = d.Prepare(
-          "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0), MIN(arrival_us) FROM chunks "
-          "WHERE shard = ? AND first_seq > ?");
-      if (!pending) return pending.status();
-      pending->Bind(1, shard_id).Bind(2, checkpoint);
-      if (pending->Step() != SQLITE_ROW) return d.Check(SQLITE_ERROR, "count pending");
-      const auto count = static_cast<std::size_t>(pending->Int(0));
-      if (count == 0 || (count < limits.min_records &&
-                         pending->Int(1) > NowMicros() - limits.max_wait)) {
-        return Status::Ok();  // not worth an object yet
-      }
-    }
+        if (!reclaim && limits.min_records > 0) {
+          auto pending = d.Prepare(
+              "SELECT COALESCE(SUM(last_seq - first_seq + 1), 0), MIN(arrival_us) FROM chunks "
+              "WHERE shard = ? AND first_seq > ?");
+          if (!pending) return pending.status();
+          pending->Bind(1, shard_id).Bind(2, checkpoint);
+          if (pending->Step() != SQLITE_ROW) return d.Check(SQLITE_ERROR, "count pending");
+          const auto count = static_cast<std::size_t>(pending->Int(0));
+          if (count == 0 ||
+              (count < limits.min_records && pending->Int(1) > NowMicros() - limits.max_wait)) {
+            return Status::Ok();  // not worth an object yet
+          }
+        }
 
-    auto read = d.Prepare(
-        "SELECT first_seq, last_seq, arrival_us, payload FROM chunks "
-        "WHERE shard = ?1 AND first_seq > ?2 AND (?3 IS NULL OR last_seq <= ?3) "
-        "ORDER BY first_seq");
-    if (!read) return read.status();
-    read->Bind(1, shard_id).Bind(2, checkpoint);
-    if (reclaim) read->Bind(3, claim_last);
-    int rc;
-    while ((rc = read->Step()) == SQLITE_ROW) {
-      if (!reclaim && batch.entries.size() >= limits.max_records) break;
-      if (first == 0) first = read->Int(0);
-      last = read->Int(1);
-      batch.entries.reserve(batch.entries.size() +
-                            static_cast<std::size_t>(last - read->Int(0) + 1));
-      if (!ForEachRecord(read->Blob(3), static_cast<std::uint64_t>(read->Int(0)), read->Int(2),
-                         batch.entries)) {
-        return Status::Error(fmt::format("{}: chunk at {} of {} is corrupt", d.path(),
-                                         read->Int(0), shard_name));
-      }
-    }
-    if (Status e = d.Check(rc, "read chunks"); !e.ok()) return e;
-    if (reclaim && (first != claim_first || last != claim_last)) {
-      return Status::Error(fmt::format(
-          "{}: claimed batch {}..{} of {} is no longer in the stream (found {}..{})", d.path(),
-          claim_first, claim_last, shard_name, first, last));
-    }
-    return Status::Ok();
-  }, "BEGIN");
+        auto read = d.Prepare(
+            "SELECT first_seq, last_seq, arrival_us, payload FROM chunks "
+            "WHERE shard = ?1 AND first_seq > ?2 AND (?3 IS NULL OR last_seq <= ?3) "
+            "ORDER BY first_seq");
+        if (!read) return read.status();
+        read->Bind(1, shard_id).Bind(2, checkpoint);
+        if (reclaim) read->Bind(3, claim_last);
+        int rc;
+        while ((rc = read->Step()) == SQLITE_ROW) {
+          if (!reclaim && batch.entries.size() >= limits.max_records) break;
+          if (first == 0) first = read->Int(0);
+          last = read->Int(1);
+          batch.entries.reserve(batch.entries.size() +
+                                static_cast<std::size_t>(last - read->Int(0) + 1));
+          if (!ForEachRecord(read->Blob(3), static_cast<std::uint64_t>(read->Int(0)), read->Int(2),
+                             batch.entries)) {
+            return Status::Error(fmt::format("{}: chunk at {} of {} is corrupt", d.path(),
+                                             read->Int(0), shard_name));
+          }
+        }
+        if (Status e = d.Check(rc, "read chunks"); !e.ok()) return e;
+        if (reclaim && (first != claim_first || last != claim_last)) {
+          return Status::Error(fmt::format(
+              "{}: claimed batch {}..{} of {} is no longer in the stream (found {}..{})", d.path(),
+              claim_first, claim_last, shard_name, first, last));
+        }
+        return Status::Ok();
+      },
+      "BEGIN");
   if (!read_status.ok()) return read_status;
   if (batch.entries.empty()) return batch;
   batch.first_sequence = SequenceText(static_cast<std::uint64_t>(first));
@@ -288,8 +293,8 @@ Status SqliteStream::Commit(std::string_view consumer, const StreamBatch& batch,
     if (Status e = d.Check(move->Step(), "commit checkpoint"); !e.ok()) return e;
     if (sqlite3_changes(d.handle()) != 1) {
       return Status::Error(fmt::format(
-          "{}: batch {}..{} of {} is not the one {} claimed; is another ingest running?",
-          d.path(), first, last, batch.shard, consumer));
+          "{}: batch {}..{} of {} is not the one {} claimed; is another ingest running?", d.path(),
+          first, last, batch.shard, consumer));
     }
     auto add = d.Prepare(
         "INSERT INTO counters(consumer, name, value) VALUES(?1, ?2, ?3) "
@@ -337,45 +342,63 @@ Result<Micros> SqliteStream::LastPut() {
 }
 
 Result<LocalStreamStats> SqliteStream::Stats(std::string_view consumer) {
-  sqlite::Database& d = *db_;
+  return ReadStats(*db_, consumer);
+}
+
+Result<LocalStreamStats> SqliteStream::ReadStats(sqlite::Database& d, std::string_view consumer) {
   LocalStreamStats stats;
-  auto per_shard = d.Prepare(
-      "SELECT s.shard, s.next_seq - 1, COALESCE(c.seq, 0), "
-      "  (SELECT MIN(arrival_us) FROM chunks k WHERE k.shard = s.shard "
-      "     AND k.first_seq > COALESCE(c.seq, 0)) "
-      "FROM shards s LEFT JOIN checkpoints c ON c.shard = s.shard AND c.consumer = ? "
-      "ORDER BY s.shard");
-  if (!per_shard) return per_shard.status();
-  per_shard->Bind(1, consumer);
-  while (per_shard->Step() == SQLITE_ROW) {
-    ShardStats s;
-    s.shard = ShardName(static_cast<int>(per_shard->Int(0)));
-    s.newest_sequence = static_cast<std::uint64_t>(per_shard->Int(1));
-    s.checkpoint = static_cast<std::uint64_t>(per_shard->Int(2));
-    s.lag_records = s.newest_sequence - std::min(s.checkpoint, s.newest_sequence);
-    s.oldest_pending_arrival = per_shard->IsNull(3) ? 0 : per_shard->Int(3);
-    stats.shards.push_back(std::move(s));
-  }
-  auto retained = d.Prepare("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM chunks");
-  if (!retained) return retained.status();
-  if (retained->Step() == SQLITE_ROW) stats.retained_records = static_cast<std::uint64_t>(retained->Int(0));
-  auto last_put = LastPut();
-  if (!last_put) return last_put.status();
-  stats.last_put = *last_put;
-  auto counters = d.Prepare("SELECT name, value FROM counters WHERE consumer=?");
-  if (!counters) return counters.status();
-  counters->Bind(1, consumer);
-  while (counters->Step() == SQLITE_ROW) {
-    const std::string_view name = counters->Text(0);
-    const auto value = static_cast<std::uint64_t>(counters->Int(1));
-    if (name == "received") stats.counts.received = value;
-    else if (name == "accepted") stats.counts.accepted = value;
-    for (int i = 0; i < kRejectReasonCount; ++i) {
-      if (name == fmt::format("rejected.{}", ReasonCode(static_cast<RejectReason>(i)))) {
-        stats.counts.rejected[static_cast<std::size_t>(i)] = value;
-      }
-    }
-  }
+  // One snapshot: the lag and the counters agree with each other.
+  Status read = sqlite::Transaction(
+      d,
+      [&]() -> Status {
+        auto per_shard = d.Prepare(
+            "SELECT s.shard, s.next_seq - 1, COALESCE(c.seq, 0), "
+            "  (SELECT MIN(arrival_us) FROM chunks k WHERE k.shard = s.shard "
+            "     AND k.first_seq > COALESCE(c.seq, 0)) "
+            "FROM shards s LEFT JOIN checkpoints c ON c.shard = s.shard AND c.consumer = ? "
+            "ORDER BY s.shard");
+        if (!per_shard) return per_shard.status();
+        per_shard->Bind(1, consumer);
+        int rc;
+        while ((rc = per_shard->Step()) == SQLITE_ROW) {
+          ShardStats s;
+          s.shard = ShardName(static_cast<int>(per_shard->Int(0)));
+          s.newest_sequence = static_cast<std::uint64_t>(per_shard->Int(1));
+          s.checkpoint = static_cast<std::uint64_t>(per_shard->Int(2));
+          s.lag_records = s.newest_sequence - std::min(s.checkpoint, s.newest_sequence);
+          s.oldest_pending_arrival = per_shard->IsNull(3) ? 0 : per_shard->Int(3);
+          stats.shards.push_back(std::move(s));
+        }
+        if (Status e = d.Check(rc, "read the stream's shards"); !e.ok()) return e;
+        auto retained = d.Prepare("SELECT COALESCE(SUM(last_seq - first_seq + 1), 0) FROM chunks");
+        if (!retained) return retained.status();
+        if (retained->Step() == SQLITE_ROW) {
+          stats.retained_records = static_cast<std::uint64_t>(retained->Int(0));
+        }
+        auto last_put = d.Prepare("SELECT value FROM meta WHERE key='last_put_us'");
+        if (!last_put) return last_put.status();
+        if (last_put->Step() == SQLITE_ROW) {
+          stats.last_put = std::atoll(std::string(last_put->Text(0)).c_str());
+        }
+        auto counters = d.Prepare("SELECT name, value FROM counters WHERE consumer=?");
+        if (!counters) return counters.status();
+        counters->Bind(1, consumer);
+        while ((rc = counters->Step()) == SQLITE_ROW) {
+          const std::string_view name = counters->Text(0);
+          const auto value = static_cast<std::uint64_t>(counters->Int(1));
+          if (name == "received") stats.counts.received = value;
+          if (name == "accepted") stats.counts.accepted = value;
+          if (!name.starts_with("rejected.")) continue;
+          for (int i = 0; i < kRejectReasonCount; ++i) {
+            if (name.substr(9) == ReasonCode(static_cast<RejectReason>(i))) {
+              stats.counts.rejected[static_cast<std::size_t>(i)] = value;
+            }
+          }
+        }
+        return d.Check(rc, "read the ingest counters");
+      },
+      "BEGIN");
+  if (!read.ok()) return read;
   return stats;
 }
 

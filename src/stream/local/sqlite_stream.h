@@ -20,10 +20,10 @@ namespace stockpipe {
 
 struct ShardStats {
   std::string shard;
-  std::uint64_t newest_sequence = 0;   // 0 when the shard is empty
-  std::uint64_t checkpoint = 0;        // of the consumer asked about
-  std::uint64_t lag_records = 0;       // written but not committed by that consumer
-  Micros oldest_pending_arrival = 0;   // 0 when nothing is pending
+  std::uint64_t newest_sequence = 0;  // 0 when the shard is empty
+  std::uint64_t checkpoint = 0;       // of the consumer asked about
+  std::uint64_t lag_records = 0;      // written but not committed by that consumer
+  Micros oldest_pending_arrival = 0;  // 0 when nothing is pending
 };
 
 struct LocalStreamStats {
@@ -52,6 +52,8 @@ class SqliteStream final : public Stream {
   Result<std::uint64_t> Trim(Micros now, Micros retention);
   // Everything `stockpipe health` shows; scans the shard index, so not for a tight loop.
   Result<LocalStreamStats> Stats(std::string_view consumer);
+  // The same from any connection to a stream file (a read-only one too), in one snapshot.
+  static Result<LocalStreamStats> ReadStats(sqlite::Database& db, std::string_view consumer);
   // When the newest record arrived (0 = never): one row read, cheap enough for a watchdog.
   Result<Micros> LastPut();
   int shard_count() const { return shard_count_; }
