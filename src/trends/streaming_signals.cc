@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <set>
 #include <utility>
@@ -123,15 +122,9 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
           ++out.run.suppressed_by_cooldown;
           continue;
         }
-        auto last = state_.Get(CooldownKey(symbol, action));
-        if (!last) return last.status();
-        // An unreadable value counts as no cooldown, as in the scheduled run.
-        Micros sent_at = 0;
-        const bool known =
-            *last &&
-            std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), sent_at).ec ==
-                std::errc();
-        if (known && now - sent_at < settings_.cooldown) {
+        auto held = InCooldown(state_, symbol, action, now, settings_.cooldown);
+        if (!held) return held.status();
+        if (*held) {
           ++out.run.suppressed_by_cooldown;
           continue;
         }

@@ -25,6 +25,17 @@ std::string CooldownKey(std::string_view symbol, Action action) {
   return fmt::format("cooldown/{}/{}", symbol, ActionName(action));
 }
 
+Result<bool> InCooldown(StateStore& state, std::string_view symbol, Action action, Micros now,
+                        Micros cooldown) {
+  auto last = state.Get(CooldownKey(symbol, action));
+  if (!last) return last.status();
+  Micros sent_at = 0;
+  const bool known =
+      *last && std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), sent_at).ec ==
+                   std::errc();
+  return known && now - sent_at < cooldown;
+}
+
 TrendsJob::TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*> channels,
                      TrendsSettings settings)
     : store_(store), state_(state), channels_(std::move(channels)), settings_(std::move(settings)) {
@@ -48,15 +59,9 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
     if (!d.action) continue;
     const Action action = *d.action;
     if (settings_.cooldown > 0) {
-      auto last = state_.Get(CooldownKey(symbol, action));
-      if (!last) return last.status();
-      // An unreadable value (not a number) counts as no cooldown: better a repeat than silence.
-      Micros sent_at = 0;
-      const bool known =
-          *last &&
-          std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), sent_at).ec ==
-              std::errc();
-      if (known && now - sent_at < settings_.cooldown) {
+      auto held = InCooldown(state_, symbol, action, now, settings_.cooldown);
+      if (!held) return held.status();
+      if (*held) {
         ++run.suppressed_by_cooldown;
         continue;
       }

@@ -64,4 +64,10 @@ class TrendsJob {
 inline constexpr std::string_view kLastTrendsRunKey = "trends/last_run";
 std::string CooldownKey(std::string_view symbol, Action action);
 
+// Whether an alert of `action` for `symbol` was sent less than `cooldown` before `now` (the
+// scheduled run and streaming share this). An unreadable stored value (not a number) counts as
+// no cooldown: better a repeat than silence.
+Result<bool> InCooldown(StateStore& state, std::string_view symbol, Action action, Micros now,
+                        Micros cooldown);
+
 }  // namespace stockpipe
