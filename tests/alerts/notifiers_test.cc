@@ -10,18 +10,14 @@
 #include "alerts/console_notifier.h"
 #include "alerts/log_notifier.h"
 #include "cli/subprocess.h"
+#include "support/lines.h"
 
 namespace stockpipe {
 namespace {
 
 constexpr Micros kT0 = 1'755'182'292'123'456;
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 TEST(LogNotifier, AppendsOneValidJsonLinePerMessage) {
   testing::TempDir dir;

@@ -12,18 +12,14 @@
 
 #include "cli/subprocess.h"
 #include "stream/local/sqlite_stream.h"
+#include "support/lines.h"
 
 namespace stockpipe {
 namespace {
 
 using testing::RunStockpipe;
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 // The numbers of `stockpipe health --json` the tests check.
 struct Health {
@@ -264,15 +260,15 @@ void ExpectCheckpointsAtHead(const std::string& data_dir, std::uint64_t expected
 
 TEST_F(PipelineTest, SigintStopsRunCleanlyAndLosesNothing) {
   // --for far beyond the test: the run must stop because of SIGINT, not by itself.
-  auto child =
-      testing::Start({"--data-dir", data(), "run", "--no-http", "--producer", "synthetic", "--for", "10m",
-                      "--every", "2s", "--INTERVAL_SEC", "0.05", "--seed", "7", "--lang", "en"},
-                     {.cwd = dir_.path()});
+  auto child = testing::Start(
+      {"--data-dir", data(), "run", "--no-http", "--producer", "synthetic", "--for", "10m",
+       "--every", "2s", "--INTERVAL_SEC", "0.05", "--seed", "7", "--lang", "en"},
+      {.cwd = dir_.path()});
   // Ready when records have gone all the way through ingest: CLEAN rows become visible a moment
   // before the checkpoint and its counts commit, so wait for both.
   Health h;
-  const bool ready = testing::Eventually(
-      [&] { return ReadHealth(h) && h.clean_rows > 0 && h.received > 0; });
+  const bool ready =
+      testing::Eventually([&] { return ReadHealth(h) && h.clean_rows > 0 && h.received > 0; });
   ASSERT_TRUE(ready) << "run never ingested anything; stderr: " << child.StdErrSoFar();
   EXPECT_GT(h.received, 0u);
 
@@ -322,8 +318,8 @@ TEST_F(PipelineTest, SigintStopsAStandingIngestWithCheckpointsAtTheHead) {
 }
 
 TEST_F(PipelineTest, RunForStopsByItselfWithExitZero) {
-  const auto r = Cli(
-      {"run", "--no-http", "--producer", "synthetic", "--for", "1s", "--INTERVAL_SEC", "0.1", "--seed", "3"});
+  const auto r = Cli({"run", "--no-http", "--producer", "synthetic", "--for", "1s",
+                      "--INTERVAL_SEC", "0.1", "--seed", "3"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::uint64_t sent = SentCount(r.out);
   ASSERT_EQ(Cli({"ingest", "--once"}).exit_code, 0);

@@ -13,18 +13,14 @@
 #include <vector>
 
 #include "cli/subprocess.h"
+#include "support/lines.h"
 
 namespace stockpipe {
 namespace {
 
 using testing::RunStockpipe;
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 // `count` records one minute apart, each price `step` times the previous one.
 std::string Series(const std::string& symbol, double start, double step, int count) {

@@ -33,6 +33,7 @@
 #include "indicators/sma.h"
 #include "indicators/vwap.h"
 #include "indicators/walks.h"
+#include "support/shell.h"
 
 namespace stockpipe::indicators {
 namespace {
@@ -89,13 +90,7 @@ json RunOracle(const std::vector<testing::Walk>& walks) {
   const std::string script = std::string(STOCKPIPE_PEERS_DIR) + "/../indicators/oracle.mjs";
   const std::string command =
       "node '" + script + "' '" + STOCKPIPE_PEERS_DIR + "' '" + in + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  char buffer[1 << 16];
-  std::size_t n;
-  while (pipe && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  const int status = pipe ? ::pclose(pipe) : -1;
+  const auto [status, out] = stockpipe::testing::RunShell(command);
   std::filesystem::remove_all(dir);
   EXPECT_EQ(status, 0) << "node oracle.mjs failed: " << out.substr(0, 2000);
   json parsed = json::parse(out, nullptr, false);

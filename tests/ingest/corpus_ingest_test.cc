@@ -21,6 +21,7 @@
 #include "core/record_corpus.h"
 #include "ingest/ingestor.h"
 #include "store/sqlite/sqlite_clean_store.h"
+#include "support/lines.h"
 
 namespace stockpipe {
 namespace {
@@ -55,12 +56,7 @@ std::string Base64Decode(std::string_view in) {
   return out;
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 struct ArchivedObject {
   std::string key;

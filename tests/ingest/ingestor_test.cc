@@ -15,6 +15,7 @@
 #include "archive/local/file_archive.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
+#include "support/lines.h"
 
 namespace stockpipe {
 namespace {
@@ -28,12 +29,7 @@ std::string Seq(std::uint64_t n) {
   return SqliteStream::SequenceText(n);
 }
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 // Passes through to a real archive, failing Puts under `fail_prefix` while `failures` > 0.
 class FlakyArchive final : public RawArchive {

@@ -18,6 +18,7 @@
 #include "lambda/runtime_api_server.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/kinesis/checkpoint.h"
+#include "support/lines.h"
 
 namespace stockpipe::lambda {
 namespace {
@@ -56,12 +57,7 @@ class SwitchableArchive final : public RawArchive {
   std::string failing_shard_;  // set between invocations only
 };
 
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using stockpipe::testing::Lines;
 
 class IngestHandlerTest : public ::testing::Test {
  protected:

@@ -19,6 +19,7 @@
 #include "lambda/kinesis_events.h"
 #include "lambda/runtime_api_server.h"
 #include "lambda/subprocess.h"
+#include "support/shell.h"
 
 namespace stockpipe {
 namespace {
@@ -60,13 +61,7 @@ std::map<std::string, std::uint32_t> ZipModes(const std::string& zip) {
 
 // Runs a command and returns its stdout.
 std::string Capture(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
-  ::pclose(pipe);
-  return out;
+  return testing::RunShell(command).out;
 }
 
 // The sonames `ldd` resolves for the built binary, and the loader's file name.

@@ -31,6 +31,7 @@
 #include "sqlite/database.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
+#include "support/shell.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {
@@ -75,13 +76,8 @@ json ParsePrometheus(const std::string& text, const std::filesystem::path& dir) 
       "process.stdout.write(JSON.stringify(parse(text)));";
   const std::string command =
       "node -e '" + script + "' '" + STOCKPIPE_PEERS_DIR + "' '" + file.string() + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  char buffer[1 << 16];
-  std::size_t n;
-  while (pipe && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  EXPECT_EQ(pipe ? ::pclose(pipe) : -1, 0) << "node parser failed: " << out.substr(0, 2000);
+  const auto [status, out] = testing::RunShell(command);
+  EXPECT_EQ(status, 0) << "node parser failed: " << out.substr(0, 2000);
   json parsed = json::parse(out, nullptr, false);
   EXPECT_TRUE(parsed.is_array()) << out.substr(0, 2000);
   return parsed;
