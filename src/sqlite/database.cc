@@ -1,10 +1,17 @@
 #include "sqlite/database.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 namespace stockpipe::sqlite {
+namespace {
+
+// Waiting for another process's lock: retry every 200 us (SQLite's own busy timeout sleeps in
+// steps up to 100 ms, which stalls a producer long after the lock is free), for up to 30 s.
+constexpr useconds_t kBusyWaitMicros = 200;
+constexpr int kBusyAttempts = 30'000'000 / kBusyWaitMicros;
+
+}  // namespace
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, Sync sync,
                                                  bool read_only) {
@@ -20,28 +27,36 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
     return Status::Error(std::move(message));
   }
   std::unique_ptr<Database> database(new Database(db, path));
-  // Writers from other processes wait for each other instead of failing. SQLite's own busy
-  // timeout sleeps in steps up to 100 ms, which stalls a producer long after the lock is free;
-  // retry every 200 us instead, for up to 30 s.
+  // Writers from other processes wait for each other instead of failing.
   sqlite3_busy_handler(
       db,
       [](void*, int attempts) -> int {
-        constexpr int kMaxAttempts = 30'000'000 / 200;
-        if (attempts >= kMaxAttempts) return 0;
-        ::usleep(200);
+        if (attempts >= kBusyAttempts) return 0;
+        ::usleep(kBusyWaitMicros);
         return 1;
       },
       nullptr);
   if (!read_only) {
-    if (Status s = database->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+    // Switching a new file to WAL takes an exclusive lock while holding a shared one; when two
+    // processes open a new file at once, SQLite answers BUSY at once instead of calling the
+    // busy handler (it could deadlock). Retry on the busy handler's terms: the other one's
+    // switch is done in microseconds, and then this one is a no-op.
+    int wal = SQLITE_BUSY;
+    for (int attempt = 0; wal == SQLITE_BUSY && attempt < kBusyAttempts; ++attempt) {
+      if (attempt > 0) ::usleep(kBusyWaitMicros);
+      wal = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    }
+    if (Status s = database->Check(wal, "switch to WAL"); !s.ok()) return s;
   }
-  const char* sync_pragma = sync == Sync::kFull ? "PRAGMA synchronous=FULL"
-                                                : "PRAGMA synchronous=NORMAL";
+  const char* sync_pragma =
+      sync == Sync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (Status s = database->Exec(sync_pragma); !s.ok()) return s;
   return database;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  sqlite3_close_v2(db_);
+}
 
 Status Database::Exec(std::string_view sql) {
   char* error = nullptr;
@@ -55,8 +70,7 @@ Status Database::Exec(std::string_view sql) {
 
 Result<Statement> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  const int rc =
-      sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {
     return Status::Error(fmt::format("{}: {} (in \"{}\")", path_, sqlite3_errmsg(db_), sql));
   }
