@@ -125,8 +125,7 @@ TEST_F(ProduceFeedsTest, YahooBadFlagsAreUsageErrors) {
 }
 
 TEST_F(ProduceFeedsTest, CsvThenIngestPutsTheRowsInRawAndReportsTheRest) {
-  const auto csv_data =
-      std::filesystem::path(__FILE__).parent_path().parent_path() / "producers" / "csv" / "data";
+  const auto csv_data = std::filesystem::path(STOCKPIPE_TESTS_DIR) / "producers" / "csv" / "data";
   const auto produced =
       Cli({"produce", "csv", (csv_data / "AAPL.csv").string(), (csv_data / "ticks.csv").string(),
            (dir_.path() / "missing.csv").string()});
@@ -188,8 +187,8 @@ TEST_F(ProduceFeedsTest, YahooPollsUntilCtrlCThenSaysWhatItSent) {
 }
 
 TEST_F(ProduceFeedsTest, CsvAtASlowSpeedStopsOnCtrlCWithItsSummary) {
-  const auto ticks = std::filesystem::path(__FILE__).parent_path().parent_path() / "producers" /
-                     "csv" / "data" / "ticks.csv";
+  const auto ticks =
+      std::filesystem::path(STOCKPIPE_TESTS_DIR) / "producers" / "csv" / "data" / "ticks.csv";
   // At 1/10000 of real time the second second of the file is almost three hours away.
   auto child =
       testing::Start({"--data-dir", data(), "produce", "csv", ticks.string(), "--speed", "0.0001"},

@@ -39,7 +39,7 @@ std::string ReadFile(const fs::path& path) {
 
 // A real alert text in Polish (from the shared pct_sma fixtures), LF line ends.
 std::string AlertBody() {
-  return ReadFile(fs::path(__FILE__).parent_path() / "data" / "alert_pl.txt");
+  return ReadFile(fs::path(STOCKPIPE_TESTS_DIR) / "alerts" / "smtp" / "data" / "alert_pl.txt");
 }
 
 std::string WithCrlf(const std::string& text) {

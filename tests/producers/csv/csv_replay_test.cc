@@ -18,7 +18,8 @@ namespace {
 constexpr Micros kMs = 1'000;
 
 std::string DataFile(const std::string& name) {
-  return (std::filesystem::path(__FILE__).parent_path() / "data" / name).string();
+  return (std::filesystem::path(STOCKPIPE_TESTS_DIR) / "producers" / "csv" / "data" / name)
+      .string();
 }
 
 struct Capture {

@@ -21,7 +21,7 @@
 namespace stockpipe::testing {
 
 inline std::filesystem::path YahooData(const std::string& name) {
-  return std::filesystem::path(__FILE__).parent_path() / "data" / name;
+  return std::filesystem::path(STOCKPIPE_TESTS_DIR) / "producers" / "yahoo" / "data" / name;
 }
 
 inline std::string YahooFile(const std::string& name) {
