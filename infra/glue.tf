@@ -134,5 +134,17 @@ resource "aws_glue_catalog_table" "rejected" {
       type    = "string"
       comment = "The exact bytes, present only when the record was not valid UTF-8"
     }
+
+    columns {
+      name    = "record_bytes"
+      type    = "bigint"
+      comment = "The whole record's length, present only when it was over 64 KiB and record holds its first 64 KiB"
+    }
+
+    columns {
+      name    = "record_sha256"
+      type    = "string"
+      comment = "The whole record's SHA-256 (hex), present only with record_bytes"
+    }
   }
 }

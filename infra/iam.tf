@@ -61,14 +61,23 @@ data "aws_iam_policy_document" "ingest" {
     }
   }
 
-  # S3Archive::Put of the RAW and quarantine objects.
+  # S3Archive::Put of the RAW and quarantine objects. Put is write-once: it reads the key first
+  # (GetObject) and compares what is there.
   statement {
     sid     = "WriteRawAndQuarantine"
-    actions = ["s3:PutObject"]
+    actions = ["s3:PutObject", "s3:GetObject"]
     resources = [
       "${aws_s3_bucket.raw.arn}/raw/*",
       "${aws_s3_bucket.raw.arn}/rejected/*",
     ]
+  }
+
+  # Without s3:ListBucket, S3 answers a GET of a missing key 403 AccessDenied, not 404 NoSuchKey,
+  # and Put could not tell "absent, write it" from "refused".
+  statement {
+    sid       = "TellMissingRawKeys"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.raw.arn]
   }
 
   # DynamoDbCleanStore::Upsert: ticks and new registry entries go out in the same BatchWriteItem

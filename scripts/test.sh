@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, and runs every test: unit and integration tests (ctest), then the
-# record-parser fuzzer for a bounded number of runs in an AddressSanitizer/UBSan build.
+# fuzzers (record parser, RAW object reader) for a bounded number of runs in an ASan/UBSan build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

@@ -1,7 +1,6 @@
 #include "aws/encoding.h"
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 namespace stockpipe::aws {
 
@@ -20,19 +19,6 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
       out += kHex[c >> 4];
       out += kHex[c & 15];
     }
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (const unsigned char b : digest) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
   }
   return out;
 }

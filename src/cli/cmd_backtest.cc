@@ -13,6 +13,7 @@
 #include "cli/backends.h"
 #include "cli/commands.h"
 #include "query/sqlite_query_engine.h"
+#include "serve/dashboard_stores.h"
 #include "trends/trends_job.h"
 
 namespace stockpipe {
@@ -25,7 +26,23 @@ bool Wanted(const BacktestOptions& o, std::string_view symbol) {
          std::find(o.symbols.begin(), o.symbols.end(), symbol) != o.symbols.end();
 }
 
+// The local CLEAN store, read-only: a backtest never creates or changes a file.
+Result<History> ReadLocalClean(const Config& config, const BacktestOptions& o) {
+  serve::DataFolder folder(config.data_dir);
+  auto symbols = folder.Symbols();
+  if (!symbols) return symbols.status();
+  History history;
+  for (const SymbolSummary& s : *symbols) {
+    if (!Wanted(o, s.symbol)) continue;
+    auto points = folder.Newest(s.symbol, std::nullopt, std::nullopt, std::size_t{1} << 40);
+    if (!points) return points.status();
+    history[s.symbol] = std::move(*points);
+  }
+  return history;
+}
+
 Result<History> ReadClean(const Config& config, const BacktestOptions& o) {
+  if (config.backends.store != "dynamodb") return ReadLocalClean(config, o);
   auto store = OpenStore(config);
   if (!store) return store.status();
   auto symbols = (*store)->Symbols();

@@ -26,13 +26,23 @@ int RunCatalog(const Config& config, bool json) {
   if (std::ifstream in(path, std::ios::binary); in) {
     std::stringstream text;
     text << in.rdbuf();
-    previous = ObjectsFromCatalogJson(text.str());
+    // The catalog is derived from RAW alone: a damaged one is said and then rebuilt whole.
+    auto objects = ObjectsFromCatalogJson(text.str());
+    if (objects) {
+      previous = *std::move(objects);
+    } else {
+      spdlog::warn("catalog: {} is damaged ({}); reading every object again to write it anew",
+                   path.string(), objects.error());
+    }
   }
   FileArchive archive(config.data_dir);
   auto catalog = Crawl(archive, LocalPaths(config.data_dir).clean, previous);
   if (!catalog) {
     spdlog::error("catalog: {}", catalog.error());
     return 1;
+  }
+  for (const UnreadableObject& u : catalog->unreadable) {
+    spdlog::warn("catalog: skipped {}: {}", u.key, u.error);
   }
   const std::string text = CatalogToJson(*catalog);
   const fs::path tmp = path.string() + ".tmp";
@@ -53,8 +63,12 @@ int RunCatalog(const Config& config, bool json) {
     std::cout << text;
     return 0;
   }
-  std::cout << fmt::format("catalog written to {} ({} objects read, {} known)\n", path.string(),
+  std::cout << fmt::format("catalog written to {} ({} objects read, {} known", path.string(),
                            catalog->objects_read, catalog->objects.size() - catalog->objects_read);
+  if (!catalog->unreadable.empty()) {
+    std::cout << fmt::format(", {} unreadable skipped", catalog->unreadable.size());
+  }
+  std::cout << ")\n";
   for (const CatalogTable& t : catalog->tables) {
     std::cout << fmt::format("{}.{}: {} records, {} objects, {} bytes, {} partitions", t.database,
                              t.name, t.records, t.objects, t.bytes, t.partitions.size());

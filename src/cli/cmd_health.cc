@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
+#include "serve/dashboard_stores.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {
@@ -75,21 +76,24 @@ void PrintChannels(const std::vector<ChannelHealth>& channels, Micros now) {
 }  // namespace
 
 int RunHealth(const Config& config, bool json) {
-  auto stream = OpenStream(config);
-  auto store = OpenCleanStore(config);
-  auto state = OpenStateStore(config);
-  if (!stream || !store || !state) {
-    spdlog::error("{}", !stream ? stream.error() : !store ? store.error() : state.error());
-    return 1;
+  // Read-only through and through: a store not created yet reads as empty, and nothing in the
+  // data folder is created or written (not even the folder itself).
+  serve::ReadOnlyFile stream_file(LocalPaths(config.data_dir).stream, "counters");
+  serve::DataFolder folder(config.data_dir);
+  Result<LocalStreamStats> stats = LocalStreamStats{};
+  auto stream_db = stream_file.Get();
+  if (!stream_db) {
+    stats = stream_db.status();
+  } else if (*stream_db) {
+    stats = SqliteStream::ReadStats(**stream_db, kIngestConsumer);
   }
-  auto stats = (*stream)->Stats(kIngestConsumer);
-  auto summary = (*store)->Summary();
+  auto summary = folder.Symbols();
   FileArchive archive(config.data_dir);
   auto raw = archive.List("raw/");
   auto rejected = archive.List("rejected/");
-  auto last_run = (*state)->Get(kLastTrendsRunKey);
-  auto watchdog = (*state)->Get(kWatchdogKey);
-  auto channels = ReadOutboxHealth(LocalPaths(config.data_dir).outbox, AlertChannelNames(config));
+  auto last_run = folder.State(kLastTrendsRunKey);
+  auto watchdog = folder.State(kWatchdogKey);
+  auto channels = folder.Channels(AlertChannelNames(config));
   for (const Status& s : {stats.status(), summary.status(), raw.status(), rejected.status(),
                           last_run.status(), watchdog.status(), channels.status()}) {
     if (!s.ok()) {

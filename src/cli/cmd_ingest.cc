@@ -50,6 +50,15 @@ int RunIngest(const Config& config, bool once, const std::function<bool()>& stop
   spdlog::info("ingest: {} stream -> {} archive + {} store", config.backends.stream,
                config.backends.archive, config.backends.store);
   Ingestor ingestor(**archive, **store, config.limits);
+  if (local_stream) {
+    // Object names carry the stream generation, so a new stream never names an old object.
+    auto generation = StreamGeneration(config.data_dir);
+    if (!generation) {
+      spdlog::error("{}", generation.error());
+      return 1;
+    }
+    ingestor.SetGeneration(*generation);
+  }
   // Streaming: the rules per tick on what each batch made durable, alerts through the outbox
   // with the scheduled run's cooldown keys in the same state store.
   std::unique_ptr<StreamingSignals> streaming;

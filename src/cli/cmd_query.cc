@@ -1,7 +1,9 @@
 // `stockpipe query "SQL"`: run one read-only statement, print it, keep it as CSV.
 //
 // Every result is also written to <data-dir>/query-results/<query-id>.csv (Athena's results
-// bucket); the id, the file and what was scanned go to stderr. Exit codes: 0 done, 1 the query
+// bucket); the id, the file and what was scanned go to stderr. A saved file stops at
+// kSavedResultsBytes on a whole row and is then named <query-id>.partial.csv, and stderr says how
+// many rows it holds (stdout still gets every row). Exit codes: 0 done, 1 the query
 // failed (bad SQL, unknown table, unreadable object, time limit), 2 refused because it would
 // change something (the engine is read-only) or the data folder is missing.
 #include <fmt/format.h>
@@ -20,6 +22,8 @@
 
 namespace stockpipe {
 namespace {
+
+constexpr std::uint64_t kSavedResultsBytes = 64 << 20;  // 64 MiB
 
 // A random (version 4) UUID, as Athena names its query executions.
 std::string NewQueryId() {
@@ -76,7 +80,7 @@ int RunQuery(const Config& config, const QueryOptions& options) {
     spdlog::error("query: cannot create {}", tmp.string());
     return 1;
   }
-  CsvWriter saved(csv_file);
+  CsvWriter saved(csv_file, kSavedResultsBytes);
   CsvWriter csv(std::cout);
   JsonWriter json(std::cout);
   TableWriter table(std::cout);
@@ -95,23 +99,29 @@ int RunQuery(const Config& config, const QueryOptions& options) {
   if (options.format == "json") json.Finish();
   if (options.format == "table") table.Finish();
   std::cout.flush();
-  fs::rename(tmp, path, ec);
+  const fs::path kept = saved.truncated() ? folder / (id + ".partial.csv") : path;
+  fs::rename(tmp, kept, ec);
   if (ec) {
-    spdlog::error("query: cannot write {}: {}", path.string(), ec.message());
+    spdlog::error("query: cannot write {}: {}", kept.string(), ec.message());
     return 1;
   }
+  const std::string results =
+      saved.truncated()
+          ? fmt::format("{} (partial: the first {} of {} rows; saved results stop at {} MiB)",
+                        kept.string(), saved.rows_written(), outcome.stats.rows,
+                        kSavedResultsBytes >> 20)
+          : kept.string();
   const QueryStats& s = outcome.stats;
   if (const auto* athena = dynamic_cast<const AthenaQueryEngine*>(engine->get())) {
     std::cerr << fmt::format(
         "query id: {} (Athena)\nresults: {} (copy: {})\nscanned: {} bytes; {} rows in {:.3f} s\n",
-        athena->last_query_id(), athena->last_output_location(), path.string(), s.bytes_scanned,
-        s.rows, s.seconds);
+        athena->last_query_id(), athena->last_output_location(), results, s.bytes_scanned, s.rows,
+        s.seconds);
     return 0;
   }
   std::cerr << fmt::format(
       "query id: {}\nresults: {}\nscanned: {} objects, {} bytes, {} records; {} rows in {:.3f} s\n",
-      id, path.string(), s.objects_opened.size(), s.bytes_scanned, s.records_scanned, s.rows,
-      s.seconds);
+      id, results, s.objects_opened.size(), s.bytes_scanned, s.records_scanned, s.rows, s.seconds);
   return 0;
 }
 

@@ -44,6 +44,13 @@ int RunIngest(const Config& config, bool once,
 int RunTrends(const Config& config, bool once);
 int RunTrendsEval();
 int RunHealth(const Config& config, bool json);
+// `stockpipe check`: the data folder's integrity, read-only (see cmd_check.cc). 0 all ok, 1 a
+// check failed.
+struct CheckOptions {
+  bool deep = false;  // integrity_check, and every archive object read and its lines counted
+  bool json = false;
+};
+int RunCheck(const Config& config, const CheckOptions& options);
 // The dashboard in `serve` and `run`; its address is `config.serve.http` (--http).
 struct HttpChoice {
   bool enabled = true;        // run --no-http turns it off
@@ -71,6 +78,14 @@ struct QueryOptions {
 };
 // 0 done, 1 the query failed, 2 refused (read-only) or no data folder.
 int RunQuery(const Config& config, const QueryOptions& options);
+
+// `stockpipe repair` (cli/cmd_repair.cc, docs/data-folder.md): 0 the folder is consistent,
+// 1 a problem is left (each printed with its fix), 2 a bad option.
+struct RepairOptions {
+  bool new_stream = false;         // start the next stream generation
+  std::vector<std::string> reset;  // clean, state, outbox: start these stores empty
+};
+int RunRepair(const Config& config, const RepairOptions& options);
 
 struct BacktestOptions {
   std::string source = "clean";      // clean or raw

@@ -34,18 +34,23 @@ Status EnsureDataDir(const Config& config) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
+Status EnsureStore(const Config& config, StoreKind kind) {
   if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  return BindStore(config.data_dir, kind);
+}
+
+Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
+  if (Status s = EnsureStore(config, StoreKind::kStream); !s.ok()) return s;
   return SqliteStream::Open(LocalPaths(config.data_dir).stream, config.shards);
 }
 
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config) {
-  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  if (Status s = EnsureStore(config, StoreKind::kClean); !s.ok()) return s;
   return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean);
 }
 
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config) {
-  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  if (Status s = EnsureStore(config, StoreKind::kState); !s.ok()) return s;
   return SqliteStateStore::Open(LocalPaths(config.data_dir).state);
 }
 
@@ -112,7 +117,7 @@ std::vector<std::pair<std::string, std::string>> ChannelSecrets(const Config& co
 }
 
 Result<Channels> OpenChannels(const Config& config) {
-  if (Status s = EnsureDataDir(config); !s.ok()) return s;
+  if (Status s = EnsureStore(config, StoreKind::kOutbox); !s.ok()) return s;
   Channels out;
   const LocalPaths paths(config.data_dir);
   if (config.alerts.console) out.channels.push_back(std::make_unique<ConsoleNotifier>());

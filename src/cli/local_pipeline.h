@@ -17,6 +17,7 @@
 #include "alerts/outbox/outbox.h"
 #include "archive/local/file_archive.h"
 #include "core/config.h"
+#include "store/data_folder.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "stream/local/sqlite_stream.h"
@@ -33,6 +34,10 @@ struct LocalPaths {
 
 // Creates the data folder when missing.
 Status EnsureDataDir(const Config& config);
+// The folder, and `kind` checked against the folder's identity (store/data_folder.h): a
+// missing, empty, replaced or foreign store is an error naming the file. Every Open* below
+// calls it first.
+Status EnsureStore(const Config& config, StoreKind kind);
 
 Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config);
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config);

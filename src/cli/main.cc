@@ -131,6 +131,11 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("stockpipe");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // An unknown level would silently mean "off" in spdlog: a configuration error instead.
+  if (Status s = CheckLogLevel(std::getenv("STOCKPIPE_LOG")); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return 2;
+  }
   if (const char* level = std::getenv("STOCKPIPE_LOG")) {
     spdlog::set_level(spdlog::level::from_str(level));
   }
@@ -268,6 +273,17 @@ int main(int argc, char** argv) {
   bool health_json = false;
   health->add_flag("--json", health_json, "machine-readable output");
 
+  // check
+  auto* check = app.add_subcommand(
+      "check",
+      "Integrity of the data folder, read-only: each SQLite store's quick_check, catalog.json, "
+      "counts that must balance, RAW + quarantine objects covering the checkpoints. Exit 1 when "
+      "a check fails");
+  CheckOptions check_options;
+  check->add_flag("--deep", check_options.deep,
+                  "integrity_check, and read every object and count its lines against its range");
+  check->add_flag("--json", check_options.json, "machine-readable output");
+
   // catalog, query
   auto* catalog = app.add_subcommand(
       "catalog",
@@ -295,6 +311,22 @@ int main(int argc, char** argv) {
                    "sqlite (the local data folder) or athena (ATHENA_WORKGROUP, ATHENA_DATABASE)")
       ->check(CLI::IsMember({"sqlite", "athena"}))
       ->capture_default_str();
+
+  // repair
+  auto* repair = app.add_subcommand(
+      "repair",
+      "Check every store of the data folder against its identity (stockpipe.json) and fix what "
+      "the checks refuse: rewrite a lost manifest, start a new stream generation (saying what is "
+      "lost), start a store empty. Moves files aside, never deletes. Exit 1 when a problem is "
+      "left (docs/data-folder.md)");
+  RepairOptions repair_options;
+  repair->add_flag("--new-stream", repair_options.new_stream,
+                   "move stream.db aside and start the next stream generation; prints the "
+                   "unread records and counters that are lost");
+  repair->add_option("--reset", repair_options.reset,
+                     "move these stores aside so they start empty: clean, state, outbox")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"clean", "state", "outbox"}));
 
   // backtest
   auto* backtest = app.add_subcommand(
@@ -372,9 +404,11 @@ int main(int argc, char** argv) {
   }
   if (trends->parsed()) return RunTrends(*config, trends_once);
   if (health->parsed()) return RunHealth(*config, health_json);
+  if (check->parsed()) return RunCheck(*config, check_options);
   if (catalog->parsed()) return RunCatalog(*config, catalog_json);
   if (query->parsed()) return RunQuery(*config, query_options);
   if (backtest->parsed()) return RunBacktest(*config, backtest_options);
+  if (repair->parsed()) return RunRepair(*config, repair_options);
   if (serve->parsed()) return RunServe(*config, serve_http);
   if (run->parsed()) {
     std::optional<ProduceOptions> producer;

@@ -163,6 +163,16 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Duration(key, v, c.serve.query_timeout, kSecond);
   else if (key == "serve.query_max_rows")
     set.Size(key, v, c.serve.query_max_rows);
+  else if (key == "serve.read_timeout")
+    set.Duration(key, v, c.serve.read_timeout, kSecond);
+  else if (key == "serve.idle_timeout")
+    set.Duration(key, v, c.serve.idle_timeout, kSecond);
+  else if (key == "serve.write_timeout")
+    set.Duration(key, v, c.serve.write_timeout, kSecond);
+  else if (key == "serve.max_connections")
+    set.Size(key, v, c.serve.max_connections);
+  else if (key == "serve.max_connections_per_client")
+    set.Size(key, v, c.serve.max_connections_per_client);
   // [alerts] keys that only the TOML file sets.
   else if (key == "alerts.console")
     set.Bool(key, v, c.alerts.console);
@@ -245,6 +255,11 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.webhook.ca_bundle", "alerts.webhook.ca_bundle"},
     {"serve.query_timeout", "serve.query_timeout"},
     {"serve.query_max_rows", "serve.query_max_rows"},
+    {"serve.read_timeout", "serve.read_timeout"},
+    {"serve.idle_timeout", "serve.idle_timeout"},
+    {"serve.write_timeout", "serve.write_timeout"},
+    {"serve.max_connections", "serve.max_connections"},
+    {"serve.max_connections_per_client", "serve.max_connections_per_client"},
 };
 
 // [rules]: `default` names the fallback rule, other scalars are its parameters, each table is one
@@ -371,8 +386,34 @@ std::string ValidateServe(const ServeConfig& s) {
       return "STOCKPIPE_HTTP_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + /";
     }
   }
-  if (s.query_timeout <= 0) return "serve.query_timeout must be positive";
-  if (s.query_max_rows < 1) return "serve.query_max_rows must be at least 1";
+  // Bounds that keep one /api/query from holding a connection (or the server's memory) for good.
+  if (s.query_timeout <= 0 || s.query_timeout > kMaxQueryTimeout) {
+    return fmt::format("serve.query_timeout must be more than 0 s and at most {} s, got {} s",
+                       kMaxQueryTimeout / 1'000'000, static_cast<double>(s.query_timeout) / 1e6);
+  }
+  if (s.query_max_rows < 1 || s.query_max_rows > kMaxQueryRows) {
+    return fmt::format("serve.query_max_rows must be between 1 and {}, got {}", kMaxQueryRows,
+                       s.query_max_rows);
+  }
+  constexpr Micros kMinClientTimeout = 100'000, kMaxClientTimeout = 3600 * 1'000'000LL;
+  for (const auto& [name, value] :
+       {std::pair{"read_timeout", s.read_timeout}, std::pair{"idle_timeout", s.idle_timeout},
+        std::pair{"write_timeout", s.write_timeout}}) {
+    if (value < kMinClientTimeout || value > kMaxClientTimeout) {
+      return fmt::format("serve.{} must be between 0.1 s and 3600 s, got {} s", name,
+                         static_cast<double>(value) / 1e6);
+    }
+  }
+  constexpr std::size_t kMaxConnections = 100'000;
+  if (s.max_connections < 1 || s.max_connections > kMaxConnections) {
+    return fmt::format("serve.max_connections must be between 1 and {}, got {}", kMaxConnections,
+                       s.max_connections);
+  }
+  if (s.max_connections_per_client < 1 || s.max_connections_per_client > s.max_connections) {
+    return fmt::format(
+        "serve.max_connections_per_client must be between 1 and serve.max_connections ({}), got {}",
+        s.max_connections, s.max_connections_per_client);
+  }
   return {};
 }
 
@@ -420,6 +461,10 @@ Result<Config> LoadConfig(const std::string& path, bool required,
   std::string error;
   Setter set(error);
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::Error(
+        fmt::format("--config {} is a directory, not a TOML file (stockpipe.toml)", path));
+  }
   if (std::filesystem::exists(path, ec)) {
     toml::table root;
     try {
@@ -492,6 +537,15 @@ Result<Config> LoadConfig(const std::string& path, bool required,
     return Status::Error(invalid);
   }
   return config;
+}
+
+Status CheckLogLevel(const char* level) {
+  if (level == nullptr) return Status::Ok();
+  for (std::string_view known : kLogLevels) {
+    if (level == known) return Status::Ok();
+  }
+  return Status::Error(
+      fmt::format("STOCKPIPE_LOG must be one of debug, info, warn, error, got \"{}\"", level));
 }
 
 }  // namespace stockpipe

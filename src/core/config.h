@@ -115,6 +115,12 @@ struct ServeConfig {
   std::string token;  // STOCKPIPE_HTTP_TOKEN: environment only; never in the file or a log
   Micros query_timeout = 10 * 1'000'000LL;  // /api/query stops a statement after this
   std::size_t query_max_rows = 1'000;       // /api/query returns at most this many rows
+  // Slow and idle clients (docs/dashboard.md, "Limits").
+  Micros read_timeout = 10 * 1'000'000LL;   // one whole request, from its first byte
+  Micros idle_timeout = 5 * 1'000'000LL;    // waiting for a request's first byte
+  Micros write_timeout = 10 * 1'000'000LL;  // one answer, or one event
+  std::size_t max_connections = 512;        // open at once, all clients
+  std::size_t max_connections_per_client = 64;
 };
 
 // An address to listen on: "127.0.0.1:8080", "localhost:0", "[::1]:8080" (brackets dropped).
@@ -194,7 +200,16 @@ std::string ValidateAlerts(const AlertsConfig& alerts);
 // The alert channels the configuration turns on, in the order they are opened and shown:
 // console, log, smtp, webhook, sns.
 std::vector<std::string> AlertChannelNames(const Config& config);
-// The [serve] part of ValidateConfig. Messages never quote the token.
+// The [serve] part of ValidateConfig. Messages never quote the token. Bounds: query_timeout in
+// (0 s, 1 h], query_max_rows in [1, 1,000,000], the three client timeouts in [100 ms, 1 h],
+// max_connections in [1, 100,000] and max_connections_per_client in [1, max_connections].
 std::string ValidateServe(const ServeConfig& serve);
+inline constexpr Micros kMaxQueryTimeout = 3600 * 1'000'000LL;
+inline constexpr std::size_t kMaxQueryRows = 1'000'000;
+
+// STOCKPIPE_LOG: one of these (spdlog's names), or unset (nullptr). Anything else is a
+// configuration error naming the variable.
+inline constexpr std::string_view kLogLevels[] = {"debug", "info", "warn", "error"};
+Status CheckLogLevel(const char* level);
 
 }  // namespace stockpipe

@@ -44,6 +44,7 @@ enum class QueryFailure : std::uint8_t {
   kInvalid,   // the SQL does not parse or names something that does not exist
   kRefused,   // read-only: the statement would change something
   kTimedOut,  // ran past the engine's time limit
+  kTooLarge,  // a value or the statement's memory went past the engine's limits
   kFailed,    // anything else (unreadable object, sink error, ...)
 };
 

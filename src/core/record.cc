@@ -1,13 +1,16 @@
 #include "core/record.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-
-#include <fmt/format.h>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace stockpipe {
 namespace {
@@ -33,24 +36,81 @@ bool ValidSymbolChar(char c) {
          c == '=' || c == '_' || c == ':' || c == '/';
 }
 
-Rejection Reject(RejectReason reason, std::string message) { return {reason, std::move(message)}; }
+Rejection Reject(RejectReason reason, std::string message) {
+  return {reason, std::move(message)};
+}
+
+// The number grammar of RFC 8259: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+bool IsJsonNumber(std::string_view text) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > from;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == text.size();
+}
+
+// The checks on a price read as a double, whatever form it came in.
+std::optional<Rejection> CheckPrice(double price, const RecordLimits& limits) {
+  using R = RejectReason;
+  if (!std::isfinite(price)) return Reject(R::kPriceNotFinite, "price must be a finite number");
+  if (price <= 0) {
+    return Reject(R::kPriceNotPositive, fmt::format("price must be positive, got {}", price));
+  }
+  if (price > limits.max_price) {
+    return Reject(R::kPriceOutOfRange,
+                  fmt::format("price {} is above the limit {}", price, limits.max_price));
+  }
+  return std::nullopt;
+}
+
+Rejection EpochOutOfRange(std::string_view number) {
+  return Reject(RejectReason::kTimestampOutOfRange,
+                fmt::format("timestamp {} is a number no time in 1970 .. 292277 has as epoch "
+                            "seconds, milliseconds, microseconds or nanoseconds",
+                            Preview(number)));
+}
 
 }  // namespace
 
 std::string_view ReasonCode(RejectReason reason) {
   static constexpr std::array<std::string_view, kRejectReasonCount> kCodes = {
-      "empty",          "oversized",          "invalid_utf8",       "malformed_json",
-      "not_an_object",  "missing_symbol",     "invalid_symbol",     "missing_price",
-      "invalid_price",  "price_not_finite",   "price_not_positive", "price_out_of_range",
-      "invalid_timestamp", "timestamp_out_of_range"};
+      "empty",
+      "oversized",
+      "invalid_utf8",
+      "malformed_json",
+      "not_an_object",
+      "missing_symbol",
+      "invalid_symbol",
+      "missing_price",
+      "invalid_price",
+      "price_not_finite",
+      "price_not_positive",
+      "price_out_of_range",
+      "invalid_timestamp",
+      "timestamp_out_of_range"};
   return kCodes[static_cast<std::size_t>(reason)];
 }
 
 struct RecordParser::Impl {
   RecordLimits limits;
   simdjson::dom::parser parser;
+  simdjson::ondemand::parser numbers;  // only for records the DOM parser refuses for a number
   simdjson::padded_string buffer;
-  std::string scratch;
+  std::vector<std::pair<std::string_view, simdjson::dom::element>> extras;
 };
 
 RecordParser::RecordParser(RecordLimits limits) : impl_(std::make_unique<Impl>()) {
@@ -80,35 +140,50 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
 
   simdjson::dom::element root;
   if (auto error = impl_->parser.parse(line.data(), line.size(), true).get(root)) {
+    if (error == simdjson::NUMBER_ERROR) {
+      if (auto rejection = NumberOutOfRange(line)) return *std::move(rejection);
+    }
     return Reject(R::kMalformedJson, fmt::format("not valid JSON ({}): {}",
                                                  simdjson::error_message(error), Preview(line)));
   }
   simdjson::dom::object object;
   if (root.get_object().get(object)) {
-    return Reject(R::kNotAnObject, fmt::format("record must be a JSON object, got {}",
-                                               Preview(line)));
+    return Reject(R::kNotAnObject,
+                  fmt::format("record must be a JSON object, got {}", Preview(line)));
   }
 
   Tick tick;
   bool have_symbol = false, have_price = false, have_time = false;
   simdjson::dom::element symbol_el, price_el, time_el;
+  // A key given twice keeps its last value, as Python's json.loads (the reference) does.
+  std::vector<std::pair<std::string_view, simdjson::dom::element>>& extras = impl_->extras;
+  extras.clear();
   for (auto field : object) {
     const std::string_view key = field.key;
-    if (key == "symbol" && !have_symbol) {
+    if (key == "symbol") {
       have_symbol = true;
       symbol_el = field.value;
-    } else if (key == "price" && !have_price) {
+    } else if (key == "price") {
       have_price = true;
       price_el = field.value;
-    } else if (key == "timestamp" && !have_time) {
+    } else if (key == "timestamp") {
       have_time = true;
       time_el = field.value;
-    } else if (key != "symbol" && key != "price" && key != "timestamp") {
-      tick.extras += ',';
-      AppendJsonString(key, tick.extras);
-      tick.extras += ':';
-      tick.extras += simdjson::minify(field.value);
+    } else {
+      auto same = std::find_if(extras.begin(), extras.end(),
+                               [key](const auto& extra) { return extra.first == key; });
+      if (same == extras.end()) {
+        extras.emplace_back(key, field.value);
+      } else {
+        same->second = field.value;  // the last value, at the key's first place, as in a dict
+      }
     }
+  }
+  for (const auto& [key, value] : extras) {
+    tick.extras += ',';
+    AppendJsonString(key, tick.extras);
+    tick.extras += ':';
+    tick.extras += simdjson::minify(value);
   }
 
   // Symbol.
@@ -156,16 +231,7 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
     return Reject(R::kInvalidPrice, fmt::format("price must be a number or numeric string, got {}",
                                                 Preview(simdjson::minify(price_el))));
   }
-  if (!std::isfinite(price)) {
-    return Reject(R::kPriceNotFinite, "price must be a finite number");
-  }
-  if (price <= 0) {
-    return Reject(R::kPriceNotPositive, fmt::format("price must be positive, got {}", price));
-  }
-  if (price > limits.max_price) {
-    return Reject(R::kPriceOutOfRange,
-                  fmt::format("price {} is above the limit {}", price, limits.max_price));
-  }
+  if (auto rejection = CheckPrice(price, limits)) return *std::move(rejection);
   tick.price = price;
 
   // Timestamp.
@@ -175,6 +241,7 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
     std::optional<Micros> t;
     if (time_el.is_number()) {
       t = ParseEpoch(time_el.get_double().value_unsafe());
+      if (!t) return EpochOutOfRange(simdjson::minify(time_el));
     } else if (std::string_view text; !time_el.get_string().get(text)) {
       t = ParseTimestampText(text);
     }
@@ -184,15 +251,63 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
                                 Preview(simdjson::minify(time_el))));
     }
     if (*t < limits.min_timestamp || *t > arrival + limits.max_future) {
-      return Reject(R::kTimestampOutOfRange,
-                    fmt::format("timestamp {} is outside {} .. arrival + {} h",
-                                Preview(simdjson::minify(time_el)),
-                                FormatCanonical(limits.min_timestamp),
-                                limits.max_future / 3'600'000'000LL));
+      return Reject(
+          R::kTimestampOutOfRange,
+          fmt::format("timestamp {} is outside {} .. arrival + {} h",
+                      Preview(simdjson::minify(time_el)), FormatCanonical(limits.min_timestamp),
+                      limits.max_future / 3'600'000'000LL));
     }
     tick.timestamp = *t;
   }
   return tick;
+}
+
+// simdjson refuses a number it cannot hold (1e309, a 30-digit integer) as malformed JSON, but
+// such a number is valid JSON: a price of 1e309 is not finite, a timestamp of -1e20 is out of
+// range. An on-demand pass finds the top-level numbers the DOM parser refuses; when the record
+// parses with those replaced by 0 and the (last) price or timestamp is one of them, that is the
+// reason. Anything else stays malformed_json.
+std::optional<Rejection> RecordParser::NumberOutOfRange(std::string_view line) {
+  simdjson::dom::parser& dom = impl_->parser;
+  const auto refused = [&dom](std::string_view number) {
+    return dom.parse(number.data(), number.size(), true).error() != simdjson::SUCCESS;
+  };
+  impl_->buffer = simdjson::padded_string(line);
+  const char* const base = impl_->buffer.data();
+  simdjson::ondemand::document document;
+  simdjson::ondemand::object object;
+  if (impl_->numbers.iterate(impl_->buffer).get(document) || document.get_object().get(object)) {
+    return std::nullopt;
+  }
+  std::string patched(line);
+  std::string_view price, timestamp;
+  for (auto field : object) {
+    std::string_view key;
+    simdjson::ondemand::value value;
+    simdjson::ondemand::json_type type;
+    if (field.unescaped_key().get(key) || field.value().get(value) || value.type().get(type)) {
+      return std::nullopt;
+    }
+    if (type != simdjson::ondemand::json_type::number) continue;
+    const std::string_view token = Trim(value.raw_json_token());
+    if (!IsJsonNumber(token)) return std::nullopt;
+    const bool too_big = refused(token);
+    if (too_big) {
+      const auto at = static_cast<std::size_t>(token.data() - base);
+      std::fill_n(patched.begin() + at, token.size(), ' ');
+      patched[at] = '0';
+    }
+    if (key == "price") price = too_big ? token : std::string_view();
+    if (key == "timestamp") timestamp = too_big ? token : std::string_view();
+  }
+  if (price.empty() && timestamp.empty()) return std::nullopt;
+  if (refused(patched)) return std::nullopt;  // something else is wrong too
+  if (!price.empty()) {
+    auto rejection = CheckPrice(std::strtod(std::string(price).c_str(), nullptr), impl_->limits);
+    if (rejection) return rejection;
+  }
+  if (!timestamp.empty()) return EpochOutOfRange(timestamp);
+  return std::nullopt;
 }
 
 void AppendJsonString(std::string_view text, std::string& out) {
@@ -202,11 +317,21 @@ void AppendJsonString(std::string_view text, std::string& out) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -56,8 +57,8 @@ struct RecordLimits {
   std::size_t max_record_bytes = 64 * 1024;
   std::size_t max_symbol_length = 32;
   double max_price = 1e9;
-  Micros min_timestamp = 31'536'000'000'000;     // 1971-01-01: epoch 0 is a default, not a time
-  Micros max_future = 2 * 86'400'000'000LL;      // ahead of arrival: clocks drift, years don't
+  Micros min_timestamp = 31'536'000'000'000;  // 1971-01-01: epoch 0 is a default, not a time
+  Micros max_future = 2 * 86'400'000'000LL;   // ahead of arrival: clocks drift, years don't
 };
 
 class RecordParser {
@@ -72,6 +73,8 @@ class RecordParser {
   std::variant<Tick, Rejection> Parse(std::string_view line, Micros arrival);
 
  private:
+  std::optional<Rejection> NumberOutOfRange(std::string_view line);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -4,11 +4,13 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <future>
 #include <map>
 #include <thread>
 
 #include "archive/gzip.h"
+#include "codec/sha256.h"
 
 namespace stockpipe {
 namespace {
@@ -39,12 +41,25 @@ std::string Base64(std::string_view in) {
   return out;
 }
 
+// An oversized record is kept as its first `keep` bytes (cut at a character boundary) with the
+// length and SHA-256 of the whole, so one hostile line cannot blow up the quarantine.
 void AppendQuarantineLine(const Rejection& r, const StreamBatch& batch, const StreamEntry& e,
-                          std::string& out) {
+                          std::size_t keep, std::string& out) {
+  std::string_view record = e.data;
+  const bool cut = r.reason == RejectReason::kOversized && record.size() > keep;
+  if (cut) {
+    std::size_t end = keep;
+    while (end > 0 && (static_cast<unsigned char>(record[end]) & 0xC0) == 0x80) --end;
+    record = record.substr(0, end);
+  }
   out += R"({"reason":")";
   out += ReasonCode(r.reason);
   out += R"(","message":)";
-  AppendJsonString(r.message, out);
+  AppendJsonString(cut ? fmt::format("{}; kept here: its first {} bytes, with record_bytes and "
+                                     "record_sha256 of the whole record",
+                                     r.message, record.size())
+                       : r.message,
+                   out);
   out += R"(,"shard":)";
   AppendJsonString(batch.shard, out);
   out += R"(,"sequence":)";
@@ -52,11 +67,18 @@ void AppendQuarantineLine(const Rejection& r, const StreamBatch& batch, const St
   out += R"(,"arrival":")";
   out += FormatCanonical(e.arrival);
   out += R"(","record":)";
-  AppendJsonString(e.data, out);
-  if (!simdjson::validate_utf8(e.data.data(), e.data.size())) {
+  AppendJsonString(record, out);
+  if (!simdjson::validate_utf8(record.data(), record.size())) {
     // The text above has U+FFFD for the bad bytes; keep the exact bytes too.
     out += R"(,"record_base64":")";
-    out += Base64(e.data);
+    out += Base64(record);
+    out += '"';
+  }
+  if (cut) {
+    out += R"(,"record_bytes":)";
+    out += std::to_string(e.data.size());
+    out += R"(,"record_sha256":")";
+    out += Sha256Hex(e.data);
     out += '"';
   }
   out += "}\n";
@@ -64,12 +86,13 @@ void AppendQuarantineLine(const Rejection& r, const StreamBatch& batch, const St
 
 // Compresses and writes one object per partition; any failure fails the batch.
 Status WriteObjects(RawArchive& archive, std::string_view area,
-                    const std::map<std::string, std::string>& by_date, const StreamBatch& batch) {
+                    const std::map<std::string, std::string>& by_date, const StreamBatch& batch,
+                    std::uint64_t generation) {
   for (const auto& [date, lines] : by_date) {
     auto gz = GzipCompress(lines);
     if (!gz) return gz.status();
     const std::string key =
-        ObjectKey(area, date, batch.shard, batch.first_sequence, batch.last_sequence);
+        ObjectKey(area, date, batch.shard, generation, batch.first_sequence, batch.last_sequence);
     if (Status s = archive.Put(key, *gz); !s.ok()) return s;
   }
   return Status::Ok();
@@ -83,8 +106,54 @@ std::string ObjectKey(std::string_view area, std::string_view date, std::string_
                      last_sequence);
 }
 
+std::string ObjectKey(std::string_view area, std::string_view date, std::string_view shard,
+                      std::uint64_t generation, std::string_view first_sequence,
+                      std::string_view last_sequence) {
+  if (generation <= 1) return ObjectKey(area, date, shard, first_sequence, last_sequence);
+  return fmt::format("{}/dt={}/{}-g{}-{}-{}.jsonl.gz", area, date, shard, generation,
+                     first_sequence, last_sequence);
+}
+
+std::optional<ObjectName> ParseObjectKey(std::string_view key) {
+  constexpr std::string_view kSuffix = ".jsonl.gz";
+  const std::size_t area_end = key.find('/');
+  if (area_end == std::string_view::npos || !key.ends_with(kSuffix)) return std::nullopt;
+  ObjectName name;
+  name.area = std::string(key.substr(0, area_end));
+  std::string_view rest = key.substr(area_end + 1);
+  if (!rest.starts_with("dt=")) return std::nullopt;
+  const std::size_t date_end = rest.find('/');
+  if (date_end == std::string_view::npos) return std::nullopt;
+  name.date = std::string(rest.substr(3, date_end - 3));
+  std::string_view file = rest.substr(date_end + 1);
+  file.remove_suffix(kSuffix.size());
+  const auto number = [](std::string_view text, std::uint64_t& out) {
+    if (text.empty()) return false;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  const std::size_t last_dash = file.rfind('-');
+  if (last_dash == std::string_view::npos || !number(file.substr(last_dash + 1), name.last)) {
+    return std::nullopt;
+  }
+  file = file.substr(0, last_dash);
+  const std::size_t first_dash = file.rfind('-');
+  if (first_dash == std::string_view::npos || !number(file.substr(first_dash + 1), name.first)) {
+    return std::nullopt;
+  }
+  file = file.substr(0, first_dash);
+  if (const std::size_t g = file.rfind("-g");
+      g != std::string_view::npos && number(file.substr(g + 2), name.generation)) {
+    if (name.generation < 2) return std::nullopt;  // generation 1 has no `-g` part
+    file = file.substr(0, g);
+  }
+  name.shard = std::string(file);
+  if (name.shard.empty() || name.date.size() != 10 || name.first > name.last) return std::nullopt;
+  return name;
+}
+
 Ingestor::Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits, int workers)
-    : archive_(archive), store_(store) {
+    : archive_(archive), store_(store), record_limits_(limits) {
   for (int i = 0; i < std::max(1, workers); ++i) {
     parsers_.push_back(std::make_unique<RecordParser>(limits));
   }
@@ -109,7 +178,8 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
     if (auto* rejection = std::get_if<Rejection>(&parsed)) {
       ++outcome.counts.rejected[static_cast<std::size_t>(rejection->reason)];
       FormatCanonical(entry.arrival, date);
-      AppendQuarantineLine(*rejection, batch, entry, rejected_by_date[std::string(date, 10)]);
+      AppendQuarantineLine(*rejection, batch, entry, record_limits_.max_record_bytes,
+                           rejected_by_date[std::string(date, 10)]);
       continue;
     }
     Tick& tick = std::get<Tick>(parsed);
@@ -131,8 +201,10 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
   // RAW (compress + fsync) and CLEAN (SQLite commit) are independent: run them side by side and
   // wait for both before anyone may checkpoint.
   auto archive_done = std::async(std::launch::async, [&] {
-    if (Status s = WriteObjects(archive_, "raw", raw_by_date, batch); !s.ok()) return s;
-    return WriteObjects(archive_, "rejected", rejected_by_date, batch);
+    if (Status s = WriteObjects(archive_, "raw", raw_by_date, batch, generation_); !s.ok()) {
+      return s;
+    }
+    return WriteObjects(archive_, "rejected", rejected_by_date, batch, generation_);
   });
   Status stored;
   {

@@ -2,8 +2,9 @@
 //
 // For each batch: every record is parsed and normalised; accepted ones go to one RAW object per
 // event date, rejected ones to one quarantine object per arrival date (with reason, message and
-// position), accepted ticks are upserted into the CLEAN store. Only when both sinks are durable is
-// the checkpoint committed, together with the batch's counts. Object keys come from the batch's
+// position; an oversized record as its first `max_record_bytes` plus its length and SHA-256),
+// accepted ticks are upserted into the CLEAN store. Only when both sinks are durable is the
+// checkpoint committed, together with the batch's counts. Object keys come from the batch's
 // position, so replaying a batch after a crash rewrites the same objects and upserts the same
 // rows: exactly-once in effect.
 //
@@ -14,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,9 +28,28 @@
 
 namespace stockpipe {
 
-// `raw/dt=2025-08-14/shard-000001-<first>-<last>.jsonl.gz` (`rejected/...` for quarantine).
+// `raw/dt=2025-08-14/shard-000001-<first>-<last>.jsonl.gz` (`rejected/...` for quarantine): the
+// names of stream generation 1 (and of every folder from before generations).
 std::string ObjectKey(std::string_view area, std::string_view date, std::string_view shard,
                       std::string_view first_sequence, std::string_view last_sequence);
+// With the stream generation (store/data_folder.h): generation 1 gives the name above, N >= 2
+// `raw/dt=2025-08-14/shard-000001-g<N>-<first>-<last>.jsonl.gz`, so a new stream whose sequence
+// numbers start at 1 again never names an object like the old stream's. Same dt= partitions.
+std::string ObjectKey(std::string_view area, std::string_view date, std::string_view shard,
+                      std::uint64_t generation, std::string_view first_sequence,
+                      std::string_view last_sequence);
+
+// What ObjectKey put into a name: `stockpipe check` reads the archive through this, so a change
+// of the naming lands here and in ObjectKey only.
+struct ObjectName {
+  std::string area;              // raw or rejected
+  std::string date;              // YYYY-MM-DD
+  std::string shard;             // shard-000001
+  std::uint64_t generation = 1;  // the stream generation; `-g<N>` in names from generation 2 on
+  std::uint64_t first = 0, last = 0;
+};
+// Empty when `key` is not a name ObjectKey makes (or first > last).
+std::optional<ObjectName> ParseObjectKey(std::string_view key);
 
 struct BatchOutcome {
   IngestCounts counts;
@@ -64,13 +85,20 @@ class Ingestor {
   using DurableObserver = std::function<Status(std::span<const Tick>)>;
   void SetOnDurable(DurableObserver observer) { on_durable_ = std::move(observer); }
 
+  // The stream generation that goes into object names (see ObjectKey); 1 unless set. Set before
+  // the first batch.
+  void SetGeneration(std::uint64_t generation) { generation_ = generation; }
+  std::uint64_t generation() const { return generation_; }
+
  private:
   Result<BatchOutcome> ProcessWith(RecordParser& parser, const StreamBatch& batch);
 
   RawArchive& archive_;
   CleanStore& store_;
+  RecordLimits record_limits_;
   std::mutex store_mutex_;
   DurableObserver on_durable_;  // called under store_mutex_: one batch at a time
+  std::uint64_t generation_ = 1;
   std::vector<std::unique_ptr<RecordParser>> parsers_;  // one per worker
 };
 

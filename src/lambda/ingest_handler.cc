@@ -115,8 +115,8 @@ Status IngestHandler::QuarantineUndecodable(const StreamBatch& batch,
     auto gz = GzipCompress(lines);
     if (!gz) return gz.status();
     // Beside the core's quarantine object of the same batch, never over it.
-    std::string key =
-        ObjectKey("rejected", date, batch.shard, batch.first_sequence, batch.last_sequence);
+    std::string key = ObjectKey("rejected", date, batch.shard, ingestor_.generation(),
+                                batch.first_sequence, batch.last_sequence);
     key.insert(key.size() - std::string_view(".jsonl.gz").size(), ".base64");
     if (Status s = archive_.Put(key, *gz); !s.ok()) return s;
   }

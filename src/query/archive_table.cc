@@ -1,7 +1,6 @@
 #include "query/archive_table.h"
 
 #include <fmt/format.h>
-#include <libdeflate.h>
 #include <simdjson.h>
 #include <sys/mman.h>
 
@@ -24,6 +23,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "archive/gzip.h"
 #include "core/record.h"
 
 namespace stockpipe::query {
@@ -1330,19 +1330,39 @@ void TopUp(Cursor& c) {
       c.spare_scratch.pop_back();
     }
     t.context->log->bytes += bytes->size();
-    c.pending.push_back(
-        std::async(std::launch::async,
-                   [gz = std::move(*bytes), layout = t.layout, need = c.need, stop = c.stop,
-                    spec = c.spec, arena = c.arena, job = std::move(job)]() mutable {
-                     if (spec) {
-                       job.partial = std::make_unique<Partial>();
-                       DecodeGrouped(gz, *layout, need, *spec, *stop, *job.scratch, *job.batch,
-                                     *job.partial, *arena);
-                     } else {
-                       Decode(gz, *layout, need, *stop, *job.scratch, *job.batch);
-                     }
-                     return std::move(job);
-                   }));
+    // Nothing may escape a helper: an exception would come out of future::get() inside SQLite's
+    // C frames (an abort). Every failure becomes the batch's error, which names the object.
+    auto work = [gz = std::move(*bytes), layout = t.layout, need = c.need, stop = c.stop,
+                 spec = c.spec, arena = c.arena, job = std::move(job)]() mutable {
+      try {
+        if (spec) {
+          job.partial = std::make_unique<Partial>();
+          DecodeGrouped(gz, *layout, need, *spec, *stop, *job.scratch, *job.batch, *job.partial,
+                        *arena);
+        } else {
+          Decode(gz, *layout, need, *stop, *job.scratch, *job.batch);
+        }
+      } catch (const std::bad_alloc&) {
+        job.batch->error = Status::Error(
+            fmt::format("{}: out of memory while reading the object ({} bytes compressed)",
+                        job.batch->key, gz.size()));
+      } catch (const std::exception& e) {
+        job.batch->error = Status::Error(fmt::format("{}: {}", job.batch->key, e.what()));
+      }
+      return std::move(job);
+    };
+    try {
+      c.pending.push_back(std::async(std::launch::async, std::move(work)));
+    } catch (const std::exception& e) {  // no thread to be had (std::system_error)
+      Job failed;
+      failed.batch = std::make_unique<Batch>();
+      failed.batch->Reset(info.key);
+      failed.batch->error =
+          Status::Error(fmt::format("{}: cannot start a helper thread: {}", info.key, e.what()));
+      std::promise<Job> done;
+      done.set_value(std::move(failed));
+      c.pending.push_back(done.get_future());
+    }
   }
 }
 
@@ -1536,8 +1556,8 @@ std::optional<std::string> TextOf(sqlite3_value* v, bool& is_null) {
   }
 }
 
-int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int argc,
-            sqlite3_value** argv) {
+int Filter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int argc,
+           sqlite3_value** argv) {
   auto* c = static_cast<Cursor*>(cursor);
   Table& t = *c->table();
   const Layout& layout = *t.layout;
@@ -1650,7 +1670,7 @@ int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int a
   return Advance(*c);
 }
 
-int xNext(sqlite3_vtab_cursor* cursor) {
+int Next(sqlite3_vtab_cursor* cursor) {
   auto* c = static_cast<Cursor*>(cursor);
   if (!c->grouped) return Advance(*c);
   Grouped& g = *c->grouped;
@@ -1717,6 +1737,32 @@ int GroupedColumn(const Grouped& g, sqlite3_context* ctx, int column) {
     sqlite3_result_null(ctx);
   }
   return SQLITE_OK;
+}
+
+// SQLite calls these from C: what the query thread throws (std::bad_alloc while merging the
+// groups of a huge scan) ends the statement with an error instead of unwinding through SQLite.
+template <class F>
+int Guarded(sqlite3_vtab_cursor* cursor, F&& body) {
+  auto* c = static_cast<Cursor*>(cursor);
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    c->eof = true;
+    SetError(c->pVtab, "out of memory while reading the archive");
+    return SQLITE_NOMEM;
+  } catch (const std::exception& e) {
+    c->eof = true;
+    return SetError(c->pVtab, fmt::format("reading the archive failed: {}", e.what()));
+  }
+}
+
+int xFilter(sqlite3_vtab_cursor* cursor, int idx_num, const char* idx_str, int argc,
+            sqlite3_value** argv) {
+  return Guarded(cursor, [&] { return Filter(cursor, idx_num, idx_str, argc, argv); });
+}
+
+int xNext(sqlite3_vtab_cursor* cursor) {
+  return Guarded(cursor, [&] { return Next(cursor); });
 }
 
 int xEof(sqlite3_vtab_cursor* cursor) {
@@ -1809,50 +1855,42 @@ Status RegisterArchiveModule(sqlite3* db, RawArchive& archive, ScanLog& log) {
   return Status::Ok();
 }
 
-Result<std::size_t> InflateGzip(std::string_view gz, std::string& out, std::size_t padding) {
-  // libdeflate inflates a whole buffer about 2.5 times as fast as zlib's streaming inflate (and
-  // checks the CRC with carry-less multiplies); one decompressor per thread, reused.
-  struct Free {
-    void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-  };
-  thread_local std::unique_ptr<libdeflate_decompressor, Free> decompressor(
-      libdeflate_alloc_decompressor());
-  if (!decompressor) return Status::Error("gzip: cannot allocate a decompressor");
-  // The gzip trailer holds the (last member's) length mod 2^32: a good first guess.
-  std::size_t guess = gz.size() * 4;
-  if (gz.size() >= 18) {
-    std::uint32_t isize = 0;
-    std::memcpy(&isize, gz.data() + gz.size() - 4, 4);  // little-endian on every target we build
-    if (isize >= gz.size()) guess = isize;
-  }
-  if (out.size() < guess + padding + 1) out.resize(guess + padding + 1);  // reused: never shrunk
-  std::size_t length = 0, in = 0;
-  while (in < gz.size()) {  // one gzip member per round
-    std::size_t used = 0, produced = 0;
-    const libdeflate_result rc = libdeflate_gzip_decompress_ex(
-        decompressor.get(), gz.data() + in, gz.size() - in, out.data() + length,
-        out.size() - length - padding, &used, &produced);
-    if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
-      out.resize(out.size() * 2);
-      continue;
+Result<std::uint64_t> CountGzipLines(std::string_view gz) {
+  // Streamed through one 64 KiB buffer: the catalog needs the count, not the text. A line counts
+  // as in CountLines: it holds a byte other than blank, tab or CR.
+  std::uint64_t lines = 0;
+  bool content = false;  // the current (unfinished) line has counted content
+  Status s = GzipInflateChunks(gz, InflateLimit(gz.size()), [&](std::string_view chunk) {
+    const char* p = chunk.data();
+    const char* const end = p + chunk.size();
+    while (p < end) {
+      const char* nl =
+          static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+      const char* stop = nl ? nl : end;
+      for (; !content && p < stop; ++p) content = *p != ' ' && *p != '\r' && *p != '\t';
+      if (!nl) break;
+      lines += content;
+      content = false;
+      p = nl + 1;
     }
-    if (rc != LIBDEFLATE_SUCCESS) {
-      return Status::Error(fmt::format("gzip: data is corrupt or truncated ({})",
-                                       rc == LIBDEFLATE_BAD_DATA ? "bad data" : "short output"));
-    }
-    in += used;
-    length += produced;
-  }
-  if (gz.empty()) return Status::Error("gzip: data is corrupt or truncated (empty)");
-  std::memset(out.data() + length, 0, std::min(padding, out.size() - length));
-  return length;
+  });
+  if (!s.ok()) return s;
+  return lines + content;
 }
 
-Result<std::uint64_t> CountGzipLines(std::string_view gz) {
-  std::string text;
-  auto length = InflateGzip(gz, text, 0);
-  if (!length) return length.status();
-  return static_cast<std::uint64_t>(CountLines(text.data(), *length));
+Result<std::uint64_t> DecodeObject(std::string_view key, std::string_view gz, std::string_view area,
+                                   bool extra) {
+  const Layout& layout = area == "rejected" ? RejectedLayout() : RawLayout();
+  Need need;
+  need.json_mask = (1u << layout.json_columns) - 1;
+  need.extra = extra;
+  Scratch scratch;
+  Batch batch;
+  batch.Reset(std::string(key));
+  const std::atomic<bool> stop{false};
+  Decode(std::string(gz), layout, need, stop, scratch, batch);
+  if (!batch.error.ok()) return batch.error;
+  return static_cast<std::uint64_t>(batch.rows);
 }
 
 std::string_view PartitionOf(std::string_view key) {

@@ -42,12 +42,15 @@ struct ScanLog {
 // Registers the module `stockpipe_archive` on `db`. `archive` and `log` must outlive `db`.
 Status RegisterArchiveModule(sqlite3* db, RawArchive& archive, ScanLog& log);
 
-// Inflates a gzip object (all members) into `out`, which keeps at least `padding` readable bytes
-// past the returned length (simdjson reads ahead). Returns the inflated length.
-Result<std::size_t> InflateGzip(std::string_view gz, std::string& out, std::size_t padding);
-
-// Non-empty lines of a gzip JSON Lines object: the record count the catalog records.
+// Non-empty lines of a gzip JSON Lines object: the record count the catalog records. Inflated in
+// a stream (bounded memory) up to InflateLimit (archive/gzip.h), as every reader of objects is.
 Result<std::uint64_t> CountGzipLines(std::string_view gz);
+
+// Reads one object as a scan of every column of `area` (raw or rejected) does: bounded inflate,
+// line split, the plain reader or (with `extra`, or when the plain reader declines) simdjson. The
+// row count, or the error with `key` in front. What the object-reader fuzzer drives.
+Result<std::uint64_t> DecodeObject(std::string_view key, std::string_view gz, std::string_view area,
+                                   bool extra);
 
 // `2025-08-14` from `raw/dt=2025-08-14/shard-...`, empty when the key has no dt= folder.
 std::string_view PartitionOf(std::string_view key);

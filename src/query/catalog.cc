@@ -31,7 +31,10 @@ Result<CatalogTable> CrawlArea(RawArchive& archive, std::string_view area, Catal
       auto bytes = archive.Get(o.key);
       if (!bytes) return bytes.status();
       auto lines = query::CountGzipLines(*bytes);
-      if (!lines) return Status::Error(fmt::format("{}: {}", o.key, lines.error()));
+      if (!lines) {  // corrupt, truncated or a bomb: named and skipped, tried again next crawl
+        catalog.unreadable.push_back({o.key, lines.error()});
+        continue;
+      }
       object.records = *lines;
       ++catalog.objects_read;
     }
@@ -81,7 +84,9 @@ Result<Catalog> Crawl(RawArchive& archive, const std::string& clean_db,
                          {"shard", "string"},
                          {"sequence", "string"},
                          {"arrival", "string"},
-                         {"record", "string"}},
+                         {"record", "string"},
+                         {"record_bytes", "bigint"},
+                         {"record_sha256", "string"}},
                         {"dt"},
                         {},
                         0,
@@ -166,17 +171,30 @@ std::string CatalogToJson(const Catalog& catalog) {
     out += fmt::format(" {{\"size\": {}, \"modified_us\": {}, \"records\": {}}}", o.size,
                        o.modified_us, o.records);
   }
-  out += first ? "}\n}\n" : "\n  }\n}\n";
+  out += first ? "}" : "\n  }";
+  out += ",\n  \"unreadable\": [";
+  for (std::size_t i = 0; i < catalog.unreadable.size(); ++i) {
+    out += i ? ",\n    {" : "\n    {";
+    AppendKey("key", out);
+    AppendJsonString(catalog.unreadable[i].key, out);
+    out += ", ";
+    AppendKey("error", out);
+    AppendJsonString(catalog.unreadable[i].error, out);
+    out += '}';
+  }
+  out += catalog.unreadable.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return out;
 }
 
-std::map<std::string, CatalogObject> ObjectsFromCatalogJson(std::string_view json) {
+Result<std::map<std::string, CatalogObject>> ObjectsFromCatalogJson(std::string_view json) {
   std::map<std::string, CatalogObject> objects;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(simdjson::padded_string(json)).get(root)) return {};
+  if (auto error = parser.parse(simdjson::padded_string(json)).get(root)) {
+    return Status::Error(std::string("not valid JSON (") + simdjson::error_message(error) + ")");
+  }
   simdjson::dom::object list;
-  if (root["objects"].get(list)) return {};
+  if (root["objects"].get(list)) return Status::Error("it has no \"objects\" object");
   for (auto [key, value] : list) {
     CatalogObject o;
     std::uint64_t size = 0, records = 0;

@@ -1,5 +1,6 @@
 #include "query/result_format.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/record.h"
@@ -41,29 +42,49 @@ std::string CellText(const Cell& cell) {
 // ---- CSV ----------------------------------------------------------------------------------------
 
 void CsvWriter::Field(std::string_view text, bool first) {
-  if (!first) out_ << ',';
+  if (!first) line_ += ',';
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out_ << text;
+    line_ += text;
     return;
   }
-  out_ << '"';
+  line_ += '"';
   for (char c : text) {
-    if (c == '"') out_ << '"';
-    out_ << c;
+    if (c == '"') line_ += '"';
+    line_ += c;
   }
-  out_ << '"';
+  line_ += '"';
+}
+
+Status CsvWriter::Emit() {
+  line_ += "\r\n";
+  if (max_bytes_ > 0 && bytes_ + line_.size() > max_bytes_) {
+    truncated_ = true;
+    return Status::Ok();
+  }
+  bytes_ += line_.size();
+  out_ << line_;
+  return out_ ? Status::Ok() : Status::Error("cannot write the CSV output");
 }
 
 Status CsvWriter::Columns(std::span<const std::string> names) {
+  line_.clear();
   for (std::size_t i = 0; i < names.size(); ++i) Field(names[i], i == 0);
-  out_ << "\r\n";
-  return out_ ? Status::Ok() : Status::Error("cannot write the CSV output");
+  return Emit();
 }
 
 Status CsvWriter::Row(std::span<const Cell> cells) {
-  for (std::size_t i = 0; i < cells.size(); ++i) Field(CellText(cells[i]), i == 0);
-  out_ << "\r\n";
-  return out_ ? Status::Ok() : Status::Error("cannot write the CSV output");
+  if (truncated_) return Status::Ok();
+  line_.clear();
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (cells[i].type == Cell::Type::kText) {
+      Field(cells[i].text, i == 0);
+    } else {
+      Field(CellText(cells[i]), i == 0);
+    }
+  }
+  if (Status s = Emit(); !s.ok()) return s;
+  if (!truncated_) ++rows_written_;
+  return Status::Ok();
 }
 
 // ---- JSON ---------------------------------------------------------------------------------------
@@ -120,6 +141,10 @@ void JsonWriter::Finish() {
 Status TableWriter::Columns(std::span<const std::string> names) {
   names_.assign(names.begin(), names.end());
   numeric_.assign(names.size(), true);
+  widths_.assign(names.size(), 0);
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    widths_[i] = std::min(Width(names_[i]), kTableMaxWidth);
+  }
   return Status::Ok();
 }
 
@@ -129,36 +154,57 @@ Status TableWriter::Row(std::span<const Cell> cells) {
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (cells[i].type == Cell::Type::kText) numeric_[i] = false;
     row.push_back(cells[i].type == Cell::Type::kNull ? "NULL" : CellText(cells[i]));
+    held_bytes_ += row.back().size();
   }
   rows_.push_back(std::move(row));
+  ++total_rows_;
+  if (rows_.size() >= kTableChunkRows || held_bytes_ >= kTableChunkBytes) return Flush();
   return Status::Ok();
 }
 
-void TableWriter::Finish() {
-  std::vector<std::size_t> widths(names_.size());
-  for (std::size_t i = 0; i < names_.size(); ++i) widths[i] = Width(names_[i]);
-  for (const auto& row : rows_) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Width(row[i]));
-  }
-  const auto print = [&](const std::vector<std::string>& cells, bool header) {
-    std::string line;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (i) line += " | ";
-      const std::string pad(widths[i] - Width(cells[i]), ' ');
-      const bool right = !header && numeric_[i];
-      line += right ? pad + cells[i] : cells[i] + (i + 1 < cells.size() ? pad : "");
+void TableWriter::Print(const std::vector<std::string>& cells, bool header) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i) line += " | ";
+    const std::size_t w = Width(cells[i]);
+    const std::string pad(widths_[i] > w ? widths_[i] - w : 0, ' ');
+    const bool right = !header && numeric_[i];
+    if (right) {
+      line += pad;
+      line += cells[i];
+    } else {
+      line += cells[i];
+      if (i + 1 < cells.size()) line += pad;
     }
-    out_ << line << '\n';
-  };
-  print(names_, true);
-  std::string rule;
-  for (std::size_t i = 0; i < widths.size(); ++i) {
-    if (i) rule += "-+-";
-    rule += std::string(widths[i], '-');
   }
-  out_ << rule << '\n';
-  for (const auto& row : rows_) print(row, false);
-  out_ << '(' << rows_.size() << (rows_.size() == 1 ? " row)\n" : " rows)\n");
+  out_ << line << '\n';
+}
+
+Status TableWriter::Flush() {
+  for (const auto& row : rows_) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths_[i] = std::max(widths_[i], std::min(Width(row[i]), kTableMaxWidth));
+    }
+  }
+  if (!header_printed_) {
+    header_printed_ = true;
+    Print(names_, true);
+    std::string rule;
+    for (std::size_t i = 0; i < widths_.size(); ++i) {
+      if (i) rule += "-+-";
+      rule += std::string(widths_[i], '-');
+    }
+    out_ << rule << '\n';
+  }
+  for (const auto& row : rows_) Print(row, false);
+  rows_.clear();
+  held_bytes_ = 0;
+  return out_ ? Status::Ok() : Status::Error("cannot write the table output");
+}
+
+void TableWriter::Finish() {
+  (void)Flush();
+  out_ << '(' << total_rows_ << (total_rows_ == 1 ? " row)\n" : " rows)\n");
 }
 
 // ---- Tee ----------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <regex>
 
+#include "query/bounded_printf.h"
+#include "sqlite/database.h"
+
 namespace stockpipe {
 namespace {
 
@@ -17,6 +20,20 @@ constexpr std::array<std::string_view, 13> kReadOnlyPragmas = {
     "table_info",     "table_xinfo",     "table_list",      "index_list",  "index_info",
     "index_xinfo",    "database_list",   "function_list",   "module_list", "pragma_list",
     "collation_list", "compile_options", "foreign_key_list"};
+
+// Functions that hand out the engine's internals: fts3_tokenizer('simple') returns the address of
+// a C structure (with SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER off it can no longer register one,
+// but the one-argument form still reads), the fts5_* ones decode FTS5's private records.
+constexpr std::array<std::string_view, 4> kInternalFunctions = {"fts3_tokenizer", "fts5_decode",
+                                                                "fts5_decode_none", "fts5_rowid"};
+
+std::string ReadOnlyRefusal(std::string_view what) {
+  return fmt::format("refused: the query engine is read-only; {} is not allowed", what);
+}
+
+std::string MiB(std::int64_t bytes) {
+  return fmt::format("{} MiB", bytes >> 20);
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -112,7 +129,10 @@ std::string RewriteMetaStatement(std::string_view sql) {
   const std::string text(sql);
   std::smatch m;
   if (std::regex_match(text, m, show_tables)) {
-    std::string where = "type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+    // sqlite_* is SQLite's own, stockpipe_identity the data folder's stamp (store/data_folder.h).
+    std::string where =
+        "type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+        "AND name <> 'stockpipe_identity'";
     if (m[1].matched) where += fmt::format(" AND database = '{}'", Lower(m[1].str()));
     // Only the attached databases exist: list them from pragma_database_list.
     return fmt::format(
@@ -146,6 +166,12 @@ Result<std::unique_ptr<SqliteQueryEngine>> SqliteQueryEngine::Open(
   if (!std::filesystem::is_directory(options.data_dir, ec)) {
     return Status::Error(fmt::format("data folder {} does not exist", options.data_dir));
   }
+  if (options.heap_limit_bytes > 0) {
+    const std::int64_t now = sqlite3_hard_heap_limit64(-1);
+    if (now == 0 || now > options.heap_limit_bytes) {
+      sqlite3_hard_heap_limit64(options.heap_limit_bytes);
+    }
+  }
   std::unique_ptr<SqliteQueryEngine> engine(new SqliteQueryEngine(options));
   if (Status s = engine->Setup(); !s.ok()) return s;
   return engine;
@@ -160,6 +186,7 @@ Status SqliteQueryEngine::Setup() {
   }
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   sqlite3_busy_timeout(db_, 5'000);
   if (Status s = query::RegisterArchiveModule(db_, archive_, log_); !s.ok()) return s;
   const auto exec = [this](const std::string& sql) -> Status {
@@ -179,15 +206,8 @@ Status SqliteQueryEngine::Setup() {
   const std::filesystem::path clean = std::filesystem::path(options_.data_dir) / "clean.db";
   std::error_code ec;
   if (std::filesystem::exists(clean, ec)) {
-    // A URI keeps the file read-only whatever the folder's permissions; escape what URIs reserve.
-    std::string uri = "file:";
-    for (char c : std::filesystem::absolute(clean).string()) {
-      if (c == '%' || c == '?' || c == '#')
-        uri += fmt::format("%{:02X}", c);
-      else
-        uri += c;
-    }
-    uri += "?mode=ro";
+    // Read-only whatever the folder's permissions, and leaving no -wal/-shm behind.
+    const std::string uri = sqlite::ReadOnlyUri(clean.string());
     sqlite3_stmt* attach = nullptr;
     sqlite3_prepare_v2(db_, "ATTACH ?1 AS clean", -1, &attach, nullptr);
     sqlite3_bind_text(attach, 1, uri.c_str(), -1, SQLITE_TRANSIENT);
@@ -209,23 +229,48 @@ Status SqliteQueryEngine::Setup() {
   }
   // From here on nothing more can be attached, and every statement passes the authorizer.
   sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
+  if (options_.max_value_bytes > 0) {
+    sqlite3_limit(db_, SQLITE_LIMIT_LENGTH,
+                  static_cast<int>(std::min<std::int64_t>(options_.max_value_bytes, INT32_MAX)));
+    if (Status s = query::RegisterBoundedPrintf(db_, options_.max_value_bytes); !s.ok()) return s;
+  }
   sqlite3_set_authorizer(db_, &SqliteQueryEngine::Authorize, this);
   return Status::Ok();
 }
 
-int SqliteQueryEngine::Authorize(void* self, int action, const char* a, const char* b, const char*,
-                                 const char*) {
+int SqliteQueryEngine::Authorize(void* self, int action, const char* a, const char* b,
+                                 const char* db, const char*) {
   auto* engine = static_cast<SqliteQueryEngine*>(self);
   switch (action) {
+    case SQLITE_UPDATE:
+      // The first use of an eponymous virtual table (`pragma_table_info`, `json_each`) on a
+      // connection makes SQLite authorize an internal UPDATE of main.sqlite_master's columns
+      // while it connects the table; nothing is written. `main` is this engine's empty in-memory
+      // scratch database, DEFENSIVE mode refuses any statement that writes sqlite_master ("may
+      // not be modified"), and Run refuses every statement sqlite3_stmt_readonly calls a write.
+      if (a && db && Lower(a) == "sqlite_master" && std::string_view(db) == "main") {
+        return SQLITE_OK;
+      }
+      break;
     case SQLITE_SELECT:
     case SQLITE_READ:
     case SQLITE_RECURSIVE:
     case SQLITE_TRANSACTION:
     case SQLITE_SAVEPOINT:
       return SQLITE_OK;
-    case SQLITE_FUNCTION:
-      if (b && Lower(b) != "load_extension") return SQLITE_OK;
+    case SQLITE_FUNCTION: {
+      const std::string name = b ? Lower(b) : "";
+      if (std::find(kInternalFunctions.begin(), kInternalFunctions.end(), name) !=
+          kInternalFunctions.end()) {
+        if (engine->refusal_.empty()) {
+          engine->refusal_ =
+              fmt::format("refused: {}() exposes the engine's internals and is off", name);
+        }
+        return SQLITE_DENY;
+      }
+      if (!name.empty() && name != "load_extension") return SQLITE_OK;
       break;
+    }
     case SQLITE_PRAGMA:
       if (a && std::find(kReadOnlyPragmas.begin(), kReadOnlyPragmas.end(), Lower(a)) !=
                    kReadOnlyPragmas.end()) {
@@ -235,7 +280,7 @@ int SqliteQueryEngine::Authorize(void* self, int action, const char* a, const ch
     default:
       break;
   }
-  if (engine->refusal_.empty()) engine->refusal_ = Describe(action, a, b);
+  if (engine->refusal_.empty()) engine->refusal_ = ReadOnlyRefusal(Describe(action, a, b));
   return SQLITE_DENY;
 }
 
@@ -261,13 +306,12 @@ QueryOutcome SqliteQueryEngine::Run(std::string_view sql_in, RowSink& sink) {
     const std::string_view error = sqlite3_errmsg(db_);
     constexpr std::string_view kTable = "table ", kNotModified = " may not be modified";
     if (refusal_.empty() && error.starts_with(kTable) && error.ends_with(kNotModified)) {
-      refusal_ = fmt::format(
+      refusal_ = ReadOnlyRefusal(fmt::format(
           "writing to {}",
-          error.substr(kTable.size(), error.size() - kTable.size() - kNotModified.size()));
+          error.substr(kTable.size(), error.size() - kTable.size() - kNotModified.size())));
     }
     if (!refusal_.empty()) {
-      fail(QueryFailure::kRefused,
-           fmt::format("refused: the query engine is read-only; {} is not allowed", refusal_));
+      fail(QueryFailure::kRefused, refusal_);
     } else {
       fail(QueryFailure::kInvalid,
            fmt::format("{}{}", sqlite3_errmsg(db_), Position(sql, sqlite3_error_offset(db_))));
@@ -360,6 +404,19 @@ QueryOutcome SqliteQueryEngine::Run(std::string_view sql_in, RowSink& sink) {
     fail(QueryFailure::kTimedOut,
          fmt::format("the query ran longer than the limit of {:.1f} s and was stopped",
                      static_cast<double>(options_.time_limit.count()) / 1000.0));
+  } else if (rc != SQLITE_DONE && !refusal_.empty()) {
+    // A table-valued pragma prepares its PRAGMA when it runs: a refused one fails the step.
+    fail(QueryFailure::kRefused, refusal_);
+  } else if ((rc & 0xFF) == SQLITE_TOOBIG) {
+    fail(QueryFailure::kTooLarge,
+         fmt::format("a value is over the {} limit for one value ({}); select less, e.g. "
+                     "substr(x, 1, 1000)",
+                     MiB(options_.max_value_bytes), sqlite3_errmsg(db_)));
+  } else if ((rc & 0xFF) == SQLITE_NOMEM) {
+    fail(QueryFailure::kTooLarge,
+         fmt::format("the query needs more memory than the {} SQLite may use and was stopped "
+                     "({}); select fewer or smaller values",
+                     MiB(sqlite3_hard_heap_limit64(-1)), sqlite3_errmsg(db_)));
   } else if (rc != SQLITE_DONE) {
     fail(QueryFailure::kFailed, sqlite3_errmsg(db_));
   }

@@ -10,10 +10,24 @@
 // Read-only by construction: the main database is in memory, the CLEAN file is attached with
 // mode=ro, extension loading is off, no further database can be attached, and an authorizer
 // refuses every statement that would write, ATTACH/DETACH, change a PRAGMA or create anything.
-// A progress handler stops a statement that runs past the time limit.
+// Table-valued pragma functions that only read (`pragma_table_info('ticks')`, `pragma_index_list`,
+// ... the PRAGMAs of the read-only list) answer like the PRAGMA statements.
+// Functions that expose the engine's internals (`fts3_tokenizer`, which returns a native pointer,
+// and FTS5's debugging functions) are refused.
+//
+// Bounded: a progress handler stops a statement that runs past the time limit; no value may be
+// longer than `max_value_bytes` (SQLITE_LIMIT_LENGTH, so `randomblob(1e9)` fails at once instead
+// of running for seconds in one step the progress handler cannot interrupt; printf/format refuse
+// a width or precision over it before they start, see query/bounded_printf.h); and SQLite's heap is
+// capped at `heap_limit_bytes` with sqlite3_hard_heap_limit64. That cap is process-wide (SQLite
+// has no per-connection one): `Open` lowers it to the option's value, never raises it, so it
+// also bounds every other SQLite connection of the process (the stream, the CLEAN store), which
+// normally need far less. Both failures are `QueryFailure::kTooLarge` with a message naming the
+// limit.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -25,9 +39,14 @@ struct sqlite3;
 
 namespace stockpipe {
 
+inline constexpr std::int64_t kMaxValueBytes = 16 << 20;    // 16 MiB, any one value
+inline constexpr std::int64_t kQueryHeapBytes = 256 << 20;  // 256 MiB, SQLite's whole heap
+
 struct SqliteQueryOptions {
   std::string data_dir;
   std::chrono::milliseconds time_limit{0};  // 0 = none
+  std::int64_t max_value_bytes = kMaxValueBytes;
+  std::int64_t heap_limit_bytes = kQueryHeapBytes;  // process-wide, see above; 0 = leave it
 };
 
 class SqliteQueryEngine final : public QueryEngine {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include <sys/stat.h>
+
 #include "stream/local/sqlite_stream.h"
 
 namespace stockpipe::serve {
@@ -28,12 +30,27 @@ Result<std::vector<PricePoint>> ReadPoints(sqlite::Database& db, sqlite::Stateme
   return points;
 }
 
+// The identity of the file at `path` and of its current contents, or "" when it is absent.
+std::string FileVersion(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return fmt::format("{}:{}:{}:{}.{}", st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec);
+}
+
 }  // namespace
 
 Result<sqlite::Database*> ReadOnlyFile::Get() {
-  if (db_) return db_.get();
   std::error_code ec;
+  // An immutable connection is blind to any writer: one that started since (a -wal appeared) or
+  // one that came and went (the main file changed). Either way, read through a new connection.
+  if (db_ && db_->immutable() &&
+      (std::filesystem::exists(path_ + "-wal", ec) || FileVersion(path_) != opened_as_)) {
+    db_.reset();
+  }
+  if (db_) return db_.get();
   if (!std::filesystem::exists(path_, ec)) return static_cast<sqlite::Database*>(nullptr);
+  const std::string version = FileVersion(path_);
   auto db = sqlite::Database::Open(path_, /*create=*/false, sqlite::Sync::kNormal,
                                    /*read_only=*/true);
   if (!db) return db.status();
@@ -47,6 +64,7 @@ Result<sqlite::Database*> ReadOnlyFile::Get() {
     return static_cast<sqlite::Database*>(nullptr);
   }
   db_ = std::move(*db);
+  opened_as_ = version;
   return db_.get();
 }
 

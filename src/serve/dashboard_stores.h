@@ -1,10 +1,11 @@
-// The data folder's SQLite files as the dashboard reads them (private to serve/dashboard.cc).
+// The data folder's SQLite files as the dashboard reads them (serve/dashboard.cc), and as
+// `stockpipe health` and `stockpipe check` read them.
 //
 // Every connection is SQLITE_OPEN_READONLY: nothing here writes a row. A file that does not exist
 // yet (or exists without its tables yet) reads as empty and is looked for again on the next call,
-// so a dashboard started before the pipeline picks the stores up once they appear. SQLite itself
-// creates the empty `-wal` / `-shm` companions a WAL reader needs when no writer holds them; that
-// is the only trace a reader leaves. Not thread-safe: the Dashboard serialises calls.
+// so a dashboard started before the pipeline picks the stores up once they appear. Connections go
+// through sqlite::ReadOnlyUri, so a reader leaves no trace (no `-wal` / `-shm` created). Not
+// thread-safe: the Dashboard serialises calls.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +61,9 @@ class ReadOnlyFile {
   std::string path_;
   std::string table_;
   std::unique_ptr<sqlite::Database> db_;
+  // The main file as an immutable connection saw it opened (inode, size, mtime): a writer that
+  // came and went since (its -wal checkpointed and deleted) changed it.
+  std::string opened_as_;
 };
 
 class DataFolder {

@@ -1,84 +1,39 @@
 #include "serve/http_server.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <atomic>
-#include <cerrno>
-#include <condition_variable>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <csignal>
-#include <cstring>
+#include <future>
 #include <map>
-#include <mutex>
-#include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "serve/access.h"
-#include "serve/assets.h"
 #include "serve/dashboard.h"
-#include "serve/event_stream.h"
-#include "serve/params.h"
+#include "serve/http_routes.h"
 #include "serve/query_api.h"
 
 namespace stockpipe::serve {
 namespace {
 
-using httplib::Request;
-using httplib::Response;
-using nlohmann::json;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kTokenCookie = "stockpipe_token";
-constexpr std::string_view kJson = "application/json";
-
-// The paths served and the methods each takes (HEAD goes with GET).
-struct Route {
-  std::string_view path;
-  bool post = false;
-};
-constexpr Route kRoutes[] = {{"/"},           {"/api/symbols"}, {"/api/series"},
-                             {"/api/alerts"}, {"/api/status"},  {"/api/query", true},
-                             {"/api/events"}, {"/metrics"},     {"/healthz"}};
-
-const Route* FindRoute(std::string_view path) {
-  for (const Route& route : kRoutes) {
-    if (route.path == path) return &route;
-  }
-  if (path.starts_with("/assets/")) {
-    static constexpr Route kAsset{"/assets/"};
-    return &kAsset;
-  }
-  return nullptr;
-}
-
-// The `path` label of /metrics: a route, never the raw path (a scan of random URLs must not
-// grow the metric without bound).
-std::string_view RouteLabel(std::string_view path) {
-  const Route* route = FindRoute(path);
-  if (!route) return "other";
-  return route->path == "/assets/" ? "/assets" : route->path;
-}
-
-std::string Dump(const json& doc) {
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void SendError(Response& res, int status, std::string_view code, std::string_view message) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(Dump({{"error", code}, {"message", message}}), std::string(kJson));
-}
-
-void Send(Response& res, ApiResult<std::string> result) {
-  if (auto* error = std::get_if<ApiError>(&result)) {
-    SendError(res, error->http_status, error->code, error->message);
-    return;
-  }
-  res.status = 200;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(std::move(std::get<std::string>(result)), std::string(kJson));
-}
+constexpr std::size_t kMaxUrl = 8 * 1024;    // longer: 414 (send long SQL by POST)
+constexpr std::size_t kMaxHead = 16 * 1024;  // request line and headers together: 431
+// After an error answer the rest of what the client sends is read and dropped for this long, so
+// that closing does not reset the connection before the client has read the answer.
+constexpr std::chrono::seconds kLinger{2};
 
 }  // namespace
 
@@ -88,344 +43,413 @@ HttpServerOptions HttpServerOptions::From(const Config& config) {
   options.token = config.serve.token;
   options.query_timeout = std::chrono::milliseconds(config.serve.query_timeout / 1000);
   options.query_max_rows = config.serve.query_max_rows;
+  options.read_timeout = std::chrono::milliseconds(config.serve.read_timeout / 1000);
+  options.idle_timeout = std::chrono::milliseconds(config.serve.idle_timeout / 1000);
+  options.write_timeout = std::chrono::milliseconds(config.serve.write_timeout / 1000);
+  options.max_connections = config.serve.max_connections;
+  options.max_connections_per_client = config.serve.max_connections_per_client;
   return options;
 }
 
-struct HttpServer::Impl {
+class Session;
+
+// The server's parts. Everything from `per_client` to `stopping` is touched on the I/O thread only.
+struct ServerState {
   Config config;
   HttpServerOptions options;
   std::unique_ptr<Dashboard> dashboard;
-  IngestRate rate;
-  httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> loop_ended{false};
+  std::unique_ptr<HttpRoutes> routes;
   int port = 0;
-
   std::once_flag stop_once;
-  std::mutex mu;  // guards stopping and streams; cv wakes the event streams
-  std::condition_variable cv;
+
+  std::map<asio::ip::address, std::size_t> per_client;
+  std::size_t open = 0;
+  std::set<Session*> sessions;
   bool stopping = false;
-  std::size_t streams = 0;
 
-  std::mutex counts_mu;
-  std::map<std::pair<std::string, int>, std::uint64_t> counts;
+  // Blocking handlers: the API, and /api/query apart so a few slow statements cannot hold up
+  // /healthz and the page.
+  std::unique_ptr<asio::thread_pool> workers;
+  asio::thread_pool queries{2};
+  // Pending handlers own sessions, whose destructors use the members above: io is destroyed
+  // before those (and after the acceptor and timer, which use it).
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
+  std::thread thread;
 
-  httplib::Server::HandlerResponse Gate(const Request& req, Response& res);
-  void Finish(const Request& req, Response& res);
-  void AddRoutes();
-  void Series(const Request& req, Response& res);
-  void Alerts(const Request& req, Response& res);
-  void Query(const Request& req, Response& res);
-  void Events(Response& res);
-  void Metrics(Response& res);
+  void Accept();
+  void Admit(tcp::socket socket);
+  void Refuse(tcp::socket& socket, bool per_client, std::string_view message);
 };
 
-// Before routing: host check, token, then path and method.
-httplib::Server::HandlerResponse HttpServer::Impl::Gate(const Request& req, Response& res) {
-  using R = httplib::Server::HandlerResponse;
-  const std::string& token = options.token;
-  if (token.empty() && req.has_header("Host")) {
-    // Without a token the only guard is the loopback address; a page elsewhere could still make
-    // a browser send requests here under its own name (DNS rebinding). Those carry its name.
-    const std::string host_header = req.get_header_value("Host");
-    const std::string_view host = HostOnly(host_header);
-    if (!IsLoopback(host) && host != options.listen.host) {
-      SendError(res, 403, "forbidden_host",
-                "the Host header must name this server's loopback address (or set "
-                "STOCKPIPE_HTTP_TOKEN to serve other names)");
-      return R::Handled;
-    }
+// One client connection: reads a request, hands it to a worker, writes the answer back, and
+// again while the client keeps the connection; or, for /api/events, writes events on a timer.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerState& impl, tcp::socket socket, asio::ip::address peer)
+      : impl_(impl), stream_(std::move(socket)), peer_(std::move(peer)), timer_(impl.io) {
+    impl_.sessions.insert(this);
   }
-  if (!token.empty() && req.path != "/healthz") {
-    if (req.path == "/" && req.has_param("token")) {
-      if (!SameSecret(req.get_param_value("token"), token)) {
-        SendError(res, 401, "unauthorized", "the token in ?token= is wrong");
-        return R::Handled;
+  ~Session() {
+    if (events_) impl_.routes->StreamEnded();
+    impl_.sessions.erase(this);
+    if (auto it = impl_.per_client.find(peer_); it != impl_.per_client.end() && --it->second == 0) {
+      impl_.per_client.erase(it);
+    }
+    --impl_.open;
+    impl_.routes->SetOpenConnections(impl_.open);
+  }
+
+  void Start() { WaitForRequest(); }
+
+  // Closes the connection now (Stop): every pending operation ends with an error.
+  void Abort() {
+    closed_ = true;
+    timer_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+ private:
+  // Between requests: the next one's first byte within idle_timeout.
+  void WaitForRequest() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHead);
+    parser_->body_limit(kMaxSqlBytes);
+    if (buffer_.size() > 0) return ReadHead();
+    stream_.expires_after(impl_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec || self->closed_) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHead();
+                            });
+  }
+
+  // The whole request, head and body, within read_timeout of its first byte: the deadline is
+  // set once, not per byte, so a client trickling a byte a second is cut all the same.
+  void ReadHead() {
+    stream_.expires_after(impl_.options.read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
+  }
+
+  void OnHead(beast::error_code ec) {
+    if (closed_) return;
+    if (ec) return OnReadError(ec);
+    const auto& req = parser_->get();
+    if (req.target().size() > kMaxUrl) {
+      return Fail(414, "the URL is too long: POST /api/query for long SQL");
+    }
+    if (parser_->is_done()) return Dispatch();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue),
+                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (ec || self->closed_) return self->Close();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (self->closed_) return;
+                       if (ec) return self->OnReadError(ec);
+                       self->Dispatch();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    // Past the deadline, gone, or reset: nobody to answer.
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == http::error::partial_message) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return Fail(413, fmt::format("the request body is over {} KiB", kMaxSqlBytes / 1024));
+    }
+    if (ec == http::error::header_limit) {
+      // No end of the request line in the first 8 KiB: the URL is what is too long.
+      const std::string_view seen(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      if (seen.substr(0, kMaxUrl).find('\n') == std::string_view::npos) {
+        return Fail(414, "the URL is too long: POST /api/query for long SQL");
       }
-      // The cookie lets the page and its EventSource in without putting the token in URLs.
-      res.status = 303;
-      res.set_header("Location", "/");
-      res.set_header("Cache-Control", "no-store");
-      res.set_header("Set-Cookie",
-                     fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kTokenCookie, token));
-      return R::Handled;
+      return Fail(431, fmt::format("the request head is over {} KiB", kMaxHead / 1024));
     }
-    bool ok = false;
-    const std::string auth = req.get_header_value("Authorization");
-    if (auto bearer = BearerToken(auth)) {
-      ok = SameSecret(*bearer, token);
-    } else if (auto cookie = CookieValue(req.get_header_value("Cookie"), kTokenCookie)) {
-      ok = SameSecret(*cookie, token);
-    }
-    if (!ok) {
-      SendError(res, 401, "unauthorized",
-                "this server needs its token: send 'Authorization: Bearer <token>', or open "
-                "/?token=<token> once in the browser");
-      return R::Handled;
-    }
+    Fail(400, fmt::format("the request could not be read as HTTP ({})", ec.message()));
   }
-  const Route* route = FindRoute(req.path);
-  if (!route) {
-    SendError(res, 404, "not_found", fmt::format("no such path: {}", req.path));
-    return R::Handled;
-  }
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  if (!get && !(route->post && req.method == "POST")) {
-    res.set_header("Allow", route->post ? "GET, HEAD, POST" : "GET, HEAD");
-    SendError(res, 405, "method_not_allowed",
-              fmt::format("{} takes {}, not {}", req.path, route->post ? "GET or POST" : "GET",
-                          req.method));
-    return R::Handled;
-  }
-  return R::Unhandled;
-}
 
-// After every answer, before it is written: the headers every answer carries, and the count.
-void HttpServer::Impl::Finish(const Request& req, Response& res) {
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Content-Security-Policy", "default-src 'self'");
-  res.set_header("Referrer-Policy", "no-referrer");
-  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
-  std::lock_guard lock(counts_mu);
-  ++counts[{std::string(RouteLabel(req.path)), res.status}];
-}
+  // An answer without a handler; then the connection is closed.
+  void Fail(int status, std::string_view message) {
+    std::string path;
+    if (parser_ && parser_->is_header_done()) {
+      const auto raw = parser_->get().target();
+      const std::string_view target(raw.data(), raw.size());
+      path = DecodeUrl(target.substr(0, target.find('?')), false);
+    }
+    keep_alive_ = false;
+    head_ = false;
+    Answer(impl_.routes->Error(path, status,
+                               status >= 500   ? "internal"
+                               : status == 400 ? "bad_request"
+                                               : "too_large",
+                               message));
+  }
 
-void HttpServer::Impl::AddRoutes() {
-  const auto asset = [](const Request& req, Response& res) {
-    const Asset* file = FindAsset(req.path);
-    if (!file) {
-      SendError(res, 404, "not_found", fmt::format("no such file: {}", req.path));
-      return;
+  void Dispatch() {
+    auto& msg = parser_->get();
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    const std::string_view target(msg.target().data(), msg.target().size());
+    const std::size_t q = target.find('?');
+    req.path = DecodeUrl(target.substr(0, q), false);
+    if (q != std::string_view::npos) ParseQueryText(target.substr(q + 1), req.params);
+    for (const auto& field : msg) {
+      req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    // Revalidated on every load (no-cache), so a new binary's page is never mixed with an old one.
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("ETag", file->etag);
-    if (req.get_header_value("If-None-Match") == file->etag) {
-      res.status = 304;
-      return;
+    req.body = std::move(msg.body());
+    if (req.method == "POST" &&
+        req.Header("Content-Type").starts_with("application/x-www-form-urlencoded")) {
+      ParseQueryText(req.body, req.params);
     }
-    res.set_content(file->bytes.data(), file->bytes.size(), std::string(file->content_type));
-  };
-  server.Get("/", asset);
-  server.Get(R"(/assets/.*)", asset);
-  server.Get("/api/symbols",
-             [this](const Request&, Response& res) { Send(res, dashboard->Symbols()); });
-  server.Get("/api/series", [this](const Request& req, Response& res) { Series(req, res); });
-  server.Get("/api/alerts", [this](const Request& req, Response& res) { Alerts(req, res); });
-  server.Get("/api/status", [this](const Request&, Response& res) {
-    const Micros now = NowMicros();
-    Send(res, dashboard->Status(now, rate.Since(*dashboard, now)));
-  });
-  server.Get("/api/query", [this](const Request& req, Response& res) { Query(req, res); });
-  server.Post("/api/query", [this](const Request& req, Response& res) { Query(req, res); });
-  server.Get("/api/events", [this](const Request&, Response& res) { Events(res); });
-  server.Get("/metrics", [this](const Request&, Response& res) { Metrics(res); });
-  server.Get("/healthz", [this](const Request&, Response& res) {
-    auto look = dashboard->Look();
-    res.set_header("Cache-Control", "no-store");
-    if (auto* error = std::get_if<ApiError>(&look)) {
-      res.status = 503;
-      res.set_content(Dump({{"status", "unavailable"}, {"message", error->message}}),
-                      std::string(kJson));
-      return;
-    }
-    res.set_content(R"({"status":"ok"})", std::string(kJson));
-  });
-
-  // Answers httplib makes itself (unreadable request, body too large, URI too long) get JSON too.
-  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
-    using R = httplib::Server::HandlerResponse;
-    if (!res.body.empty()) return R::Unhandled;
-    switch (res.status) {
-      case 413:
-        SendError(res, 413, "too_large",
-                  fmt::format("the request body is over {} KiB", kMaxSqlBytes / 1024));
-        break;
-      case 414:
-        SendError(res, 414, "too_large", "the URL is too long: POST /api/query for long SQL");
-        break;
-      case 404:
-        SendError(res, 404, "not_found", "no such path");
-        break;
-      default:
-        SendError(res, res.status, res.status >= 500 ? "internal" : "bad_request",
-                  fmt::format("the request could not be read as HTTP (status {})", res.status));
-    }
-    return R::Handled;
-  }));
-  server.set_exception_handler([](const Request& req, Response& res, std::exception_ptr ep) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    spdlog::error("serve: {} {}: {}", req.method, req.path, what);
-    SendError(res, 500, "internal", what);
-  });
-  server.set_pre_routing_handler(
-      [this](const Request& req, Response& res) { return Gate(req, res); });
-  server.set_post_routing_handler([this](const Request& req, Response& res) { Finish(req, res); });
-  // The path only: a query string may hold the token.
-  server.set_logger([](const Request& req, const Response& res) {
-    spdlog::debug("serve: {} {} {}", req.method, req.path, res.status);
-  });
-}
-
-void HttpServer::Impl::Series(const Request& req, Response& res) {
-  SeriesRequest request;
-  request.symbol = req.get_param_value("symbol");
-  if (request.symbol.empty()) {
-    SendError(res, 400, "bad_request", "symbol: missing (e.g. /api/series?symbol=AAPL)");
-    return;
-  }
-  for (const auto& [name, out, bound] : {std::tuple{"from", &request.from, RangeBound::kStart},
-                                         std::tuple{"to", &request.to, RangeBound::kEnd}}) {
-    if (!req.has_param(name)) continue;
-    auto t = ParseTimeParam(name, req.get_param_value(name), bound);
-    if (auto* error = std::get_if<ApiError>(&t)) return Send(res, std::move(*error));
-    *out = std::get<Micros>(t);
-  }
-  if (request.from && request.to && *request.from > *request.to) {
-    SendError(res, 400, "bad_request", "from: after to");
-    return;
-  }
-  if (req.has_param("limit")) {
-    auto limit = ParseIntParam("limit", req.get_param_value("limit"), 1, 50'000);
-    if (auto* error = std::get_if<ApiError>(&limit)) return Send(res, std::move(*error));
-    request.limit = static_cast<std::size_t>(std::get<std::int64_t>(limit));
-  }
-  Send(res, dashboard->Series(request));
-}
-
-void HttpServer::Impl::Alerts(const Request& req, Response& res) {
-  std::size_t limit = 50;
-  std::optional<std::int64_t> after;
-  if (req.has_param("limit")) {
-    auto value = ParseIntParam("limit", req.get_param_value("limit"), 1, 500);
-    if (auto* error = std::get_if<ApiError>(&value)) return Send(res, std::move(*error));
-    limit = static_cast<std::size_t>(std::get<std::int64_t>(value));
-  }
-  if (req.has_param("after")) {
-    auto value = ParseIntParam("after", req.get_param_value("after"), 0, INT64_MAX);
-    if (auto* error = std::get_if<ApiError>(&value)) return Send(res, std::move(*error));
-    after = std::get<std::int64_t>(value);
-  }
-  Send(res, dashboard->Alerts(limit, after));
-}
-
-void HttpServer::Impl::Query(const Request& req, Response& res) {
-  std::string sql;
-  std::string limit_text;
-  std::int64_t limit = static_cast<std::int64_t>(options.query_max_rows);
-  if (req.method == "POST") {
-    const json body = json::parse(req.body, nullptr, false);
-    if (!body.is_object()) {
-      SendError(res, 400, "bad_request",
-                R"(body: not a JSON object; send {"sql": "SELECT ...", "limit": 100})");
-      return;
-    }
-    const auto it = body.find("sql");
-    if (it == body.end() || !it->is_string()) {
-      SendError(res, 400, "bad_request", "sql: missing or not a string");
-      return;
-    }
-    sql = it->get<std::string>();
-    if (const auto l = body.find("limit"); l != body.end()) {
-      if (!l->is_number_integer() || l->get<std::int64_t>() < 1) {
-        SendError(res, 400, "bad_request", "limit: must be a whole number from 1");
-        return;
-      }
-      limit = l->get<std::int64_t>();
-    }
-  } else {
-    if (!req.has_param("sql") || req.get_param_value("sql").empty()) {
-      SendError(res, 400, "bad_request", "sql: missing (e.g. /api/query?sql=SHOW%20TABLES)");
-      return;
-    }
-    sql = req.get_param_value("sql");
-    if (req.has_param("limit")) {
-      auto value = ParseIntParam("limit", req.get_param_value("limit"), 1, INT64_MAX);
-      if (auto* error = std::get_if<ApiError>(&value)) return Send(res, std::move(*error));
-      limit = std::get<std::int64_t>(value);
-    }
-  }
-  const QueryLimits limits{config.data_dir, options.query_timeout, options.query_max_rows};
-  Send(res, RunQueryApi(limits, sql, static_cast<std::size_t>(limit)));
-}
-
-// One thread per client for as long as it listens: it waits on the stop signal between ticks,
-// so Stop() ends every stream at once.
-void HttpServer::Impl::Events(Response& res) {
-  {
-    std::lock_guard lock(mu);
-    if (streams >= options.max_event_streams) {
-      SendError(res, 503, "busy",
-                fmt::format("{} event streams are open already; close a dashboard tab",
-                            options.max_event_streams));
-      return;
-    }
-    ++streams;
-  }
-  struct State {
-    explicit State(Impl& impl) : events(*impl.dashboard, impl.rate) {}
-    EventStream events;
-    std::chrono::steady_clock::time_point next = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point last_sent = std::chrono::steady_clock::now();
-  };
-  auto state = std::make_shared<State>(*this);
-  res.set_header("Cache-Control", "no-store");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, state](std::size_t, httplib::DataSink& sink) {
-        {
-          std::unique_lock lock(mu);
-          if (cv.wait_until(lock, state->next, [this] { return stopping; })) return false;
-        }
-        const auto now = std::chrono::steady_clock::now();
-        state->next = std::max(state->next + options.status_every, now);
-        std::string text = state->events.Tick(NowMicros());
-        if (text.empty() && now - state->last_sent >= options.keep_alive_every) {
-          text = ": keep-alive\n\n";
-        }
-        if (text.empty()) return true;
-        state->last_sent = now;
-        return sink.write(text.data(), text.size());
-      },
-      [this](bool) {
-        std::lock_guard lock(mu);
-        --streams;
+    keep_alive_ = msg.keep_alive();
+    head_ = req.method == "HEAD";
+    stream_.expires_never();  // the worker's time is not the client's
+    asio::thread_pool& pool = req.path == "/api/query" ? impl_.queries : *impl_.workers;
+    asio::post(pool, [self = shared_from_this(), req = std::move(req)] {
+      HttpResponse res = self->impl_.routes->Handle(req);
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        if (!self->closed_) self->Answer(std::move(res));
       });
+    });
+  }
+
+  void Answer(HttpResponse res) {
+    if (res.event_stream && !head_) return StartEvents(std::move(res));
+    if (res.event_stream) impl_.routes->StreamEnded();  // HEAD: the headers only
+    auto out = std::make_shared<http::response<http::string_body>>();
+    out->version(11);
+    out->result(res.status);
+    for (auto& [name, value] : res.headers) out->set(name, value);
+    if (!res.content_type.empty()) out->set(http::field::content_type, res.content_type);
+    const bool keep = keep_alive_ && !impl_.stopping;
+    out->keep_alive(keep);
+    if (head_) {
+      out->content_length(res.body.size());  // what GET would send, without it
+    } else {
+      out->body() = std::move(res.body);
+      out->prepare_payload();
+    }
+    stream_.expires_after(impl_.options.write_timeout);
+    http::async_write(stream_, *out,
+                      [self = shared_from_this(), out, keep](beast::error_code ec, std::size_t) {
+                        if (ec || self->closed_) return self->Close();
+                        if (!keep) return self->Linger();
+                        self->WaitForRequest();
+                      });
+  }
+
+  // Ends the connection without discarding what the client has yet to read: our side is shut,
+  // and what it still sends is read and dropped until it closes (or kLinger).
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    if (!lingering_) {
+      lingering_ = true;
+      stream_.expires_after(kLinger);
+    }
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec || self->closed_) return self->Close();
+                              self->buffer_.consume(n);
+                              self->Linger();
+                            });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  // /api/events: the header, then a chunk per tick (a tick's text comes from a worker, which
+  // reads the stores), a comment when nothing was sent for keep_alive_every.
+  void StartEvents(HttpResponse res) {
+    events_ = impl_.routes->NewEventStream();
+    auto header = std::make_shared<http::response<http::empty_body>>();
+    header->version(11);
+    header->result(res.status);
+    for (auto& [name, value] : res.headers) header->set(name, value);
+    header->set(http::field::content_type, res.content_type);
+    header->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    stream_.expires_after(impl_.options.write_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), header, serializer](beast::error_code ec, std::size_t) {
+          if (ec || self->closed_) return self->Close();
+          self->next_tick_ = self->last_sent_ = Clock::now();
+          self->WaitTick();
+        });
+  }
+
+  void WaitTick() {
+    stream_.expires_never();
+    timer_.expires_at(next_tick_);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return self->Close();
+      asio::post(*self->impl_.workers, [self] {
+        std::string text = self->events_->Tick(NowMicros());
+        asio::post(self->stream_.get_executor(), [self, text = std::move(text)]() mutable {
+          if (!self->closed_) self->SendTick(std::move(text));
+        });
+      });
+    });
+  }
+
+  void SendTick(std::string text) {
+    const auto now = Clock::now();
+    next_tick_ = std::max(next_tick_ + impl_.options.status_every, now);
+    if (text.empty() && now - last_sent_ >= impl_.options.keep_alive_every)
+      text = ": keep-alive\n\n";
+    if (text.empty()) return WaitTick();
+    last_sent_ = now;
+    chunk_ = std::move(text);
+    stream_.expires_after(impl_.options.write_timeout);
+    asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec || self->closed_) return self->Close();
+                        self->WaitTick();
+                      });
+  }
+
+  ServerState& impl_;
+  beast::tcp_stream stream_;
+  asio::ip::address peer_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = false, head_ = false, closed_ = false, lingering_ = false;
+  std::unique_ptr<EventStream> events_;
+  Clock::time_point next_tick_, last_sent_;
+  std::string chunk_;
+};
+
+void ServerState::Accept() {
+  acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (stopping || !acceptor.is_open()) return;
+    if (ec) {
+      // Out of file descriptors, mostly: try again shortly rather than spin.
+      spdlog::warn("serve: accept: {}", ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code wait) {
+        if (!wait) Accept();
+      });
+      return;
+    }
+    Admit(std::move(socket));
+    Accept();
+  });
 }
 
-void HttpServer::Impl::Metrics(Response& res) {
-  auto text = dashboard->Metrics(NowMicros());
-  if (auto* error = std::get_if<ApiError>(&text)) {
-    SendError(res, error->http_status, error->code, error->message);
-    return;
+void ServerState::Admit(tcp::socket socket) {
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;
+  const asio::ip::address address = peer.address();
+  if (open >= options.max_connections) {
+    return Refuse(socket, false,
+                  fmt::format("the server has {} connections open, its most; try again later",
+                              options.max_connections));
   }
-  std::string out = std::move(std::get<std::string>(text));
-  if (!out.empty() && out.back() != '\n') out += '\n';
-  out +=
-      "# HELP stockpipe_http_requests_total HTTP requests answered, by route and status code.\n"
-      "# TYPE stockpipe_http_requests_total counter\n";
-  {
-    std::lock_guard lock(counts_mu);
-    for (const auto& [key, count] : counts) {
-      out += fmt::format("stockpipe_http_requests_total{{path=\"{}\",code=\"{}\"}} {}\n", key.first,
-                         key.second, count);
-    }
+  const auto it = per_client.find(address);
+  if (it != per_client.end() && it->second >= options.max_connections_per_client) {
+    return Refuse(socket, true,
+                  fmt::format("{} connections from {} are open already, the most one client may "
+                              "have; close some",
+                              options.max_connections_per_client, address.to_string()));
   }
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
+  ++open;
+  ++per_client[address];
+  routes->SetOpenConnections(open);
+  std::make_shared<Session>(*this, std::move(socket), address)->Start();
 }
+
+// Over a bound: `503 busy` written at once (a fresh socket's send buffer takes it whole; a
+// client that cannot take it loses nothing it asked for) and closed, no request read.
+void ServerState::Refuse(tcp::socket& socket, bool per_client_bound, std::string_view message) {
+  routes->CountRefused(per_client_bound);
+  const HttpResponse res = routes->Error("", 503, "busy", message);
+  std::string text = fmt::format("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n");
+  for (const auto& [name, value] : res.headers) text += fmt::format("{}: {}\r\n", name, value);
+  text += fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n\r\n{}", res.content_type,
+                      res.body.size(), res.body);
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.send(asio::buffer(text), 0, ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  // What the client sent already is dropped first: closing over unread bytes would reset the
+  // connection, and the answer with it.
+  char drop[4096];
+  while (socket.receive(asio::buffer(drop), 0, ec) > 0) {
+  }
+  socket.close(ec);
+}
+
+struct HttpServer::Impl : ServerState {};
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() {
   Stop();
 }
+
+namespace {
+
+// Binds the first address `listen` resolves to that takes it. SO_REUSEADDR (a restart over
+// TIME_WAIT sockets binds) but not SO_REUSEPORT (with which a second server would bind the same
+// port and take half the requests).
+Status Bind(tcp::acceptor& acceptor, const HostPort& listen) {
+  const auto failed = [&](const std::string& why) {
+    return Status::Error(fmt::format(
+        "cannot listen on {}:{}: {} (another `stockpipe serve` or `run` there? choose another "
+        "address with --http, or --http 127.0.0.1:0 for any free port)",
+        UrlHost(listen.host), listen.port, why));
+  };
+  asio::io_context resolve_io;
+  tcp::resolver resolver(resolve_io);
+  beast::error_code ec;
+  const auto endpoints =
+      resolver.resolve(listen.host, std::to_string(listen.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec) return failed(ec.message());
+  std::string why = "the address cannot be bound";
+  for (const auto& entry : endpoints) {
+    beast::error_code step;
+    acceptor.open(entry.endpoint().protocol(), step);
+    if (!step) acceptor.set_option(asio::socket_base::reuse_address(true), step);
+    if (!step) acceptor.bind(entry.endpoint(), step);
+    if (!step) acceptor.listen(asio::socket_base::max_listen_connections, step);
+    if (!step) return Status::Ok();
+    why = step.message();
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  }
+  return failed(why);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
                                                       const HttpServerOptions& options) {
@@ -438,49 +462,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
   impl->config = config;
   impl->options = options;
   impl->dashboard = std::move(*dashboard);
-  httplib::Server& server = impl->server;
-  // Event streams hold a thread each; the rest stay free for the API.
-  const std::size_t threads = options.max_event_streams + 8;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // An idle keep-alive connection holds its thread until this runs out, and Stop waits for it.
-  server.set_keep_alive_timeout(1);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
-  server.set_payload_max_length(kMaxSqlBytes);
-  // httplib's default adds SO_REUSEPORT, with which a second server on the same port binds too and
-  // takes half the requests. SO_REUSEADDR alone still allows a restart over TIME_WAIT sockets
-  // while a port in use fails to bind, as it should.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  impl->AddRoutes();
-
-  const HostPort& listen = options.listen;
-  errno = 0;
-  const int port = listen.port == 0 ? server.bind_to_any_port(listen.host)
-                   : server.bind_to_port(listen.host, listen.port) ? listen.port
-                                                                   : -1;
-  if (port <= 0) {
-    const int error = errno;
-    return Status::Error(fmt::format(
-        "cannot listen on {}:{}: {} (another `stockpipe serve` or `run` there? choose another "
-        "address with --http, or --http 127.0.0.1:0 for any free port)",
-        UrlHost(listen.host), listen.port,
-        error != 0 ? std::strerror(error) : "the address cannot be bound"));
-  }
-  impl->port = port;
+  impl->routes = std::make_unique<HttpRoutes>(config, options, *impl->dashboard);
+  impl->workers =
+      std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, options.worker_threads));
+  if (Status s = Bind(impl->acceptor, options.listen); !s.ok()) return s;
+  beast::error_code ec;
+  impl->port = impl->acceptor.local_endpoint(ec).port();
+  if (ec)
+    return Status::Error(
+        fmt::format("cannot serve on {}: {}", UrlHost(options.listen.host), ec.message()));
+  impl->Accept();
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->loop_ended = true;
-  });
-  // Stop() is lost on a server whose loop has not begun: wait for the loop (microseconds).
-  while (!server.is_running() && !raw->loop_ended) std::this_thread::yield();
-  if (raw->loop_ended) {
-    raw->thread.join();
-    return Status::Error(fmt::format("cannot serve on {}:{}", UrlHost(listen.host), port));
-  }
+  impl->thread = std::thread([raw] { raw->io.run(); });
   std::unique_ptr<HttpServer> out(new HttpServer(std::move(impl)));
   spdlog::info("serve: dashboard at {}{}", out->url(),
                options.token.empty() ? "" : " (token required: STOCKPIPE_HTTP_TOKEN)");
@@ -490,13 +483,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
 void HttpServer::Stop() {
   if (!impl_) return;
   std::call_once(impl_->stop_once, [this] {
-    {
-      std::lock_guard lock(impl_->mu);
-      impl_->stopping = true;
-    }
-    impl_->cv.notify_all();
-    impl_->server.stop();
-    if (impl_->thread.joinable()) impl_->thread.join();
+    Impl& impl = *impl_;
+    std::promise<void> closed;
+    asio::post(impl.io, [&impl, &closed] {
+      impl.stopping = true;
+      beast::error_code ec;
+      impl.acceptor.close(ec);
+      impl.accept_retry.cancel();
+      for (Session* session : std::vector<Session*>(impl.sessions.begin(), impl.sessions.end())) {
+        session->Abort();
+      }
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    // Handlers already running finish; their answers find their connection closed.
+    impl.workers->join();
+    impl.queries.join();
+    impl.io.stop();
+    if (impl.thread.joinable()) impl.thread.join();
   });
 }
 

@@ -1,5 +1,5 @@
 // HttpServer: `stockpipe serve` — the dashboard page, its JSON API, server-sent events and
-// /metrics, over cpp-httplib, for one data folder (the contract is docs/dashboard.md).
+// /metrics, over Boost.Beast, for one data folder (the contract is docs/dashboard.md).
 //
 // Guarantees:
 // - Read-only: every answer comes from serve::Dashboard or the read-only SQL engine.
@@ -10,6 +10,13 @@
 // - Every error is JSON `{"error": ..., "message": ...}` with a 4xx/5xx status.
 // - `Stop` (and the destructor) returns promptly even with event streams open: each stream
 //   waits on the server's stop signal, not on a timer.
+// - Slow and idle clients cost a socket, never a thread: one I/O thread reads and writes every
+//   connection asynchronously; the handlers (which block on the stores and SQL) run on a small
+//   worker pool. A request must arrive whole (head and body) within `read_timeout` of its first
+//   byte, however slowly it trickles; an idle connection waits `idle_timeout` for a request; an
+//   answer (or one event) must be taken by the client within `write_timeout`. Connections over
+//   `max_connections_per_client` from one address, or `max_connections` in all, get
+//   `503 busy` and are closed at once.
 // - Process-wide: SIGPIPE is ignored once a server starts (a client that goes away mid-answer
 //   must not kill the process).
 #pragma once
@@ -33,9 +40,17 @@ struct HttpServerOptions {
   std::size_t query_max_rows = 1'000;
   std::chrono::milliseconds status_every{1'000};       // SSE `status` period
   std::chrono::milliseconds keep_alive_every{15'000};  // SSE comment when nothing else was sent
-  std::size_t max_event_streams = 8;                   // more get 503: threads stay for the API
+  std::size_t max_event_streams = 8;                   // more get 503 busy
 
-  // From `[serve]` (address, token, query limits); `config.serve.http` must parse.
+  // Slow and idle clients (docs/dashboard.md, "Limits").
+  std::chrono::milliseconds read_timeout{10'000};   // one whole request, from its first byte
+  std::chrono::milliseconds idle_timeout{5'000};    // waiting for a request's first byte
+  std::chrono::milliseconds write_timeout{10'000};  // one answer, or one event
+  std::size_t max_connections = 512;                // open at once, all clients
+  std::size_t max_connections_per_client = 64;      // open at once from one IP address
+  std::size_t worker_threads = 4;                   // handlers; /api/query has 2 more of its own
+
+  // From `[serve]` (address, token, query and client limits); `config.serve.http` must parse.
   static HttpServerOptions From(const Config& config);
 };
 
@@ -50,7 +65,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Ends every open event stream and stops listening; returns once no handler runs. Idempotent.
+  // Stops listening and closes every connection (open event streams included); returns once no
+  // handler runs (a running /api/query finishes first). Idempotent.
   void Stop();
 
   int port() const;

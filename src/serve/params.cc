@@ -28,6 +28,43 @@ bool AllDigits(std::string_view text) {
 
 }  // namespace
 
+std::string DecodeUrl(std::string_view text, bool plus_as_space) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void ParseQueryText(std::string_view text, QueryParams& out) {
+  while (!text.empty()) {
+    const std::size_t amp = text.find('&');
+    const std::string_view pair = text.substr(0, amp);
+    if (!pair.empty()) {
+      const std::size_t eq = pair.find('=');
+      out.emplace(DecodeUrl(pair.substr(0, eq), true),
+                  eq == std::string_view::npos ? "" : DecodeUrl(pair.substr(eq + 1), true));
+    }
+    if (amp == std::string_view::npos) break;
+    text.remove_prefix(amp + 1);
+  }
+}
+
 ApiError BadRequest(std::string message) {
   return ApiError{400, "bad_request", std::move(message)};
 }

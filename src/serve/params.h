@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,16 @@
 namespace stockpipe::serve {
 
 ApiError BadRequest(std::string message);
+
+// Percent-decoding as URLs and form bodies use it: `%XX` becomes its byte (a malformed escape
+// stays as it is), and with `plus_as_space` a `+` becomes a space (query strings and
+// `application/x-www-form-urlencoded` bodies; never paths).
+std::string DecodeUrl(std::string_view text, bool plus_as_space);
+
+// `a=1&b=x+y&c` -> {a: "1", b: "x y", c: ""}, names and values decoded; a name given twice keeps
+// both, in order (the first is the one the API reads).
+using QueryParams = std::multimap<std::string, std::string>;
+void ParseQueryText(std::string_view text, QueryParams& out);
 
 // ISO 8601 text (`2026-11-25T14:30:00Z`, `2026-11-25`) or epoch milliseconds (digits only).
 // Epoch milliseconds name a whole millisecond (the API answers in them, cutting microseconds):

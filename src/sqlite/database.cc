@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
+
 namespace stockpipe::sqlite {
 namespace {
 
@@ -11,15 +14,69 @@ namespace {
 constexpr useconds_t kBusyWaitMicros = 200;
 constexpr int kBusyAttempts = 30'000'000 / kBusyWaitMicros;
 
+std::atomic<bool> writers_in_process{false};
+
 }  // namespace
+
+void SetWritersInProcess() {
+  writers_in_process = true;
+}
+
+bool IsImmutableUri(std::string_view uri) {
+  return uri.ends_with("?immutable=1");
+}
+
+std::string ReadOnlyUri(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool wal = fs::exists(path + "-wal", ec);
+  const bool shm = fs::exists(path + "-shm", ec);
+  const auto wal_size = wal ? fs::file_size(path + "-wal", ec) : 0;
+  const char* query = writers_in_process               ? "?mode=ro"
+                      : wal && shm                     ? "?mode=ro&readonly_shm=1"
+                      : !wal || (wal_size == 0 && !ec) ? "?immutable=1"
+                                                       : "?mode=ro";
+  // Escape what URIs reserve, so any file name opens as itself.
+  std::string uri = "file:";
+  for (char c : fs::absolute(path, ec).string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri + query;
+}
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, Sync sync,
                                                  bool read_only) {
+  if (!read_only) return OpenOnce(path, create, sync, false);
+  // ReadOnlyUri chooses by the `-wal` / `-shm` files it sees; a writer closing (which deletes
+  // them) or starting between that look and the first read makes the read fail with
+  // SQLITE_CANTOPEN. Then the choice is made again. A few tries: the race lasts microseconds, and
+  // a lasting CANTOPEN (a log no reader may open on a read-only folder) is reported soon.
+  constexpr int kReadOnlyAttempts = 50;
+  for (int attempt = 1;; ++attempt) {
+    auto database = OpenOnce(path, create, sync, true);
+    if (!database) return database;
+    const int rc = sqlite3_exec((*database)->handle(), "SELECT count(*) FROM sqlite_schema",
+                                nullptr, nullptr, nullptr);
+    if ((rc & 0xFF) != SQLITE_CANTOPEN || attempt >= kReadOnlyAttempts) {
+      if (Status s = (*database)->Check(rc, "read the schema"); !s.ok()) return s;
+      return database;
+    }
+    ::usleep(kBusyWaitMicros);
+  }
+}
+
+Result<std::unique_ptr<Database>> Database::OpenOnce(const std::string& path, bool create,
+                                                     Sync sync, bool read_only) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;
-  flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  flags |= read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE;
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const std::string name = read_only ? ReadOnlyUri(path) : path;
+  const int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = fmt::format("cannot open database {}: {}", path,
                                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -27,6 +84,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
     return Status::Error(std::move(message));
   }
   std::unique_ptr<Database> database(new Database(db, path));
+  database->immutable_ = read_only && IsImmutableUri(name);
   // Writers from other processes wait for each other instead of failing.
   sqlite3_busy_handler(
       db,
@@ -48,6 +106,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
     }
     if (Status s = database->Check(wal, "switch to WAL"); !s.ok()) return s;
   }
+  if (read_only) return database;  // synchronous is about writes
   const char* sync_pragma =
       sync == Sync::kFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
   if (Status s = database->Exec(sync_pragma); !s.ok()) return s;

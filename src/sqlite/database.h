@@ -78,9 +78,30 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// The URI a reader opens `path` with so that it leaves no trace: no file created, none written
+// (`stockpipe health`, `check`, `query` and the dashboard only look).
+//  - `<path>-wal` and `<path>-shm` exist (a writer is attached, or one was killed): `mode=ro`
+//    with `readonly_shm=1`, so the reader joins the WAL protocol through the existing files
+//    without writing to them (SQLite reads a log no writer holds from heap memory).
+//  - no `-wal` (or an empty one without `-shm`): every committed page is in the main file, so
+//    `immutable=1` reads it without creating the `-wal` / `-shm` companions a plain `mode=ro`
+//    connection would leave behind. A writer starting during the read may checkpoint under it:
+//    a caller that must not be fooled by that (`check`) reads again once a `-wal` shows up.
+//  - a non-empty `-wal` without `-shm`: `mode=ro`; SQLite must build the `-shm` to read that
+//    log (the one case a reader creates a file; it fails where the folder is not writable).
+// A process that also writes the stores (`stockpipe run`, whose dashboard reads them) calls this
+// first: SQLite shares one shared-memory mapping per file within a process, and a read-only one
+// opened by a reader would break the writers. Its readers then open plain `mode=ro` (the writers
+// create the `-wal` / `-shm` files anyway).
+void SetWritersInProcess();
+std::string ReadOnlyUri(const std::string& path);
+// True when `uri` (from ReadOnlyUri) reads the main file only (`immutable=1`).
+bool IsImmutableUri(std::string_view uri);
+
 class Database {
  public:
-  // Opens (creating when `create`) `path` in WAL mode. `read_only` opens it for queries only.
+  // Opens (creating when `create`) `path` in WAL mode. `read_only` opens it for queries only,
+  // through ReadOnlyUri: it never creates or changes a file.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create,
                                                 Sync sync = Sync::kNormal, bool read_only = false);
   ~Database();
@@ -94,11 +115,16 @@ class Database {
 
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
+  // Opened read-only with `immutable=1`: blind to writers. Reopen once `<path>-wal` exists.
+  bool immutable() const { return immutable_; }
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static Result<std::unique_ptr<Database>> OpenOnce(const std::string& path, bool create, Sync sync,
+                                                    bool read_only);
   sqlite3* db_;
   std::string path_;
+  bool immutable_ = false;
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (the write lock taken up front, so two writers

@@ -100,16 +100,32 @@ TEST_F(FileArchiveTest, ListOnAMissingRootIsEmptyNotAnError) {
   EXPECT_THAT(*list, IsEmpty());
 }
 
-TEST_F(FileArchiveTest, PutOverwritesTheWholeObject) {
+// Objects are write-once (issue 19): another Put of a key with other bytes is refused and the
+// object keeps every byte; the same bytes again (a replayed batch) succeed.
+TEST_F(FileArchiveTest, PutNeverReplacesAnObjectWithOtherBytes) {
   FileArchive a(root_);
-  ASSERT_TRUE(a.Put("raw/k", std::string(10000, 'a')).ok());
-  ASSERT_TRUE(a.Put("raw/k", "short").ok());
-  EXPECT_EQ(*a.Get("raw/k"), "short");
+  const std::string original(10000, 'a');
+  ASSERT_TRUE(a.Put("raw/k", original).ok());
+  Status again = a.Put("raw/k", "short");
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.message(), HasSubstr("raw/k"));
+  EXPECT_THAT(again.message(), HasSubstr("refusing to replace"));
+  EXPECT_EQ(*a.Get("raw/k"), original);
   EXPECT_THAT(Keys(a, "raw/"), ElementsAre("raw/k"));
-  // No temporary file is left behind by a successful Put.
+  // Neither the refused Put nor a successful one leaves a temporary file behind.
   std::size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(root_)) files += e.is_regular_file();
   EXPECT_EQ(files, 1u);
+}
+
+TEST_F(FileArchiveTest, PutOfIdenticalBytesIsAnIdempotentReplay) {
+  FileArchive a(root_);
+  ASSERT_TRUE(a.Put("raw/dt=2025-08-14/k.jsonl.gz", "same bytes").ok());
+  const auto before = fs::last_write_time(root_ / "raw/dt=2025-08-14/k.jsonl.gz");
+  ASSERT_TRUE(a.Put("raw/dt=2025-08-14/k.jsonl.gz", "same bytes").ok());
+  EXPECT_EQ(*a.Get("raw/dt=2025-08-14/k.jsonl.gz"), "same bytes");
+  EXPECT_EQ(fs::last_write_time(root_ / "raw/dt=2025-08-14/k.jsonl.gz"), before);
+  EXPECT_THAT(Keys(a, "raw/"), ElementsAre("raw/dt=2025-08-14/k.jsonl.gz"));
 }
 
 TEST_F(FileArchiveTest, TemporaryFilesOfACrashedPutAreNotListed) {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 namespace stockpipe {
@@ -75,6 +76,104 @@ TEST(GzipTest, CorruptOrTruncatedInputIsAnErrorNotAShortResult) {
 
   // A whole member followed by a torn one: the torn tail is an error, not silently dropped.
   EXPECT_FALSE(GzipDecompress(gz + gz.substr(0, 20)).ok());
+}
+
+// The reproducer of issue 19: a valid member whose ISIZE trailer says 0xFFFFFFF0 (and so fails
+// the length check). The trailer must not size the buffer.
+std::string ForgedTrailer(std::string_view text) {
+  std::string gz = *GzipCompress(text);
+  const std::uint32_t forged = 0xFFFFFFF0u;
+  std::memcpy(gz.data() + gz.size() - 4, &forged, 4);
+  return gz;
+}
+
+// `members` copies of one member of `block` zero bytes at level 9: ~1030:1, far past any limit.
+std::string Bomb(std::size_t block, int members) {
+  const std::string one = *GzipCompress(std::string(block, '\0'), 9);
+  std::string gz;
+  for (int i = 0; i < members; ++i) gz += one;
+  return gz;
+}
+
+TEST(GzipTest, LimitIsARatioOfTheObjectWithinAFloorAndACeiling) {
+  constexpr std::size_t kMiB = 1 << 20;
+  EXPECT_EQ(InflateLimit(0), 64 * kMiB);
+  EXPECT_EQ(InflateLimit(100 * 1024), 64 * kMiB);
+  EXPECT_EQ(InflateLimit(kMiB), 256 * kMiB);
+  EXPECT_EQ(InflateLimit(kMiB + 1), 256 * kMiB) << "whole MiB";
+  EXPECT_EQ(InflateLimit(100 * kMiB), 1024 * kMiB);
+  EXPECT_EQ(InflateLimit(~std::size_t{0}), 1024 * kMiB) << "no overflow";
+}
+
+TEST(GzipTest, ForgedSizeTrailerSizesNoBufferAndIsAnError) {
+  const std::string gz = ForgedTrailer("{}\n");
+  std::string out;
+  auto length = InflateGzip(gz, out, 64);
+  ASSERT_FALSE(length.ok());
+  EXPECT_THAT(length.error(), HasSubstr("corrupt gzip data in member 1 (incorrect length check)"));
+  EXPECT_LT(out.size(), 4096u) << "the buffer was sized from the trailer";
+  auto back = GzipDecompress(gz);
+  ASSERT_FALSE(back.ok());
+  EXPECT_THAT(back.error(), HasSubstr("incorrect length check"));
+  // A trailer that claims 32 times the object or less is a hint; a wrong one still fails the check.
+  std::string plausible = *GzipCompress(std::string(1000, 'a'));
+  const std::uint32_t claim = static_cast<std::uint32_t>(plausible.size() * 20);
+  std::memcpy(plausible.data() + plausible.size() - 4, &claim, 4);
+  EXPECT_THAT(InflateGzip(plausible, out, 64).error(), HasSubstr("incorrect length check"));
+}
+
+TEST(GzipTest, TruncatedObjectSaysTruncatedGzip) {
+  const std::string gz = *GzipCompress(Noise(20000, 5));
+  std::string out;
+  for (const std::size_t cut : {std::size_t{5}, gz.size() / 2, gz.size() - 1}) {
+    auto length = InflateGzip(gz.substr(0, cut), out, 0);
+    ASSERT_FALSE(length.ok()) << cut;
+    EXPECT_THAT(length.error(), HasSubstr("truncated gzip (the object ends inside member 1)"));
+    EXPECT_THAT(GzipDecompress(gz.substr(0, cut)).error(), HasSubstr("truncated gzip")) << cut;
+  }
+  EXPECT_THAT(InflateGzip(gz + gz.substr(0, 30), out, 0).error(),
+              HasSubstr("truncated gzip (the object ends inside member 2)"));
+  EXPECT_THAT(InflateGzip("", out, 0).error(), HasSubstr("truncated gzip (the object is empty)"));
+  EXPECT_THAT(InflateGzip("plain text, no gzip", out, 0).error(), HasSubstr("not gzip"));
+}
+
+TEST(GzipTest, BombStopsAtTheLimitInBothReaders) {
+  const std::string gz = Bomb(1 << 20, 80);  // ~80 KiB inflating to 80 MiB: limit 64 MiB
+  ASSERT_LT(gz.size(), 100u * 1024);
+  const std::string expected =
+      "inflates beyond 64 MiB (the limit for an object of " + std::to_string(gz.size()) + " bytes)";
+  std::string out;
+  auto length = InflateGzip(gz, out, 64);
+  ASSERT_FALSE(length.ok());
+  EXPECT_THAT(length.error(), HasSubstr(expected));
+  EXPECT_LE(out.size(), (64u << 20) + 64) << "grew past the limit";
+  std::size_t streamed = 0, largest = 0;
+  const Status s = GzipInflateChunks(gz, InflateLimit(gz.size()), [&](std::string_view c) {
+    streamed += c.size();
+    largest = std::max(largest, c.size());
+  });
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr(expected));
+  EXPECT_LE(streamed, 64u << 20);
+  EXPECT_LE(largest, 64u * 1024) << "one bounded buffer";
+  // The same object under a higher limit is fine: the limit, not the data, refused it.
+  auto whole = InflateGzip(gz, out, 0, 100u << 20);
+  ASSERT_TRUE(whole.ok()) << whole.error();
+  EXPECT_EQ(*whole, 80u << 20);
+}
+
+TEST(GzipTest, ObjectsAtTheLimitInflateAndTheBufferIsReused) {
+  const std::string text = "0123456789abcdef";
+  const std::string gz = *GzipCompress(text);
+  std::string out;
+  auto exact = InflateGzip(gz, out, 8, text.size());
+  ASSERT_TRUE(exact.ok()) << exact.error();
+  EXPECT_EQ(out.substr(0, *exact), text);
+  EXPECT_EQ(out.substr(*exact, 8), std::string(8, '\0')) << "zero padding";
+  EXPECT_THAT(InflateGzip(gz, out, 8, text.size() - 1).error(),
+              HasSubstr("inflates beyond 15 bytes"));
+  EXPECT_THAT(GzipDecompress(gz, text.size() - 1).error(), HasSubstr("inflates beyond 15 bytes"));
+  ASSERT_TRUE(GzipDecompress(gz, text.size()).ok());
 }
 
 }  // namespace

@@ -119,16 +119,32 @@ TEST_F(S3ArchiveTest, GzipBytesRoundTripExactlyWithTheirTypeAndSize) {
   EXPECT_EQ(meta->Header("content-length"), std::to_string(bytes.size()));
 }
 
-TEST_F(S3ArchiveTest, PutOfTheSameKeyReplacesTheObject) {
+// Objects are write-once (issue 19), on s3rver too (which ignores If-None-Match: the GET
+// before the PUT is what refuses here): other bytes are refused and the object keeps every
+// byte; the same bytes again (a replayed batch) succeed.
+TEST_F(S3ArchiveTest, PutNeverReplacesAnObjectWithOtherBytes) {
   const std::string key = "raw/dt=2025-08-14/shard-000001-10-20.jsonl.gz";
-  ASSERT_TRUE(archive_->Put(key, std::string(10000, 'a')).ok());
-  ASSERT_TRUE(archive_->Put(key, "short").ok());
-  EXPECT_EQ(*archive_->Get(key), "short");
+  const std::string original(10000, 'a');
+  ASSERT_TRUE(archive_->Put(key, original).ok());
+  Status again = archive_->Put(key, "short");
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.message(), HasSubstr(key));
+  EXPECT_THAT(again.message(), HasSubstr("refusing to replace"));
+  EXPECT_EQ(*archive_->Get(key), original);
   auto list = archive_->List("");
   ASSERT_TRUE(list.ok()) << list.error();
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].key, key);
-  EXPECT_EQ((*list)[0].size, 5u);
+  EXPECT_EQ((*list)[0].size, original.size());
+}
+
+TEST_F(S3ArchiveTest, PutOfIdenticalBytesIsAnIdempotentReplay) {
+  const std::string key = "raw/dt=2025-08-14/shard-000001-g2-1-5.jsonl.gz";
+  const std::string bytes = *GzipCompress("{\"symbol\":\"AAPL\"}\n");
+  ASSERT_TRUE(archive_->Put(key, bytes).ok());
+  ASSERT_TRUE(archive_->Put(key, bytes).ok());
+  EXPECT_EQ(*archive_->Get(key), bytes);
+  EXPECT_THAT(Keys("raw/"), ElementsAre(key));
 }
 
 TEST_F(S3ArchiveTest, EmptyObjectIsAnObject) {

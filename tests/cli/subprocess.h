@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,7 @@ struct RunOptions {
   std::string stdin_text{};                  // fed on stdin (ignored when stdin_file is set)
   std::filesystem::path stdin_file{};        // a file to feed on stdin
   std::map<std::string, std::string> env{};  // extra environment
+  std::uint64_t address_space_bytes = 0;     // RLIMIT_AS of the child (`ulimit -v`), 0: inherited
 };
 
 inline Child Start(const std::vector<std::string>& args, const RunOptions& options) {
@@ -153,6 +155,10 @@ inline Child Start(const std::vector<std::string>& args, const RunOptions& optio
     const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in_fd < 0 || out_fd < 0 || err_fd < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    if (options.address_space_bytes > 0) {
+      const rlimit limit{options.address_space_bytes, options.address_space_bytes};
+      if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(127);
+    }
     ::dup2(in_fd, 0);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);

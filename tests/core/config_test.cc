@@ -628,5 +628,64 @@ TEST_F(ConfigTest, RulesSectionKeepsTheDefaultItsParametersAndEachSymbolsTable) 
   EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
 }
 
+// Issue 19: configuration mistakes that used to pass are errors that say what is wrong.
+TEST_F(ConfigTest, AConfigPathNamingAFolderIsAnErrorNotAnEmptyConfig) {
+  for (bool required : {true, false}) {
+    auto c = LoadConfig(dir_.string(), required, FakeEnv{}.Getenv());
+    ASSERT_FALSE(c) << required;
+    EXPECT_NE(c.error().find("is a directory"), std::string::npos) << c.error();
+    EXPECT_NE(c.error().find(dir_.string()), std::string::npos) << c.error();
+  }
+}
+
+TEST_F(ConfigTest, OnlySpdlogsLevelNamesAreLogLevels) {
+  EXPECT_TRUE(CheckLogLevel(nullptr).ok());
+  for (const char* level : {"debug", "info", "warn", "error"}) {
+    EXPECT_TRUE(CheckLogLevel(level).ok()) << level;
+  }
+  for (const char* level : {"", "INFO", "verbose", "warning", "trace "}) {
+    Status s = CheckLogLevel(level);
+    ASSERT_FALSE(s.ok()) << level;
+    EXPECT_NE(s.message().find("STOCKPIPE_LOG"), std::string::npos) << s.message();
+  }
+}
+
+TEST_F(ConfigTest, ServeLimitsReadFromTomlAndOutOfRangeOnesAreErrorsNamingTheKey) {
+  auto c = Load(R"(
+[serve]
+read_timeout = "3s"
+idle_timeout = "0.5s"
+write_timeout = 20
+max_connections = 100
+max_connections_per_client = 10
+)");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->serve.read_timeout, 3'000'000);
+  EXPECT_EQ(c->serve.idle_timeout, 500'000);
+  EXPECT_EQ(c->serve.write_timeout, 20'000'000);
+  EXPECT_EQ(c->serve.max_connections, 100u);
+  EXPECT_EQ(c->serve.max_connections_per_client, 10u);
+  EXPECT_EQ(ValidateConfig(*c), "");
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"query_timeout = \"0s\"", "serve.query_timeout"},
+      {"query_timeout = \"2h\"", "serve.query_timeout"},
+      {"query_max_rows = 0", "serve.query_max_rows"},
+      {"query_max_rows = 2000000", "serve.query_max_rows"},
+      {"read_timeout = \"0.01s\"", "serve.read_timeout"},
+      {"idle_timeout = \"2h\"", "serve.idle_timeout"},
+      {"write_timeout = \"0s\"", "serve.write_timeout"},
+      {"max_connections = 0", "serve.max_connections"},
+      {"max_connections = 1000000", "serve.max_connections"},
+      {"max_connections = 10\nmax_connections_per_client = 11", "serve.max_connections_per_client"},
+  };
+  for (const auto& [line, key] : bad) {
+    // Loading validates: an out-of-range limit is a configuration error naming its key.
+    auto loaded = Load(std::string("[serve]\n") + line + "\n");
+    ASSERT_FALSE(loaded) << line;
+    EXPECT_THAT(loaded.error(), HasSubstr(key)) << line;
+  }
+}
+
 }  // namespace
 }  // namespace stockpipe

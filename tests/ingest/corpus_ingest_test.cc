@@ -18,6 +18,7 @@
 
 #include "archive/gzip.h"
 #include "archive/local/file_archive.h"
+#include "codec/sha256.h"
 #include "core/record_corpus.h"
 #include "ingest/ingestor.h"
 #include "store/sqlite/sqlite_clean_store.h"
@@ -189,11 +190,25 @@ void CheckSinks(const std::vector<CorpusCase>& cases, std::vector<ArchivedObject
       EXPECT_EQ(shard, kShard);
       EXPECT_EQ(arrival, FormatCanonical(c.arrival));
       EXPECT_EQ(object.date, FormatDate(c.arrival));
+      // An oversized record is kept as its first max_record_bytes (cut at a character
+      // boundary), with the length and SHA-256 of the whole.
+      std::string_view kept = c.input;
+      std::uint64_t whole_bytes = 0;
+      const bool cut = o["record_bytes"].get_uint64().get(whole_bytes) == simdjson::SUCCESS;
+      EXPECT_EQ(cut, c.expect == "oversized");
+      if (cut) {
+        std::string_view sha256;
+        ASSERT_EQ(o["record_sha256"].get_string().get(sha256), simdjson::SUCCESS);
+        EXPECT_EQ(whole_bytes, c.input.size());
+        EXPECT_EQ(sha256, Sha256Hex(c.input));
+        EXPECT_NE(message.find("its first"), std::string_view::npos) << message;
+        kept = std::string_view(c.input).substr(0, RecordLimits{}.max_record_bytes);
+      }
       std::string_view base64;
       if (o["record_base64"].get_string().get(base64) == simdjson::SUCCESS) {
-        EXPECT_EQ(Base64Decode(base64), c.input) << "exact bytes are not kept";
+        EXPECT_EQ(Base64Decode(base64), kept) << "exact bytes are not kept";
       } else {
-        EXPECT_EQ(record, c.input);
+        EXPECT_EQ(record, kept);
       }
     }
   }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -69,6 +71,8 @@ TEST_F(QueryCliTest, ReferenceQueriesRunVerbatim) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("raw"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ticks"), std::string::npos) << r.out;
+  // The data folder's identity stamp is bookkeeping, not a table of the user's.
+  EXPECT_EQ(r.out.find("stockpipe_identity"), std::string::npos) << r.out;
 
   r = Cli({"query", "--format", "csv", "SELECT * FROM stock_raw_db.raw LIMIT 10;"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -147,6 +151,42 @@ TEST_F(QueryCliTest, RefusedIsExitTwoAndBadSqlIsExitOne) {
     ++files;
   }
   EXPECT_EQ(files, 1u);  // the successful count above
+}
+
+// Issue 19: a value SQLite would build for seconds fails at once naming the limit (exit 1, no
+// saved file left behind), and saved results stop at their cap as a .partial.csv the message
+// names, while stdout still gets every row.
+TEST_F(QueryCliTest, HugeValuesFailAndSavedResultsStopAtTheirCap) {
+  const auto saved_files = [&] {
+    const std::filesystem::path folder = std::filesystem::path(data()) / "query-results";
+    if (!std::filesystem::exists(folder)) return std::ptrdiff_t{0};
+    return std::distance(std::filesystem::directory_iterator(folder),
+                         std::filesystem::directory_iterator());
+  };
+  const auto files_before = saved_files();
+  auto r = Cli({"query", "SELECT randomblob(1e9) AS b"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("16 MiB"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.size() < 1000) << r.out.size();
+  EXPECT_EQ(saved_files(), files_before);
+
+  // ~101 bytes a row: 700,000 rows are ~70 MiB, past the 64 MiB cap.
+  r = Cli({"query", "--format", "csv",
+           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 700000) "
+           "SELECT printf('%100d', i) AS v FROM n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 700001);
+  std::smatch m;
+  const std::regex partial(
+      "results: (\\S+\\.partial\\.csv) \\(partial: the first (\\d+) of 700000 rows");
+  ASSERT_TRUE(std::regex_search(r.err, m, partial)) << r.err;
+  const auto saved_rows = std::stoul(m[2].str());
+  EXPECT_GT(saved_rows, 600000u);
+  EXPECT_LT(saved_rows, 700000u);
+  const std::string saved = testing::ReadFile(m[1].str());
+  EXPECT_LE(saved.size(), 64u << 20);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(saved.begin(), saved.end(), '\n')), saved_rows + 1);
+  EXPECT_TRUE(saved.ends_with("\n")) << "whole rows only";
 }
 
 TEST_F(QueryCliTest, CatalogRecordsPartitionsObjectsAndRecords) {

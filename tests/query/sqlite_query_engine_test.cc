@@ -383,6 +383,82 @@ TEST_F(QueryEngineTest, RunawayQueryStopsAtTheTimeLimit) {
   EXPECT_EQ(r.failure, QueryFailure::kTimedOut) << r.status.message();
 }
 
+// Issue 19: values that one step of SQLite would build for seconds (and gigabytes) fail at once
+// on the length limit, naming it, and the engine answers the next statement.
+TEST_F(QueryEngineTest, HugeValuesFailAtTheLengthLimitInsteadOfRunning) {
+  auto engine = Engine(std::chrono::milliseconds(10'000));
+  for (const char* sql :
+       {"SELECT length(randomblob(1e9))", "SELECT printf('%.*c', 1e9, 'x')",
+        "SELECT length(zeroblob(1e9))",
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100) "
+        "SELECT length(group_concat(randomblob(1000000))) FROM c"}) {
+    Collect out;
+    const QueryOutcome r = engine->Run(sql, out);
+    EXPECT_EQ(r.failure, QueryFailure::kTooLarge) << sql << ": " << r.status.message();
+    EXPECT_NE(r.status.message().find("MiB"), std::string::npos) << r.status.message();
+    EXPECT_TRUE(out.rows.empty()) << sql;
+  }
+  Collect fine;
+  ASSERT_TRUE(engine->Run("SELECT length(randomblob(1000))", fine).ok());
+  EXPECT_EQ(fine.rows[0][0], "1000");
+}
+
+// printf and format keep SQLite's results (they are SQLite's, formatted on the side) while a
+// width or precision over the length limit, written or from an argument, fails before it runs.
+TEST_F(QueryEngineTest, PrintfFormatsAsSqliteDoesAndRefusesFieldsOverTheLimit) {
+  auto engine = Engine(std::chrono::milliseconds(10'000));
+  Collect out;
+  ASSERT_TRUE(engine
+                  ->Run("SELECT printf('%5.2f|%d|%s|%c|%-4s|%q|%,d|%%', 3.14159, 42, 'ab', 'xyz', "
+                        "'z', 'it''s', 1234567), format('%*d|%.*s', 4, 7, 2, 'abc'), printf(NULL), "
+                        "printf('%d'), typeof(printf('%s', NULL))",
+                        out)
+                  .ok());
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_EQ(out.rows[0][0], " 3.14|42|ab|x|z   |it''s|1,234,567|%");
+  EXPECT_EQ(out.rows[0][1], "   7|ab");
+  EXPECT_EQ(out.rows[0][2], "<null>");
+  EXPECT_EQ(out.rows[0][3], "0");
+  EXPECT_EQ(out.rows[0][4], "text");
+  for (const char* sql :
+       {"SELECT printf('%*c', 1e9, 'x')", "SELECT format('%.*s', 2e9, 'x')",
+        "SELECT printf('%999999999d', 1)", "SELECT printf('%s %.*c', 'a', 1e8, 'x')"}) {
+    Collect big;
+    const QueryOutcome r = engine->Run(sql, big);
+    EXPECT_EQ(r.failure, QueryFailure::kTooLarge) << sql << ": " << r.status.message();
+    EXPECT_TRUE(big.rows.empty()) << sql;
+  }
+}
+
+// The pointer leak of issue 19: fts3_tokenizer('simple') returned a native address.
+TEST_F(QueryEngineTest, FunctionsThatExposeInternalsAreRefused) {
+  auto engine = Engine();
+  for (const char* sql : {"SELECT hex(fts3_tokenizer('simple'))",
+                          "SELECT fts3_tokenizer('simple', x'0102030405060708')"}) {
+    Collect out;
+    const QueryOutcome r = engine->Run(sql, out);
+    EXPECT_FALSE(r.ok()) << sql;
+    EXPECT_TRUE(out.rows.empty()) << sql;
+    EXPECT_NE(r.status.message().find("fts3_tokenizer"), std::string::npos) << r.status.message();
+  }
+}
+
+// Reads through table-valued pragmas are reads: they answer like the PRAGMA statements.
+TEST_F(QueryEngineTest, TableValuedPragmasThatOnlyReadAnswer) {
+  auto engine = Engine();
+  Collect info;
+  const QueryOutcome r =
+      engine->Run("SELECT name FROM pragma_table_info('ticks') ORDER BY cid", info);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  EXPECT_EQ(info.rows,
+            (std::vector<std::vector<std::string>>{{"symbol"}, {"timestamp"}, {"price"}}));
+  Collect list;
+  ASSERT_TRUE(engine->Run("SELECT count(*) FROM pragma_database_list", list).ok());
+  Collect refused;
+  // A pragma that changes something has no table-valued form at all.
+  EXPECT_FALSE(engine->Run("SELECT * FROM pragma_journal_mode('delete')", refused).ok());
+}
+
 TEST_F(QueryEngineTest, CsvAndJsonWritersProduceValidOutput) {
   auto engine = Engine();
   const std::string sql =

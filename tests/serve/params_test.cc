@@ -31,5 +31,27 @@ TEST(ParseTimeParamTest, NotATimeIsABadRequestNamingTheParameter) {
   }
 }
 
+TEST(DecodeUrlTest, PercentEscapesAndPlusOnlyWhereAsked) {
+  EXPECT_EQ(DecodeUrl("/api/%73tatus", false), "/api/status");
+  EXPECT_EQ(DecodeUrl("a+b%20c", true), "a b c");
+  EXPECT_EQ(DecodeUrl("a+b", false), "a+b") << "a path keeps its plus";
+  EXPECT_EQ(DecodeUrl("%2B%2b", true), "++");
+  // Malformed escapes stay as they were sent.
+  EXPECT_EQ(DecodeUrl("100%", true), "100%");
+  EXPECT_EQ(DecodeUrl("%zz%4", true), "%zz%4");
+}
+
+TEST(ParseQueryTextTest, NamesAndValuesDecodedAndRepeatsKeptInOrder) {
+  QueryParams params;
+  ParseQueryText("sql=SELECT+1%2C+2&limit=5&flag&&limit=6&e=", params);
+  ASSERT_EQ(params.count("sql"), 1u);
+  EXPECT_EQ(params.find("sql")->second, "SELECT 1, 2");
+  ASSERT_EQ(params.count("limit"), 2u);
+  EXPECT_EQ(params.find("limit")->second, "5") << "the first one given";
+  EXPECT_EQ(params.find("flag")->second, "");
+  EXPECT_EQ(params.find("e")->second, "");
+  EXPECT_EQ(params.size(), 5u);
+}
+
 }  // namespace
 }  // namespace stockpipe::serve

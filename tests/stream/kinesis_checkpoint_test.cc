@@ -9,6 +9,7 @@ namespace {
 
 TEST(Checkpoint, RoundTripsEveryField) {
   ShardCheckpoint c;
+  c.shard_start = "49655281498164355441906373651046318592538384133468980000";
   c.sequence = "49655281498164355441906373651046318592538384133468987394";
   c.claim_first = "49655281498164355441906373651047527518357998762643693570";
   c.claim_last = "49655281498164355441906373651048736444177613391818399746";
@@ -20,6 +21,7 @@ TEST(Checkpoint, RoundTripsEveryField) {
   c.counts.rejected[static_cast<std::size_t>(RejectReason::kTimestampOutOfRange)] = 1;
   auto back = DecodeCheckpoint(EncodeCheckpoint(c));
   ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->shard_start, c.shard_start);
   EXPECT_EQ(back->sequence, c.sequence);
   EXPECT_EQ(back->claim_first, c.claim_first);
   EXPECT_EQ(back->claim_last, c.claim_last);
@@ -54,6 +56,7 @@ TEST(Checkpoint, DamagedValuesAreErrorsThatSayWhy) {
   EXPECT_FALSE(DecodeCheckpoint(R"({"claim":{"first":"1"}})"));
   EXPECT_FALSE(DecodeCheckpoint(R"({"counts":{"received":-1}})"));
   EXPECT_FALSE(DecodeCheckpoint(R"({"finished":"yes"})"));
+  EXPECT_FALSE(DecodeCheckpoint(R"({"start":5})"));
 }
 
 TEST(Checkpoint, KeyNamesStreamConsumerAndShard) {

@@ -1,7 +1,8 @@
 // The Kinesis Stream adapter against a real emulator (kinesalite): routing and per-shard order,
 // PutRecords split by count and by bytes, claims that come back identical until committed (also
 // after a restart), per-consumer checkpoints and counts in the StateStore, the min_records rule,
-// and reading across a split and a merge without loss or reordering of any symbol.
+// reading across a split and a merge without loss or reordering of any symbol, and refusing the
+// checkpoint of a stream that was deleted and created again.
 #include "stream/kinesis/kinesis_stream.h"
 
 #include <fmt/format.h>
@@ -275,6 +276,73 @@ TEST_F(KinesisStreamTest, AFreshStreamObjectResumesFromTheStateStore) {
   ASSERT_TRUE(rest) << rest.error();
   ASSERT_EQ(rest->entries.size(), 15u);
   EXPECT_EQ(Decode(rest->entries.front().data).second, 35);
+}
+
+// Issue 19: a stream deleted and created again under the same name has a shard of the same id
+// with new sequence numbers. The old checkpoint is refused, naming itself, rather than used as a
+// position in the new stream; a consumer without a checkpoint reads the new stream whole.
+TEST_F(KinesisStreamTest, ACheckpointOfADeletedAndRecreatedStreamIsRefusedNamingIt) {
+  KinesisStream& s = Create("recreated", 1);
+  std::vector<StreamRecord> old_records;
+  for (int n = 0; n < 30; ++n) old_records.push_back(Tick("AAPL", n));
+  PutAll(s, old_records);
+  const std::string shard = s.Shards()->front();
+  auto batch = s.Claim("ingest", shard, 20);
+  ASSERT_TRUE(batch) << batch.error();
+  ASSERT_EQ(batch->entries.size(), 20u);
+  ASSERT_TRUE(s.Commit("ingest", *batch, {}).ok());
+
+  const json name = {{"StreamName", "recreated"}};
+  // kinesalite numbers a stream's sequences from its creation time in whole seconds, taken 2 s
+  // before the call (Kinesis itself from a finer clock): a stream made again within the same
+  // second would be numbered exactly like the old one, which no consumer could tell apart. So
+  // the new stream is made once the clock is past that second (at most ~1 s from now).
+  auto summary = s.client().CallJson(kTarget, "DescribeStreamSummary", name.dump());
+  ASSERT_TRUE(summary) << summary.error();
+  const auto created =
+      json::parse(*summary)["StreamDescriptionSummary"]["StreamCreationTimestamp"].get<double>();
+  const auto old_start = json::parse(*s.client().CallJson(
+      kTarget, "DescribeStream", name.dump()))["StreamDescription"]["Shards"][0]
+                                              ["SequenceNumberRange"]["StartingSequenceNumber"];
+  while (
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() <
+      created + 3) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(s.client().CallJson(kTarget, "DeleteStream", name.dump()));
+  // Kinesis deletes on its own time: the stream is gone once DescribeStreamSummary says so.
+  for (int poll = 0;; ++poll) {
+    auto described = s.client().CallJson(kTarget, "DescribeStreamSummary", name.dump());
+    if (!described) break;
+    ASSERT_LT(poll, 600) << "stream still there";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stream_ = Make("recreated");
+  ASSERT_TRUE(stream_->CreateIfMissing(1).ok());
+  ASSERT_EQ(stream_->Shards()->front(), shard);  // the same shard id, another shard
+  ASSERT_NE(
+      json::parse(*stream_->client().CallJson(
+          kTarget, "DescribeStream", name.dump()))["StreamDescription"]["Shards"][0]
+                                                  ["SequenceNumberRange"]["StartingSequenceNumber"],
+      old_start);
+  std::vector<StreamRecord> new_records;
+  for (int n = 0; n < 5; ++n) new_records.push_back(Tick("MSFT", n));
+  PutAll(*stream_, new_records);
+
+  auto refused = stream_->Claim("ingest", shard, 100);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("deleted and created again"), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find(kinesis::CheckpointKey("recreated", "ingest", shard)),
+            std::string::npos)
+      << refused.error();
+  // The refused checkpoint stays as it was: nothing moved it onto the new stream.
+  EXPECT_EQ(stream_->Checkpoint("ingest", shard)->sequence, batch->last_sequence);
+
+  auto fresh = stream_->Claim("other", shard, 100);
+  ASSERT_TRUE(fresh) << fresh.error();
+  ASSERT_EQ(fresh->entries.size(), 5u);
+  EXPECT_EQ(Decode(fresh->entries.front().data).first, "MSFT");
 }
 
 TEST_F(KinesisStreamTest, EachConsumerHasItsOwnCheckpointAndCountsThatAccumulate) {

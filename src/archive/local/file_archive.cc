@@ -1,6 +1,8 @@
 #include "archive/local/file_archive.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace stockpipe {
 namespace fs = std::filesystem;
@@ -28,7 +28,9 @@ Status SyncPath(const fs::path& path, int flags) {
   return Status::Ok();
 }
 
-bool IsTemporary(const fs::path& path) { return path.extension() == ".tmp"; }
+bool IsTemporary(const fs::path& path) {
+  return path.extension() == ".tmp";
+}
 
 }  // namespace
 
@@ -44,8 +46,9 @@ Status FileArchive::Put(std::string_view key, std::string_view bytes) {
   if (!path) return path.status();
   std::error_code ec;
   fs::create_directories(path->parent_path(), ec);
-  if (ec) return Status::Error(fmt::format("cannot create {}: {}", path->parent_path().string(),
-                                           ec.message()));
+  if (ec)
+    return Status::Error(
+        fmt::format("cannot create {}: {}", path->parent_path().string(), ec.message()));
   // One writer per key (ingest holds a lock), so a fixed temporary name is safe, and a crashed
   // writer's leftover is truncated and reused by the retry instead of piling up.
   const fs::path tmp = path->string() + ".tmp";
@@ -68,8 +71,35 @@ Status FileArchive::Put(std::string_view key, std::string_view bytes) {
     return s;
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path->c_str()) != 0) return Errno("cannot rename to", *path);
+  // Never over an existing object: the name is taken only if it is free.
+  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path->c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno == EINVAL || errno == ENOSYS) {
+      // A file system without RENAME_NOREPLACE: link() fails on an existing name just the same.
+      if (::link(tmp.c_str(), path->c_str()) != 0 && errno != EEXIST) {
+        return Errno("cannot link to", *path);
+      }
+      const bool exists = errno == EEXIST;
+      ::unlink(tmp.c_str());
+      if (exists) return SameOrRefuse(key, *path, bytes);
+    } else if (errno == EEXIST) {
+      ::unlink(tmp.c_str());
+      return SameOrRefuse(key, *path, bytes);
+    } else {
+      return Errno("cannot rename to", *path);
+    }
+  }
   return SyncPath(path->parent_path(), O_RDONLY | O_DIRECTORY);
+}
+
+Status FileArchive::SameOrRefuse(std::string_view key, const fs::path& path,
+                                 std::string_view bytes) {
+  auto existing = Get(key);
+  if (!existing) return existing.status();
+  if (*existing == bytes) return Status::Ok();  // a replayed batch: the same object again
+  return Status::Error(fmt::format(
+      "object {} already exists with other content ({} bytes there, {} bytes new): refusing to "
+      "replace it (a stream started over without a new generation? see `stockpipe repair`)",
+      path.string(), existing->size(), bytes.size()));
 }
 
 Result<std::vector<ObjectInfo>> FileArchive::List(std::string_view prefix) {

@@ -1,8 +1,11 @@
 // The local RawArchive: one file per object under a root folder (`<data-dir>`), keys as paths.
 //
-// Put writes `<key>.tmp`, fsyncs it, renames it over `<key>` and fsyncs the folder, so a crash
-// leaves either the old object or the new one, never a torn file; a leftover temporary file is
-// ignored by List and reused by the next Put of the same key (the retry of the same batch).
+// Put writes `<key>.tmp`, fsyncs it, moves it to `<key>` only if that name is free
+// (renameat2 RENAME_NOREPLACE, or link() where the file system lacks it) and fsyncs the folder,
+// so a crash leaves no object or the whole one, never a torn file. Objects are write-once: when
+// `<key>` exists, identical bytes are a replay and succeed without touching it, different bytes
+// are an error naming the key, and the existing object stays as it was. A leftover temporary
+// file is ignored by List and reused by the next Put of the same key (the retry of the batch).
 #pragma once
 
 #include <filesystem>
@@ -24,6 +27,8 @@ class FileArchive final : public RawArchive {
 
  private:
   Result<std::filesystem::path> PathOf(std::string_view key) const;
+  Status SameOrRefuse(std::string_view key, const std::filesystem::path& path,
+                      std::string_view bytes);
   std::filesystem::path root_;
 };
 

@@ -105,17 +105,48 @@ Status S3Archive::CreateBucketIfMissing() {
 
 Status S3Archive::Put(std::string_view key, std::string_view bytes) {
   if (key.empty()) return Status::Error("S3 Put: the object key is empty");
+  // Write-once. A read first, because not every S3 (s3rver among them) honours If-None-Match on
+  // PUT; the conditional PUT then closes the gap between read and PUT where it is honoured. A GET,
+  // not a HEAD: an error answer to a HEAD has no body, so a throttled HEAD could not be told from
+  // a bad request, and an existing object is read to compare anyway.
+  aws::HttpRequest read;
+  read.method = "GET";
+  read.path = PathOf(key);
+  auto found = client_.Send("GetObject", read);
+  if (!found) return found.status();
+  if (found->status == 200) return SameOrRefuse(key, found->body, bytes);
+  if (found->status != 404 || aws::ErrorCode(found->body) == "NoSuchBucket") {
+    return Status::Error("S3 GetObject " + Describe(key) + ": " + Explain(*found));
+  }
   aws::HttpRequest request;
   request.method = "PUT";
   request.path = PathOf(key);
-  request.headers = {{"Content-Type", "application/gzip"}, {"Content-MD5", Md5Base64(bytes)}};
+  request.headers = {{"Content-Type", "application/gzip"},
+                     {"Content-MD5", Md5Base64(bytes)},
+                     {"If-None-Match", "*"}};
   request.body.assign(bytes);
   auto response = client_.Send("PutObject", request);
   if (!response) return response.status();
+  // 412: the key exists now (another writer, or our own PUT whose answer was lost and retried).
+  if (response->status == 412) {
+    auto existing = Get(key);
+    if (!existing) return existing.status();
+    return SameOrRefuse(key, *existing, bytes);
+  }
   if (response->status != 200) {
     return Status::Error("S3 PutObject " + Describe(key) + ": " + Explain(*response));
   }
   return Status::Ok();
+}
+
+Status S3Archive::SameOrRefuse(std::string_view key, std::string_view existing,
+                               std::string_view bytes) {
+  if (existing == bytes) return Status::Ok();  // a replayed batch: the same object again
+  return Status::Error("S3 object " + Describe(key) + " already exists with other content (" +
+                       std::to_string(existing.size()) + " bytes there, " +
+                       std::to_string(bytes.size()) +
+                       " bytes new): refusing to replace it (a stream started over without a "
+                       "new generation? see `stockpipe repair`)");
 }
 
 Result<std::vector<ObjectInfo>> S3Archive::List(std::string_view prefix) {

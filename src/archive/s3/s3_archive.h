@@ -1,9 +1,13 @@
 // The S3 RawArchive: one object per key in one bucket, through the signed `aws::Client`.
 //
-// Put is a single PUT Object (S3 makes it atomic: readers see the old object or the new one), sent
-// with Content-MD5 and the real `x-amz-content-sha256` so S3 refuses a body damaged on the way;
-// it returns once S3 answered 200, i.e. once the object is durable. Keys keep the local archive's
-// layout (`raw/dt=YYYY-MM-DD/shard-...jsonl.gz`), so a retried batch overwrites the same object.
+// Put is write-once, like the local archive's: GET Object first (an S3 that ignores
+// If-None-Match, like s3rver, would otherwise overwrite), then one PUT Object with
+// `If-None-Match: *` (S3 makes it atomic), Content-MD5 and the real `x-amz-content-sha256` so S3
+// refuses a body damaged on the way; it returns once S3 answered 200, i.e. once the object is
+// durable. When the key exists (GET 200, or 412 to the conditional PUT) the bytes there decide:
+// identical bytes are a replayed batch and succeed, different bytes are an error naming the key,
+// and the object stays as it was. Keys keep the local archive's layout
+// (`raw/dt=YYYY-MM-DD/shard-...jsonl.gz`).
 // List pages through ListObjectsV2 and returns keys in key order; Get of a missing key is an
 // error naming the key.
 //
@@ -51,6 +55,8 @@ class S3Archive final : public RawArchive {
   // The request path of `key` (empty: the bucket itself), URI-encoded per segment.
   std::string PathOf(std::string_view key) const;
   std::string Describe(std::string_view key) const;
+  // `key` holds `existing`: ok when that is `bytes`, else an error naming it.
+  Status SameOrRefuse(std::string_view key, std::string_view existing, std::string_view bytes);
 
   std::string bucket_;
   bool path_style_;

@@ -33,6 +33,7 @@ std::string CheckpointKey(std::string_view stream, std::string_view consumer,
 
 std::string EncodeCheckpoint(const ShardCheckpoint& checkpoint) {
   json out = json::object();
+  if (!checkpoint.shard_start.empty()) out["start"] = checkpoint.shard_start;
   out["seq"] = checkpoint.sequence;
   if (checkpoint.has_claim()) {
     out["claim"] = {{"first", checkpoint.claim_first},
@@ -58,6 +59,10 @@ Result<ShardCheckpoint> DecodeCheckpoint(std::string_view text) {
   };
   if (!in.is_object()) return bad("not a JSON object");
   ShardCheckpoint out;
+  if (in.contains("start")) {
+    if (!in["start"].is_string()) return bad("\"start\" is not a string");
+    out.shard_start = in["start"].get<std::string>();
+  }
   if (in.contains("seq")) {
     if (!in["seq"].is_string()) return bad("\"seq\" is not a string");
     out.sequence = in["seq"].get<std::string>();

@@ -17,6 +17,9 @@
 namespace stockpipe::kinesis {
 
 struct ShardCheckpoint {
+  // The shard's StartingSequenceNumber when the checkpoint was taken. A stream deleted and made
+  // again has shards of the same ids with other starts: the checkpoint is not theirs.
+  std::string shard_start;  // empty in checkpoints written before it was kept
   std::string sequence;     // last committed; empty when nothing was committed yet
   std::string claim_first;  // the claimed, uncommitted batch; empty when there is none
   std::string claim_last;
@@ -31,7 +34,7 @@ struct ShardCheckpoint {
 std::string CheckpointKey(std::string_view stream, std::string_view consumer,
                           std::string_view shard);
 
-// {"seq":"…","claim":{"first":"…","last":"…","count":n},"finished":false,
+// {"start":"…","seq":"…","claim":{"first":"…","last":"…","count":n},"finished":false,
 //  "counts":{"received":n,"accepted":n,"rejected":{"<reason code>":n}}}
 std::string EncodeCheckpoint(const ShardCheckpoint& checkpoint);
 // The error says what is wrong with the stored value; an unknown reject reason is an error

@@ -181,9 +181,15 @@ Result<std::vector<std::string>> KinesisStream::RefreshShards() {
         if (s.contains(key) && s[key].is_string())
           info.parents.push_back(s[key].get<std::string>());
       }
-      info.closed = s.contains("SequenceNumberRange") &&
-                    s["SequenceNumberRange"].contains("EndingSequenceNumber") &&
-                    s["SequenceNumberRange"]["EndingSequenceNumber"].is_string();
+      if (s.contains("SequenceNumberRange") && s["SequenceNumberRange"].is_object()) {
+        const json& range = s["SequenceNumberRange"];
+        if (range.contains("StartingSequenceNumber") &&
+            range["StartingSequenceNumber"].is_string()) {
+          info.start = range["StartingSequenceNumber"].get<std::string>();
+        }
+        info.closed =
+            range.contains("EndingSequenceNumber") && range["EndingSequenceNumber"].is_string();
+      }
       const std::string id = s["ShardId"].get<std::string>();
       if (infos.emplace(id, std::move(info)).second) ids.push_back(id);
     }
@@ -229,6 +235,30 @@ Status KinesisStream::Save(std::string_view consumer, std::string_view shard,
                           kinesis::EncodeCheckpoint(checkpoint));
 }
 
+Status KinesisStream::SameShard(std::string_view consumer, std::string_view shard,
+                                ShardCheckpoint& checkpoint, const ShardInfo& info) {
+  const bool read_before = !checkpoint.sequence.empty() || checkpoint.has_claim();
+  const std::string& position =
+      checkpoint.sequence.empty() ? checkpoint.claim_first : checkpoint.sequence;
+  const bool other_shard =
+      read_before && !info.start.empty() &&
+      (checkpoint.shard_start.empty() ? kinesis::CompareSequence(position, info.start) < 0
+                                      : checkpoint.shard_start != info.start);
+  if (other_shard) {
+    return Status::Error(fmt::format(
+        "kinesis: shard {} of stream {} starts at sequence {}, but checkpoint {} was taken on a "
+        "shard {} (position {}): the stream was deleted and created again, and what the old "
+        "one had not delivered is gone. Nothing is read from it with the old position; to read "
+        "the new stream from its start, delete that checkpoint from the state store",
+        shard, options_.stream_name, info.start,
+        kinesis::CheckpointKey(options_.stream_name, consumer, shard),
+        checkpoint.shard_start.empty() ? "before it" : "that started at " + checkpoint.shard_start,
+        position));
+  }
+  checkpoint.shard_start = info.start;  // kept by the next Save
+  return Status::Ok();
+}
+
 Result<std::string> KinesisStream::Iterator(std::string_view shard, std::string_view type,
                                             std::string_view sequence) {
   json request = {{"StreamName", options_.stream_name},
@@ -253,6 +283,7 @@ Result<StreamBatch> KinesisStream::Claim(std::string_view consumer, std::string_
   if (!info) return info.status();
   auto checkpoint = Checkpoint(consumer, shard);
   if (!checkpoint) return checkpoint.status();
+  if (Status s = SameShard(consumer, shard, *checkpoint, *info); !s.ok()) return s;
   if (checkpoint->finished) return batch;
   if (checkpoint->has_claim()) return ReadClaimed(consumer, shard, *checkpoint);
 

@@ -13,6 +13,12 @@
 // oldest arrived less than `max_wait` ago is dropped (not claimed) and an empty batch returned;
 // Kinesis has no cheap count of pending records, so the next Claim reads them again.
 //
+// A recreated stream (deleted and made again under the same name) has shards of the same ids
+// with new sequence numbers: a checkpoint keeps the StartingSequenceNumber of the shard it was
+// taken on, and Claim refuses a shard that starts elsewhere (or, for a checkpoint from before
+// that was kept, starts after the checkpoint's position), naming the checkpoint, instead of
+// reading a new stream from an old stream's position.
+//
 // Resharding: a shard with no NextShardIterator is closed and fully read; the consumer marks it
 // finished. A child shard (ParentShardId / AdjacentParentShardId) yields nothing for a consumer
 // until its listed parents are finished for that consumer, so per-key order holds across a split
@@ -78,6 +84,7 @@ class KinesisStream final : public Stream {
  private:
   struct ShardInfo {
     std::vector<std::string> parents;
+    std::string start;    // SequenceNumberRange.StartingSequenceNumber
     bool closed = false;  // has an EndingSequenceNumber
   };
   struct Read {
@@ -96,6 +103,10 @@ class KinesisStream final : public Stream {
                                   const kinesis::ShardCheckpoint& checkpoint);
   Status Save(std::string_view consumer, std::string_view shard,
               const kinesis::ShardCheckpoint& checkpoint);
+  // Refuses a checkpoint taken on another incarnation of `shard` (see above); else records the
+  // shard's start in `checkpoint`.
+  Status SameShard(std::string_view consumer, std::string_view shard,
+                   kinesis::ShardCheckpoint& checkpoint, const ShardInfo& info);
 
   KinesisStreamOptions options_;
   StateStore& checkpoints_;

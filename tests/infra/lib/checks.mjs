@@ -432,6 +432,8 @@ export async function runChecks({ model, facts, refs, docsText }) {
           ? [...handler.areas].map((area) => `${arnOf(bucket)}/${area}/*`)
           : [arnOf(bucket)];
         for (const t of targets) expected.set(`${op.action} on ${t}`, why);
+        // S3 tells a missing key (404) from a refused one only to a caller that may list the bucket.
+        if (op.op === 'GetObject') expected.set(`s3:ListBucket on ${arnOf(bucket)}`, `${why} and needs 404 for a missing key`);
       } else {
         const resource = envTarget(op.resourceKeys[0]);
         if (check('iam', !!resource, `${who}: ${op.via} needs ${op.resourceKeys[0]}, which no function sets`)) {
