@@ -9,7 +9,7 @@
 
 #include "alerts/console_notifier.h"
 #include "alerts/log_notifier.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "support/lines.h"
 
 namespace stockpipe {

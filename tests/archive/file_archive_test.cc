@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe {
 namespace {
 
@@ -20,14 +22,6 @@ using ::testing::IsEmpty;
 
 class FileArchiveTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            fmt::format("stockpipe-archive-{}-{}", ::getpid(),
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   std::vector<std::string> Keys(FileArchive& a, std::string_view prefix) {
     auto list = a.List(prefix);
     EXPECT_TRUE(list.ok()) << list.error();
@@ -38,7 +32,8 @@ class FileArchiveTest : public ::testing::Test {
     return keys;
   }
 
-  fs::path root_;
+  testing::TempDir temp_;
+  std::filesystem::path root_ = temp_.path();
 };
 
 TEST_F(FileArchiveTest, PutThenGetAndListReturnTheObject) {

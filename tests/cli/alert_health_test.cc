@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "cli/webhook_sink.h"
 
 namespace stockpipe {

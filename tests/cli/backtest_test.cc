@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

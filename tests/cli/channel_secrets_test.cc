@@ -4,7 +4,7 @@
 
 #include "alerts/outbox/outbox.h"
 #include "cli/local_pipeline.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

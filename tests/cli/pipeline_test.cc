@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "core/timestamp.h"
 #include "producers/yahoo/chart_server.h"
 

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "support/folder_snapshot.h"
 
 namespace stockpipe {

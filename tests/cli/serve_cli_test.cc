@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "support/loopback_http.h"
 
 namespace stockpipe {

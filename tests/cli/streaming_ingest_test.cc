@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "support/lines.h"
 
 namespace stockpipe {

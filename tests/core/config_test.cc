@@ -14,6 +14,8 @@
 #include <string>
 #include <tuple>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe {
 namespace {
 
@@ -46,15 +48,6 @@ class FakeEnv {
 
 class ConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ =
-        std::filesystem::temp_directory_path() /
-        ("stockpipe-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string Write(std::string_view toml) {
     const std::string path = (dir_ / "stockpipe.toml").string();
     std::ofstream(path) << toml;
@@ -67,7 +60,8 @@ class ConfigTest : public ::testing::Test {
   }
   Result<Config> LoadEnv(FakeEnv env) { return LoadConfig(Missing(), false, env.Getenv()); }
 
-  std::filesystem::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
 };
 
 TEST_F(ConfigTest, DefaultsAreTheReferenceParameters) {

@@ -34,6 +34,7 @@
 #include "indicators/vwap.h"
 #include "indicators/walks.h"
 #include "support/shell.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe::indicators {
 namespace {
@@ -82,16 +83,13 @@ json RunOracle(const std::vector<testing::Walk>& walks) {
                              {"vwma", s.vwma},
                              {"macd", {s.fast, s.slow, s.signal}}});
   }
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("indicators_oracle_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string in = (dir / "input.json").string();
+  const stockpipe::testing::TempDir dir("indicators-oracle");
+  const std::string in = (dir.path() / "input.json").string();
   std::ofstream(in) << input.dump(-1, ' ', false, json::error_handler_t::strict);
   const std::string script = std::string(STOCKPIPE_PEERS_DIR) + "/../indicators/oracle.mjs";
   const std::string command =
       "node '" + script + "' '" + STOCKPIPE_PEERS_DIR + "' '" + in + "' 2>&1";
   const auto [status, out] = stockpipe::testing::RunShell(command);
-  std::filesystem::remove_all(dir);
   EXPECT_EQ(status, 0) << "node oracle.mjs failed: " << out.substr(0, 2000);
   json parsed = json::parse(out, nullptr, false);
   EXPECT_FALSE(parsed.is_discarded()) << out.substr(0, 2000);

@@ -23,6 +23,7 @@
 #include "ingest/ingestor.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "support/lines.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -68,10 +69,6 @@ struct ArchivedObject {
 class CorpusIngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() / ("stockpipe-corpus-ingest-" + std::to_string(::getpid()) +
-                                        "-" + std::to_string(counter++));
-    fs::create_directories(dir_);
     archive_ = std::make_unique<FileArchive>(dir_);
     auto store = SqliteCleanStore::Open((dir_ / "clean.db").string());
     ASSERT_TRUE(store.ok()) << store.error();
@@ -79,10 +76,7 @@ class CorpusIngestTest : public ::testing::Test {
     cases_ = LoadCorpus();
     ASSERT_GE(cases_.size(), 30u);
   }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   // Records `begin..end` of the corpus as one batch; sequence numbers are corpus index + 1.
   StreamBatch Batch(std::size_t begin, std::size_t end) const {
@@ -124,7 +118,8 @@ class CorpusIngestTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<FileArchive> archive_;
   std::unique_ptr<SqliteCleanStore> store_;
   std::vector<CorpusCase> cases_;

@@ -16,6 +16,7 @@
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -59,11 +60,6 @@ class FlakyArchive final : public RawArchive {
 class IngestorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("stockpipe-ingest-{}-{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     auto stream = SqliteStream::Open((dir_ / "stream.db").string(), 2);
     auto store = SqliteCleanStore::Open((dir_ / "clean.db").string());
     ASSERT_TRUE(stream.ok() && store.ok());
@@ -74,7 +70,6 @@ class IngestorTest : public ::testing::Test {
   void TearDown() override {
     stream_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
 
   void Put(std::vector<StreamRecord> records) { ASSERT_TRUE(stream_->Put(records).ok()); }
@@ -95,7 +90,8 @@ class IngestorTest : public ::testing::Test {
     return SqliteStream::ShardName(SqliteStream::ShardOf(symbol, stream_->shard_count()));
   }
 
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<SqliteStream> stream_;
   std::unique_ptr<SqliteCleanStore> store_;
   std::unique_ptr<FileArchive> archive_;

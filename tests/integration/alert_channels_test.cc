@@ -18,7 +18,7 @@
 #include "alerts/smtp/smtp_notifier.h"
 #include "alerts/webhook/webhook_notifier.h"
 #include "cli/local_pipeline.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "cli/webhook_sink.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"

@@ -14,7 +14,7 @@
 #include "archive/gzip.h"
 #include "archive/s3/s3_archive.h"
 #include "aws/client.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "core/timestamp.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"

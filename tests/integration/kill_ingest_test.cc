@@ -36,114 +36,54 @@
 #include "core/config.h"
 #include "core/timestamp.h"
 #include "producers/synthetic.h"
-
-extern char** environ;
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The parent's environment without any variable the binary reads as configuration.
-std::vector<std::string> CleanEnvironment() {
-  std::set<std::string> drop;
-  for (std::string_view k : kEnvironmentKeys) drop.emplace(k);
-  for (std::string_view k : kSyntheticEnvKeys) drop.emplace(k);
-  drop.insert("STOCKPIPE_LOG");
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry(*e);
-    if (!drop.contains(entry.substr(0, entry.find('=')))) env.push_back(entry);
-  }
-  return env;
-}
-
 // One child process of the stockpipe binary, stdout and stderr to files (no pipe to fill up).
 class Process {
  public:
   Process(const fs::path& cwd, const std::vector<std::string>& args, const fs::path& log_stem)
-      : out_(log_stem.string() + ".out"), err_(log_stem.string() + ".err") {
-    std::vector<std::string> argv_text = {STOCKPIPE_BINARY};
-    argv_text.insert(argv_text.end(), args.begin(), args.end());
-    const std::vector<std::string> env_text = CleanEnvironment();
-    std::vector<char*> argv, envp;
-    for (auto& a : argv_text) argv.push_back(const_cast<char*>(a.c_str()));
-    for (auto& e : env_text) envp.push_back(const_cast<char*>(e.c_str()));
-    argv.push_back(nullptr);
-    envp.push_back(nullptr);
-    const std::string out = out_.string(), err = err_.string(), dir = cwd.string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      const int in_fd = ::open("/dev/null", O_RDONLY);
-      const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in_fd < 0 || out_fd < 0 || err_fd < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
-      ::dup2(in_fd, 0);
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-  }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  ~Process() {
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
+      : child_(testing::Spawn({.program = STOCKPIPE_BINARY,
+                               .args = args,
+                               .env = testing::CleanEnvironment(),
+                               .cwd = cwd,
+                               .stdout_file = log_stem.string() + ".out",
+                               .stderr_file = log_stem.string() + ".err"})) {}
 
-  bool started() const { return pid_ > 0; }
-  bool running() const { return pid_ > 0 && !status_; }
-
+  bool started() const { return child_.pid() > 0; }
+  bool running() const { return child_.running(); }
   // True once the child has ended (reaped without blocking).
-  bool Poll() {
-    if (!running()) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
-    return status_.has_value();
-  }
+  bool Poll() { return child_.Poll(); }
   int Wait() {
-    while (running()) {
-      int status = 0;
-      const pid_t r = ::waitpid(pid_, &status, 0);
-      if (r == pid_)
-        status_ = status;
-      else if (r < 0 && errno != EINTR)
-        status_ = -1;
-    }
-    return *status_;
+    child_.Wait();
+    return *child_.wait_status();
   }
-  void Signal(int sig) {
-    if (running()) ::kill(pid_, sig);
-  }
+  void Signal(int sig) { child_.Signal(sig); }
 
-  bool exited_ok() const { return status_ && WIFEXITED(*status_) && WEXITSTATUS(*status_) == 0; }
+  bool exited_ok() const {
+    const auto status = child_.wait_status();
+    return status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
+  }
   bool killed_by(int sig) const {
-    return status_ && WIFSIGNALED(*status_) && WTERMSIG(*status_) == sig;
+    const auto status = child_.wait_status();
+    return status && WIFSIGNALED(*status) && WTERMSIG(*status) == sig;
   }
   std::string Describe() const {
-    if (!status_) return "running";
-    if (WIFEXITED(*status_)) return fmt::format("exit {}", WEXITSTATUS(*status_));
-    if (WIFSIGNALED(*status_)) return fmt::format("signal {}", WTERMSIG(*status_));
+    const auto status = child_.wait_status();
+    if (!status) return "running";
+    if (WIFEXITED(*status)) return fmt::format("exit {}", WEXITSTATUS(*status));
+    if (WIFSIGNALED(*status)) return fmt::format("signal {}", WTERMSIG(*status));
     return "?";
   }
-  std::string out() const { return Slurp(out_); }
-  std::string err() const { return Slurp(err_); }
+  std::string out() const { return child_.StdOutSoFar(); }
+  std::string err() const { return child_.StdErrSoFar(); }
 
  private:
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  fs::path out_, err_;
+  testing::Child child_;
 };
 
 // Lines of a log that report an error (spdlog writes the level as a word).
@@ -383,7 +323,7 @@ Archive ReadArchive(const fs::path& data) {
         a.problems.push_back("unexpected file " + entry.path().string());
         continue;
       }
-      auto text = GzipDecompress(Slurp(entry.path()));
+      auto text = GzipDecompress(testing::ReadFile(entry.path()));
       if (!text.ok()) {
         a.problems.push_back(entry.path().string() + ": " + text.error());
         continue;

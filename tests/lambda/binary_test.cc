@@ -13,7 +13,7 @@
 #include "lambda/kinesis_events.h"
 #include "lambda/runtime.h"
 #include "lambda/runtime_api_server.h"
-#include "lambda/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe::lambda {
 namespace {
@@ -41,8 +41,9 @@ TEST(LambdaBinary, IngestsKinesisEventsIntoS3AndDynamoDb) {
   const fs::path dir = testing::FreshDir("lambda-binary");
   testing::IngestPeers peers(dir);
   testing::RuntimeApiServer api;
-  Child lambda(STOCKPIPE_LAMBDA_BINARY, peers.Environment(api.address(), "ingest"),
-               (dir / "lambda.log").string());
+  Child lambda =
+      testing::SpawnWithExactly(STOCKPIPE_LAMBDA_BINARY, peers.Environment(api.address(), "ingest"),
+                                (dir / "lambda.log").string());
 
   const std::vector<KinesisTestRecord> records = {
       {kShard, Sequence(1), testing::Tick("AAPL", "2025-08-14T14:38:12Z", 225.11)},
@@ -54,8 +55,8 @@ TEST(LambdaBinary, IngestsKinesisEventsIntoS3AndDynamoDb) {
   api.Enqueue(ingest);
   api.Enqueue(R"({"not":"kinesis"})", "bad-event");
   const auto results = api.WaitForResults(2);
-  lambda.Kill();
-  const std::string log = lambda.Output();
+  lambda.Stop();
+  const std::string log = lambda.StdErrSoFar();
   ASSERT_EQ(results.size(), 2u) << log;
 
   EXPECT_EQ(results[0].request_id, "ingest-1");
@@ -113,12 +114,13 @@ TEST(LambdaBinary, MissingEnvironmentIsAnInitError) {
     testing::RuntimeApiServer api;
     auto env = peers.Environment(api.address(), c.handler);
     env.erase(c.drop);
-    Child lambda(STOCKPIPE_LAMBDA_BINARY, env, (dir / "lambda.log").string());
+    Child lambda =
+        testing::SpawnWithExactly(STOCKPIPE_LAMBDA_BINARY, env, (dir / "lambda.log").string());
     auto posted = api.WaitForInitError();
     api.Stop();  // answers a stray `next` with 500, so the wait below is bounded
-    const int status = lambda.Wait();
+    const int status = lambda.Wait().exit_code;
     ASSERT_TRUE(posted.has_value())
-        << c.handler << " without " << c.drop << ": " << lambda.Output();
+        << c.handler << " without " << c.drop << ": " << lambda.StdErrSoFar();
     EXPECT_EQ(posted->error_type, c.type);
     const json body = json::parse(posted->body);
     EXPECT_EQ(body["errorType"], c.type);
@@ -131,9 +133,10 @@ TEST(LambdaBinary, MissingEnvironmentIsAnInitError) {
 
 TEST(LambdaBinary, WithoutTheRuntimeApiItSaysWhereItRuns) {
   const fs::path dir = testing::FreshDir("lambda-binary");
-  Child lambda(STOCKPIPE_LAMBDA_BINARY, {{"_HANDLER", "ingest"}}, (dir / "lambda.log").string());
-  EXPECT_EQ(lambda.Wait(), 2);
-  EXPECT_NE(lambda.Output().find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
+  Child lambda = testing::SpawnWithExactly(STOCKPIPE_LAMBDA_BINARY, {{"_HANDLER", "ingest"}},
+                                           (dir / "lambda.log").string());
+  EXPECT_EQ(lambda.Wait().exit_code, 2);
+  EXPECT_NE(lambda.StdErrSoFar().find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
 }
 
 TEST(LambdaBinary, TrendsReadsTheRuleFromTheEnvironmentAndPublishesToSns) {
@@ -154,11 +157,12 @@ TEST(LambdaBinary, TrendsReadsTheRuleFromTheEnvironmentAndPublishesToSns) {
     env["SNS_TOPIC_ARN"] = inbox.topic_arn();
     env["AWS_ENDPOINT_URL_SNS"] = fauxqs.endpoint();
     for (auto& [k, v] : extra) env[k] = v;
-    Child lambda(STOCKPIPE_LAMBDA_BINARY, env, (dir / "trends.log").string());
+    Child lambda =
+        testing::SpawnWithExactly(STOCKPIPE_LAMBDA_BINARY, env, (dir / "trends.log").string());
     api.Enqueue(R"({"detail-type":"Scheduled Event","source":"aws.events","detail":{}})");
     auto results = api.WaitForResults(1);
-    lambda.Kill();
-    EXPECT_EQ(results.size(), 1u) << lambda.Output();
+    lambda.Stop();
+    EXPECT_EQ(results.size(), 1u) << lambda.StdErrSoFar();
     return results.empty() ? Posted{} : results[0];
   };
 

@@ -19,6 +19,7 @@
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/kinesis/checkpoint.h"
 #include "support/lines.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe::lambda {
 namespace {
@@ -62,18 +63,12 @@ using stockpipe::testing::Lines;
 class IngestHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("stockpipe-lambda-ingest-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     archive_ = std::make_unique<SwitchableArchive>(dir_ / "data");
     auto store = SqliteCleanStore::Open((dir_ / "clean.db").string());
     ASSERT_TRUE(store) << store.error();
     store_ = std::move(*store);
     handler_ = std::make_unique<IngestHandler>(*archive_, *store_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Hands `event` to the runtime loop through the Runtime API and returns what it posted.
   Posted Invoke(const std::string& event) {
@@ -133,7 +128,8 @@ class IngestHandlerTest : public ::testing::Test {
     return prices;
   }
 
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<SwitchableArchive> archive_;
   std::unique_ptr<SqliteCleanStore> store_;
   std::unique_ptr<IngestHandler> handler_;

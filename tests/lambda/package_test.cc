@@ -18,8 +18,8 @@
 #include "lambda/aws_lambda_env.h"
 #include "lambda/kinesis_events.h"
 #include "lambda/runtime_api_server.h"
-#include "lambda/subprocess.h"
 #include "support/shell.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -148,7 +148,8 @@ TEST_F(LambdaPackage, BootstrapServesInvocationsWithOnlyTheLambdaEnvironment) {
   auto env = peers.Environment(api.address(), "ingest");
   env["LAMBDA_TASK_ROOT"] = root_.string();
   env["AWS_EXECUTION_ENV"] = "AWS_Lambda_provided.al2023";
-  Child lambda((root_ / "bootstrap").string(), env, (dir_ / "bootstrap.log").string());
+  Child lambda = testing::SpawnWithExactly((root_ / "bootstrap").string(), env,
+                                           (dir_ / "bootstrap.log").string());
 
   const std::string shard = "shardId-000000000007";
   const std::string event = testing::KinesisEvent(
@@ -156,9 +157,9 @@ TEST_F(LambdaPackage, BootstrapServesInvocationsWithOnlyTheLambdaEnvironment) {
        {shard, testing::Sequence(2), "{oops"}});
   api.Enqueue(event, "from-zip");
   const auto results = api.WaitForResults(1);
-  lambda.Kill();
-  ASSERT_EQ(results.size(), 1u) << lambda.Output();
-  EXPECT_EQ(results[0].kind, testing::Posted::Kind::kResponse) << lambda.Output();
+  lambda.Stop();
+  ASSERT_EQ(results.size(), 1u) << lambda.StdErrSoFar();
+  EXPECT_EQ(results[0].kind, testing::Posted::Kind::kResponse) << lambda.StdErrSoFar();
   EXPECT_EQ(json::parse(results[0].body), json::parse(R"({"batchItemFailures":[]})"));
 
   auto raw = peers.archive().Get(

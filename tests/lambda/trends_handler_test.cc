@@ -15,6 +15,7 @@
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe::lambda {
 namespace {
@@ -31,11 +32,6 @@ constexpr char kScheduledEvent[] = R"({"version":"0","id":"53dc4d37-cffa-4f76-80
 class TrendsHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("stockpipe-lambda-trends-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     auto store = SqliteCleanStore::Open((dir_ / "clean.db").string());
     ASSERT_TRUE(store) << store.error();
     store_ = std::move(*store);
@@ -53,7 +49,6 @@ class TrendsHandlerTest : public ::testing::Test {
     }
     ASSERT_TRUE(store_->Upsert(ticks).ok());
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   Posted Invoke(TrendsHandler& handler, const std::string& event) {
     testing::RuntimeApiServer api;
@@ -75,7 +70,8 @@ class TrendsHandlerTest : public ::testing::Test {
   }
 
   testing::Peer peer_{"fauxqs"};
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<SqliteCleanStore> store_;
   std::unique_ptr<SqliteStateStore> state_;
 };

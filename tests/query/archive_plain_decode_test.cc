@@ -9,7 +9,7 @@
 
 #include "archive/gzip.h"
 #include "archive/local/file_archive.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "query/result_format.h"
 #include "query/sqlite_query_engine.h"
 

@@ -15,7 +15,7 @@
 
 #include "archive/gzip.h"
 #include "archive/local/file_archive.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "query/archive_table.h"
 
 namespace stockpipe {

@@ -15,7 +15,7 @@
 #include <regex>
 
 #include "archive/gzip.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

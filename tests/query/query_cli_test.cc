@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "core/record.h"
 
 namespace stockpipe {

@@ -14,7 +14,7 @@
 
 #include "archive/gzip.h"
 #include "archive/local/file_archive.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "core/record.h"
 #include "query/result_format.h"
 #include "store/sqlite/sqlite_clean_store.h"

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -39,26 +39,16 @@ fs::path OutputDir() {
   return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "test-output";
 }
 
-// Runs `argv` (looked up on PATH) to its end with stdout and stderr into `log`; its exit code,
-// or -1 when it could not start or died of a signal.
+// Runs `args` (the program looked up on PATH) to its end with stdout and stderr into `log`; its
+// exit code, or -1 when it could not start or died of a signal.
 int RunTool(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> strings = args;
-  std::vector<char*> argv;
-  for (auto& s : strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) ::_exit(127);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return testing::Spawn({.program = args.front(),
+                         .args = {args.begin() + 1, args.end()},
+                         .env = testing::CleanEnvironment(),
+                         .stdout_file = log,
+                         .stderr_file = log})
+      .Wait()
+      .exit_code;
 }
 
 // The JSON of a 200 answer; anything else is noted in `trouble` (for the failure message).
@@ -91,12 +81,6 @@ std::string SymbolWithSignal(httplib::Client& http, std::string& trouble) {
   }
   trouble = "no symbol has a signal yet";
   return "";
-}
-
-// Whether `pid` has ended, without reaping it (Child::Wait does that and collects the output).
-bool Exited(pid_t pid) {
-  siginfo_t info{};
-  return ::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
 }
 
 bool HasAlertWithSubject(httplib::Client& http, std::string& trouble) {
@@ -141,7 +125,7 @@ TEST(DashboardBrowserTest, PageShowsChartSignalsAlertsStatusAndSql) {
   ASSERT_TRUE(testing::Eventually(
       [&] {
         log = run.StdErrSoFar();
-        return std::regex_search(log, match, announce) || Exited(run.pid());
+        return std::regex_search(log, match, announce) || run.Poll();
       },
       std::chrono::seconds(30)))
       << "no 'serve: dashboard at' line; stderr:\n"
@@ -159,7 +143,7 @@ TEST(DashboardBrowserTest, PageShowsChartSignalsAlertsStatusAndSql) {
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(testing::Eventually(
       [&] {
-        if (Exited(run.pid())) return true;
+        if (run.Poll()) return true;
         if (!HasAlertWithSubject(http, trouble)) return false;
         symbol = SymbolWithSignal(http, trouble);
         return !symbol.empty();

@@ -24,7 +24,7 @@
 #include "alerts/console_notifier.h"
 #include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "cli/webhook_sink.h"
 #include "rules/rule_book.h"
 #include "serve/dashboard_metrics.h"

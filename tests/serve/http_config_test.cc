@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "core/config.h"
 #include "serve/http_server.h"
 

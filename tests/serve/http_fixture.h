@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "serve/http_server.h"
 
 namespace stockpipe::testing {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe::serve {
 namespace {

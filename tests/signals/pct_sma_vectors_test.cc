@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "signals/alert_text.h"
 #include "signals/pct_sma.h"
 

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <random>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe {
 namespace {
 
@@ -32,18 +34,10 @@ Tick T(std::string symbol, Micros t, double price) {
 class SqliteCleanStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("stockpipe-clean-{}-{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
     path_ = (dir_ / "clean.db").string();
     store_ = Open();
   }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<SqliteCleanStore> Open() {
     auto s = SqliteCleanStore::Open(path_);
@@ -73,7 +67,8 @@ class SqliteCleanStoreTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::string path_;
   std::unique_ptr<SqliteCleanStore> store_;
 };

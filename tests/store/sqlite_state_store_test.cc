@@ -7,16 +7,16 @@
 
 #include <filesystem>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe {
 namespace {
 
 namespace fs = std::filesystem;
 
 TEST(SqliteStateStoreTest, GetPutOverwriteAndReopen) {
-  const fs::path dir = fs::temp_directory_path() / fmt::format("stockpipe-state-{}", ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  const std::string path = (dir / "state.db").string();
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "state.db").string();
   {
     auto store = SqliteStateStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.error();
@@ -36,7 +36,6 @@ TEST(SqliteStateStoreTest, GetPutOverwriteAndReopen) {
   EXPECT_EQ(**empty, "");
   EXPECT_EQ(**(*store)->Get("json"), R"({"a":[1,2]})");
   EXPECT_FALSE((*store)->Get("cooldown/AAPL/SELL")->has_value());
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "aws/encoding.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "stream/kinesis/kinesis_stream.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -146,17 +147,11 @@ class RefusingKinesis {
 class KinesisPutRetryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("stockpipe-kinesis-retry-" + std::to_string(getpid()) + ".db");
-    std::filesystem::remove(path_);
     auto store = SqliteStateStore::Open(path_.string());
     ASSERT_TRUE(store) << store.error();
     store_ = std::move(*store);
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove(path_);
-  }
+  void TearDown() override { store_.reset(); }
 
   KinesisStream Make(const RefusingKinesis& peer, int attempts) {
     KinesisStreamOptions options;
@@ -174,7 +169,8 @@ class KinesisPutRetryTest : public ::testing::Test {
     return {{"AAPL", "a0"}, {"HOT", "h1"}, {"MSFT", "m2"}, {"HOT", "h3"}, {"AAPL", "a4"}};
   }
 
-  std::filesystem::path path_;
+  testing::TempDir temp_;
+  std::filesystem::path path_ = temp_.path() / "state.db";
   std::unique_ptr<SqliteStateStore> store_;
 };
 

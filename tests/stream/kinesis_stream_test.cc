@@ -18,6 +18,7 @@
 
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -45,18 +46,10 @@ std::vector<std::string> Symbols(int count) {
 
 class KinesisStreamTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("stockpipe-kinesis-{}-{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    OpenStore();
-  }
+  void SetUp() override { OpenStore(); }
   void TearDown() override {
     stream_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
 
   void OpenStore() {
@@ -112,7 +105,8 @@ class KinesisStreamTest : public ::testing::Test {
   }
 
   testing::Peer peer_{"kinesalite"};
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<SqliteStateStore> store_;
   std::unique_ptr<KinesisStream> stream_;
 };

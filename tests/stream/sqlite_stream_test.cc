@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe {
 namespace {
 
@@ -26,15 +28,7 @@ constexpr Micros kHour = 3'600'000'000LL;
 
 class SqliteStreamTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("stockpipe-stream-{}-{}", ::getpid(),
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = (dir_ / "stream.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { path_ = (dir_ / "stream.db").string(); }
 
   std::unique_ptr<SqliteStream> Open(int shards = 4) {
     auto stream = SqliteStream::Open(path_, shards);
@@ -70,7 +64,8 @@ class SqliteStreamTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::string path_;
 };
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "alerts/outbox/outbox.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "sqlite/database.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"

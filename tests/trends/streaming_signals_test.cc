@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 

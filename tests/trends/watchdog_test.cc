@@ -7,7 +7,7 @@
 #include <memory>
 #include <optional>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "store/sqlite/sqlite_state_store.h"
 
 namespace stockpipe {

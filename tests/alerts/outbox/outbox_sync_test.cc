@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "alerts/outbox/outbox.h"
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

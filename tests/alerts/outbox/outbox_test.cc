@@ -15,7 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

@@ -19,6 +19,7 @@
 #include "alerts/smtp/test_pki.h"
 #include "aws/encoding.h"
 #include "support/peers.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -151,13 +152,9 @@ std::string LocalHostName() {
 class SmtpNotifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/stockpipe-smtp-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    root_ = pattern;
     mail_dir_ = root_ / "mail";
     fs::create_directories(mail_dir_);
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   // The sink with `options` (see tests/peers/start.mjs), writing into mail_dir_.
   std::unique_ptr<Peer> StartSink(const std::vector<std::string>& options = {}) {
@@ -193,7 +190,8 @@ class SmtpNotifierTest : public ::testing::Test {
                         1'755'182'292'000'000};  // 2025-08-14T14:38:12Z
   }
 
-  fs::path root_;
+  testing::TempDir temp_;
+  fs::path root_ = temp_.path();
   fs::path mail_dir_;
 };
 

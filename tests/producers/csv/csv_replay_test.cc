@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/temp_dir.h"
+
 namespace stockpipe::csv {
 namespace {
 
@@ -162,12 +164,10 @@ TEST(CsvReplay, TimeSpentWritingIsNotAddedToTheSchedule) {
 class HundredRows : public ::testing::Test {
  protected:
   HundredRows() {
-    std::filesystem::create_directories(dir_);
     std::ofstream out(path_);
     out << "Date,Open,High,Low,Close,Adj Close,Volume\n";
     for (int i = 0; i < 100; ++i) out << "2024-01-02,1,1,1," << 100 + i << ",1,10\n";
   }
-  ~HundredRows() override { std::filesystem::remove_all(dir_); }
 
   std::vector<std::string> ProgressLines(Micros clock_step, std::size_t batch) {
     Capture c;
@@ -188,8 +188,8 @@ class HundredRows : public ::testing::Test {
     return lines;
   }
 
-  std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
-                               ("stockpipe-csv-progress-" + std::to_string(::getpid()));
+  testing::TempDir temp_;
+  std::filesystem::path dir_ = temp_.path();
   std::string path_ = (dir_ / "SPY.csv").string();
   std::string text_;
 };

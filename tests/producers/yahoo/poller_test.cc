@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/subprocess.h"
+#include "support/subprocess.h"
 #include "producers/yahoo/chart_server.h"
 #include "store/sqlite/sqlite_state_store.h"
 
