@@ -53,7 +53,7 @@ Status ReadEvalInput(simdjson::dom::element root, PctSmaParams& params, Lang& la
       if (!s.ok()) return s;
     }
   }
-  if (std::string error = params.validate(); !error.empty()) return Status::Error(error);
+  if (Status invalid = params.validate(); !invalid.ok()) return invalid;
   std::string_view lang_text = "pl";
   if (auto l = root["lang"]; !l.error() && l.get_string().get(lang_text)) {
     return Status::Error("lang must be a string");

@@ -71,7 +71,7 @@ struct Overrides {
         !s.ok()) {
       return s;
     }
-    if (std::string error = ValidateConfig(c); !error.empty()) return Status::Error(error);
+    if (Status invalid = ValidateConfig(c); !invalid.ok()) return invalid;
     return Status::Ok();
   }
 };

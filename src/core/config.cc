@@ -314,34 +314,37 @@ std::optional<Micros> ParseDuration(std::string_view text, Micros unit) {
   return static_cast<Micros>(value * static_cast<double>(unit));
 }
 
-std::string ValidateConfig(const Config& c) {
+Status ValidateConfig(const Config& c) {
   if (c.shards < 1 || c.shards > 1024)
-    return fmt::format("shards must be 1..1024, got {}", c.shards);
-  if (c.batch_records < 1) return "batch_records must be at least 1";
-  if (c.batch_window < 0) return "BATCH_WINDOW must be >= 0";
+    return Status::Error(fmt::format("shards must be 1..1024, got {}", c.shards));
+  if (c.batch_records < 1) return Status::Error("batch_records must be at least 1");
+  if (c.batch_window < 0) return Status::Error("BATCH_WINDOW must be >= 0");
   if (c.trends.lang != "pl" && c.trends.lang != "en") {
-    return fmt::format("ALERT_LANG must be pl or en, got \"{}\"", c.trends.lang);
+    return Status::Error(fmt::format("ALERT_LANG must be pl or en, got \"{}\"", c.trends.lang));
   }
-  if (c.trends.every <= 0) return "TRENDS_EVERY must be positive";
-  if (c.no_data_after <= 0) return "NO_DATA_AFTER must be positive";
-  if (c.trends.cooldown < 0) return "COOLDOWN_MIN must be >= 0";
+  if (c.trends.every <= 0) return Status::Error("TRENDS_EVERY must be positive");
+  if (c.no_data_after <= 0) return Status::Error("NO_DATA_AFTER must be positive");
+  if (c.trends.cooldown < 0) return Status::Error("COOLDOWN_MIN must be >= 0");
   const auto one_of = [](const std::string& value,
                          std::initializer_list<std::string_view> allowed) {
     return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
   };
   if (!one_of(c.backends.stream, {"local", "kinesis"}))
-    return fmt::format("STOCKPIPE_STREAM must be local or kinesis, got \"{}\"", c.backends.stream);
+    return Status::Error(
+        fmt::format("STOCKPIPE_STREAM must be local or kinesis, got \"{}\"", c.backends.stream));
   if (!one_of(c.backends.archive, {"local", "s3"}))
-    return fmt::format("STOCKPIPE_ARCHIVE must be local or s3, got \"{}\"", c.backends.archive);
+    return Status::Error(
+        fmt::format("STOCKPIPE_ARCHIVE must be local or s3, got \"{}\"", c.backends.archive));
   if (!one_of(c.backends.store, {"sqlite", "dynamodb"}))
-    return fmt::format("STOCKPIPE_STORE must be sqlite or dynamodb, got \"{}\"", c.backends.store);
+    return Status::Error(
+        fmt::format("STOCKPIPE_STORE must be sqlite or dynamodb, got \"{}\"", c.backends.store));
   if (c.backends.stream == "kinesis" && c.aws.kinesis_stream.empty())
-    return "KINESIS_STREAM must name the stream when the stream is kinesis";
+    return Status::Error("KINESIS_STREAM must name the stream when the stream is kinesis");
   if (c.backends.archive == "s3" && c.aws.raw_bucket.empty())
-    return "RAW_DATA_BUCKET must name the bucket when the archive is s3";
+    return Status::Error("RAW_DATA_BUCKET must name the bucket when the archive is s3");
   if (c.backends.store == "dynamodb" && c.aws.dynamodb_table.empty())
-    return "DYNAMODB_TABLE must not be empty when the store is dynamodb";
-  if (std::string serve = ValidateServe(c.serve); !serve.empty()) return serve;
+    return Status::Error("DYNAMODB_TABLE must not be empty when the store is dynamodb");
+  if (Status serve = ValidateServe(c.serve); !serve.ok()) return serve;
   return ValidateAlerts(c.alerts);
 }
 
@@ -368,12 +371,12 @@ std::optional<HostPort> ParseHostPort(std::string_view text) {
   return out;
 }
 
-std::string ValidateServe(const ServeConfig& s) {
+Status ValidateServe(const ServeConfig& s) {
   if (!ParseHostPort(s.http)) {
-    return fmt::format(
+    return Status::Error(fmt::format(
         "STOCKPIPE_HTTP must be HOST:PORT like 127.0.0.1:8080 (port 0 = any free port), got "
         "\"{}\"",
-        s.http);
+        s.http));
   }
   // The token travels in a header and a cookie: token68 characters keep both intact. It is
   // never quoted back, as it is a secret.
@@ -383,38 +386,40 @@ std::string ValidateServe(const ServeConfig& s) {
              ch == '~' || ch == '+' || ch == '/';
     });
     if (!token68 || s.token.size() < 16) {
-      return "STOCKPIPE_HTTP_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + /";
+      return Status::Error(
+          "STOCKPIPE_HTTP_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + /");
     }
   }
   // Bounds that keep one /api/query from holding a connection (or the server's memory) for good.
   if (s.query_timeout <= 0 || s.query_timeout > kMaxQueryTimeout) {
-    return fmt::format("serve.query_timeout must be more than 0 s and at most {} s, got {} s",
-                       kMaxQueryTimeout / 1'000'000, static_cast<double>(s.query_timeout) / 1e6);
+    return Status::Error(
+        fmt::format("serve.query_timeout must be more than 0 s and at most {} s, got {} s",
+                    kMaxQueryTimeout / 1'000'000, static_cast<double>(s.query_timeout) / 1e6));
   }
   if (s.query_max_rows < 1 || s.query_max_rows > kMaxQueryRows) {
-    return fmt::format("serve.query_max_rows must be between 1 and {}, got {}", kMaxQueryRows,
-                       s.query_max_rows);
+    return Status::Error(fmt::format("serve.query_max_rows must be between 1 and {}, got {}",
+                                     kMaxQueryRows, s.query_max_rows));
   }
   constexpr Micros kMinClientTimeout = 100'000, kMaxClientTimeout = 3600 * 1'000'000LL;
   for (const auto& [name, value] :
        {std::pair{"read_timeout", s.read_timeout}, std::pair{"idle_timeout", s.idle_timeout},
         std::pair{"write_timeout", s.write_timeout}}) {
     if (value < kMinClientTimeout || value > kMaxClientTimeout) {
-      return fmt::format("serve.{} must be between 0.1 s and 3600 s, got {} s", name,
-                         static_cast<double>(value) / 1e6);
+      return Status::Error(fmt::format("serve.{} must be between 0.1 s and 3600 s, got {} s", name,
+                                       static_cast<double>(value) / 1e6));
     }
   }
   constexpr std::size_t kMaxConnections = 100'000;
   if (s.max_connections < 1 || s.max_connections > kMaxConnections) {
-    return fmt::format("serve.max_connections must be between 1 and {}, got {}", kMaxConnections,
-                       s.max_connections);
+    return Status::Error(fmt::format("serve.max_connections must be between 1 and {}, got {}",
+                                     kMaxConnections, s.max_connections));
   }
   if (s.max_connections_per_client < 1 || s.max_connections_per_client > s.max_connections) {
-    return fmt::format(
+    return Status::Error(fmt::format(
         "serve.max_connections_per_client must be between 1 and serve.max_connections ({}), got {}",
-        s.max_connections, s.max_connections_per_client);
+        s.max_connections, s.max_connections_per_client));
   }
-  return {};
+  return Status::Ok();
 }
 
 std::vector<std::string> AlertChannelNames(const Config& config) {
@@ -427,32 +432,34 @@ std::vector<std::string> AlertChannelNames(const Config& config) {
   return names;
 }
 
-std::string ValidateAlerts(const AlertsConfig& a) {
-  if (a.retry_after <= 0) return "alerts.retry_after must be positive";
+Status ValidateAlerts(const AlertsConfig& a) {
+  if (a.retry_after <= 0) return Status::Error("alerts.retry_after must be positive");
   if (a.give_up_after && *a.give_up_after <= 0) {
-    return "alerts.give_up_after must be positive (or never)";
+    return Status::Error("alerts.give_up_after must be positive (or never)");
   }
   // URLs are never echoed: they may hold credentials (smtp://user:pass@) or a webhook's token.
   const SmtpConfig& m = a.smtp;
   if (!m.url.empty()) {
     if (!m.url.starts_with("smtp://") && !m.url.starts_with("smtps://"))
-      return "SMTP_URL must start with smtp:// or smtps://";
-    if (m.from.empty()) return "SMTP_FROM must name the sender when SMTP_URL is set";
-    if (m.to.empty()) return "SMTP_TO must list at least one recipient when SMTP_URL is set";
+      return Status::Error("SMTP_URL must start with smtp:// or smtps://");
+    if (m.from.empty()) return Status::Error("SMTP_FROM must name the sender when SMTP_URL is set");
+    if (m.to.empty())
+      return Status::Error("SMTP_TO must list at least one recipient when SMTP_URL is set");
     for (const std::string& to : m.to) {
       if (to.find('@') == std::string::npos)
-        return fmt::format("SMTP_TO must hold e-mail addresses, got \"{}\"", to);
+        return Status::Error(fmt::format("SMTP_TO must hold e-mail addresses, got \"{}\"", to));
     }
   } else if (!m.from.empty() || !m.to.empty() || !m.username.empty() || !m.password.empty()) {
     // Half an SMTP setup is more likely a typo than a wish for no e-mail.
-    return "SMTP_URL must be set to send e-mail (SMTP_FROM, SMTP_TO, SMTP_USERNAME or "
-           "SMTP_PASSWORD is set)";
+    return Status::Error(
+        "SMTP_URL must be set to send e-mail (SMTP_FROM, SMTP_TO, SMTP_USERNAME or "
+        "SMTP_PASSWORD is set)");
   }
   if (!a.webhook.url.empty() && !a.webhook.url.starts_with("https://") &&
       !a.webhook.url.starts_with("http://")) {
-    return "WEBHOOK_URL must start with https:// (or http://)";
+    return Status::Error("WEBHOOK_URL must start with https:// (or http://)");
   }
-  return {};
+  return Status::Ok();
 }
 
 Result<Config> LoadConfig(const std::string& path, bool required,
@@ -533,9 +540,7 @@ Result<Config> LoadConfig(const std::string& path, bool required,
     if (const char* value = getenv(std::string(key).c_str())) Apply(config, key, value, set);
   }
   if (!error.empty()) return Status::Error(error);
-  if (std::string invalid = ValidateConfig(config); !invalid.empty()) {
-    return Status::Error(invalid);
-  }
+  if (Status invalid = ValidateConfig(config); !invalid.ok()) return invalid;
   return config;
 }
 

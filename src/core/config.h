@@ -192,10 +192,11 @@ Result<Config> LoadConfig(const std::string& path, bool required,
 // key keeps its own unit (COOLDOWN_MIN=1.5 is 90 s).
 std::optional<Micros> ParseDuration(std::string_view text, Micros unit = 1'000'000);
 
-// Checks ranges across fields; empty when the config is usable.
-std::string ValidateConfig(const Config& config);
+// Checks ranges across fields; Ok when the config is usable, else the first problem, naming the
+// key.
+Status ValidateConfig(const Config& config);
 // The [alerts] part of ValidateConfig. Messages never quote a URL (it may hold a secret).
-std::string ValidateAlerts(const AlertsConfig& alerts);
+Status ValidateAlerts(const AlertsConfig& alerts);
 
 // The alert channels the configuration turns on, in the order they are opened and shown:
 // console, log, smtp, webhook, sns.
@@ -203,7 +204,7 @@ std::vector<std::string> AlertChannelNames(const Config& config);
 // The [serve] part of ValidateConfig. Messages never quote the token. Bounds: query_timeout in
 // (0 s, 1 h], query_max_rows in [1, 1,000,000], the three client timeouts in [100 ms, 1 h],
 // max_connections in [1, 100,000] and max_connections_per_client in [1, max_connections].
-std::string ValidateServe(const ServeConfig& serve);
+Status ValidateServe(const ServeConfig& serve);
 inline constexpr Micros kMaxQueryTimeout = 3600 * 1'000'000LL;
 inline constexpr std::size_t kMaxQueryRows = 1'000'000;
 

@@ -108,8 +108,8 @@ int main() {
   Runtime runtime(RuntimeOptions{api});
   auto config = LoadConfig("", false, GetEnvironment);
   if (!config) return Fail(runtime, kConfigErrorType, config.error());
-  if (std::string error = ValidateConfig(*config); !error.empty()) {
-    return Fail(runtime, kConfigErrorType, error);
+  if (Status invalid = ValidateConfig(*config); !invalid.ok()) {
+    return Fail(runtime, kConfigErrorType, invalid.message());
   }
   for (const std::string& warning : config->warnings) spdlog::warn("{}", warning);
 

@@ -12,6 +12,7 @@
 // On a band exactly is inside. Numbers: upper, middle, lower, prev_upper, prev_lower.
 #pragma once
 
+#include "core/result.h"
 #include "rules/rule.h"
 
 namespace stockpipe::rules {
@@ -22,8 +23,8 @@ struct BollingerRuleParams {
   int period = 20;
   double k = 2.0;
   BollingerMode mode = BollingerMode::kMomentum;
-  // Empty when usable: 2 <= period <= 1,000,000, k finite and > 0.
-  std::string validate() const;
+  // Ok when usable: 2 <= period <= 1,000,000, k finite and > 0.
+  Status validate() const;
 };
 
 class BollingerRule final : public Rule {

@@ -9,7 +9,7 @@ namespace stockpipe::rules {
 
 class PctSmaRule final : public Rule {
  public:
-  // `params` must be valid (PctSmaParams::validate() empty).
+  // `params` must be valid (PctSmaParams::validate() Ok).
   explicit PctSmaRule(const PctSmaParams& params) : params_(params) {}
   std::string_view Name() const override { return "pct_sma"; }
   std::string Describe() const override;

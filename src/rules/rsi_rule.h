@@ -13,6 +13,7 @@
 // Numbers: rsi, prev_rsi, lower, upper.
 #pragma once
 
+#include "core/result.h"
 #include "rules/rule.h"
 
 namespace stockpipe::rules {
@@ -22,8 +23,8 @@ struct RsiRuleParams {
   double lower = 30;
   double upper = 70;
   int window = 100;  // points read; at least period + 2 (two RSI values)
-  // Empty when usable: period >= 1, 0 <= lower < upper <= 100, period + 2 <= window <= 1,000,000.
-  std::string validate() const;
+  // Ok when usable: period >= 1, 0 <= lower < upper <= 100, period + 2 <= window <= 1,000,000.
+  Status validate() const;
 };
 
 class RsiRule final : public Rule {

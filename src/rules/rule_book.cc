@@ -55,9 +55,9 @@ class Params {
     }
     return error_.empty() ? Status::Ok() : Status::Error(error_);
   }
-  Status Check(const std::string& invalid) const {
-    if (invalid.empty()) return Status::Ok();
-    return Status::Error(fmt::format("{}: {}", key_, invalid));
+  Status Check(const Status& invalid) const {
+    if (invalid.ok()) return Status::Ok();
+    return Status::Error(fmt::format("{}: {}", key_, invalid.message()));
   }
 
  private:

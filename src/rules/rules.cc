@@ -62,13 +62,15 @@ Decision PctSmaRule::Evaluate(std::span<const double> prices) const {
 
 // sma_cross -------------------------------------------------------------------------------------
 
-std::string SmaCrossParams::validate() const {
-  if (fast < 1) return fmt::format("fast must be >= 1, got {}", fast);
-  if (slow > kMaxPoints) return fmt::format("slow must be <= {}, got {}", kMaxPoints, slow);
+Status SmaCrossParams::validate() const {
+  if (fast < 1) return Status::Error(fmt::format("fast must be >= 1, got {}", fast));
+  if (slow > kMaxPoints)
+    return Status::Error(fmt::format("slow must be <= {}, got {}", kMaxPoints, slow));
   if (fast >= slow) {
-    return fmt::format("fast must be smaller than slow, got fast={} slow={}", fast, slow);
+    return Status::Error(
+        fmt::format("fast must be smaller than slow, got fast={} slow={}", fast, slow));
   }
-  return {};
+  return Status::Ok();
 }
 
 std::string SmaCrossRule::Describe() const {
@@ -106,20 +108,23 @@ Decision SmaCrossRule::Evaluate(std::span<const double> prices) const {
 
 // rsi -------------------------------------------------------------------------------------------
 
-std::string RsiRuleParams::validate() const {
+Status RsiRuleParams::validate() const {
   if (period < 1 || period > kMaxPoints) {
-    return fmt::format("period must be 1..{}, got {}", kMaxPoints, period);
+    return Status::Error(fmt::format("period must be 1..{}, got {}", kMaxPoints, period));
   }
-  if (!(lower >= 0 && lower <= 100)) return fmt::format("lower must be 0..100, got {}", lower);
-  if (!(upper >= 0 && upper <= 100)) return fmt::format("upper must be 0..100, got {}", upper);
+  if (!(lower >= 0 && lower <= 100))
+    return Status::Error(fmt::format("lower must be 0..100, got {}", lower));
+  if (!(upper >= 0 && upper <= 100))
+    return Status::Error(fmt::format("upper must be 0..100, got {}", upper));
   if (lower >= upper) {
-    return fmt::format("lower must be smaller than upper, got lower={} upper={}", lower, upper);
+    return Status::Error(
+        fmt::format("lower must be smaller than upper, got lower={} upper={}", lower, upper));
   }
   if (window < period + 2 || window > kMaxPoints) {
-    return fmt::format("window must be {}..{} (period + 2 or more), got {}", period + 2, kMaxPoints,
-                       window);
+    return Status::Error(fmt::format("window must be {}..{} (period + 2 or more), got {}",
+                                     period + 2, kMaxPoints, window));
   }
-  return {};
+  return Status::Ok();
 }
 
 std::string RsiRule::Describe() const {
@@ -157,12 +162,13 @@ Decision RsiRule::Evaluate(std::span<const double> prices) const {
 
 // bollinger -------------------------------------------------------------------------------------
 
-std::string BollingerRuleParams::validate() const {
+Status BollingerRuleParams::validate() const {
   if (period < 2 || period > kMaxPoints) {
-    return fmt::format("period must be 2..{}, got {}", kMaxPoints, period);
+    return Status::Error(fmt::format("period must be 2..{}, got {}", kMaxPoints, period));
   }
-  if (!std::isfinite(k) || k <= 0) return fmt::format("k must be a finite number > 0, got {}", k);
-  return {};
+  if (!std::isfinite(k) || k <= 0)
+    return Status::Error(fmt::format("k must be a finite number > 0, got {}", k));
+  return Status::Ok();
 }
 
 std::string BollingerRule::Describe() const {

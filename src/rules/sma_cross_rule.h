@@ -17,8 +17,8 @@ namespace stockpipe::rules {
 struct SmaCrossParams {
   int fast = 10;
   int slow = 50;
-  // Empty when usable: 1 <= fast < slow <= 1,000,000.
-  std::string validate() const;
+  // Ok when usable: 1 <= fast < slow <= 1,000,000.
+  Status validate() const;
 };
 
 class SmaCrossRule final : public Rule {

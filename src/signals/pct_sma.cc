@@ -1,10 +1,10 @@
 #include "signals/pct_sma.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace stockpipe {
 
@@ -12,33 +12,43 @@ int PctSmaParams::needed() const {
   return std::max({min_points, sma_window, lookback_points + 1});
 }
 
-std::string PctSmaParams::validate() const {
+Status PctSmaParams::validate() const {
   if (!std::isfinite(thresh_pct) || thresh_pct < 0) {
-    return fmt::format("THRESH_PCT must be a finite number >= 0, got {}", thresh_pct);
+    return Status::Error(
+        fmt::format("THRESH_PCT must be a finite number >= 0, got {}", thresh_pct));
   }
   if (!std::isfinite(eps_pct) || eps_pct < 0) {
-    return fmt::format("EPS_PCT must be a finite number >= 0, got {}", eps_pct);
+    return Status::Error(fmt::format("EPS_PCT must be a finite number >= 0, got {}", eps_pct));
   }
-  if (sma_window < 1) return fmt::format("SMA_WINDOW must be >= 1, got {}", sma_window);
+  if (sma_window < 1)
+    return Status::Error(fmt::format("SMA_WINDOW must be >= 1, got {}", sma_window));
   if (lookback_points < 1) {
-    return fmt::format("LOOKBACK_POINTS must be >= 1, got {}", lookback_points);
+    return Status::Error(fmt::format("LOOKBACK_POINTS must be >= 1, got {}", lookback_points));
   }
-  if (min_points < 0) return fmt::format("MIN_POINTS must be >= 0, got {}", min_points);
+  if (min_points < 0)
+    return Status::Error(fmt::format("MIN_POINTS must be >= 0, got {}", min_points));
   constexpr int kMaxPoints = 1'000'000;
   if (needed() > kMaxPoints) {
-    return fmt::format("the rule would need {} points; the limit is {}", needed(), kMaxPoints);
+    return Status::Error(
+        fmt::format("the rule would need {} points; the limit is {}", needed(), kMaxPoints));
   }
-  return {};
+  return Status::Ok();
 }
 
-std::string_view ActionName(Action action) { return action == Action::kBuy ? "BUY" : "SELL"; }
+std::string_view ActionName(Action action) {
+  return action == Action::kBuy ? "BUY" : "SELL";
+}
 
 std::string_view NoSignalCode(NoSignal reason) {
   switch (reason) {
-    case NoSignal::kTooFewPoints: return "too_few_points";
-    case NoSignal::kZeroBase: return "zero_base";
-    case NoSignal::kNearSmaNoise: return "near_sma_noise";
-    case NoSignal::kNoSignal: return "no_signal";
+    case NoSignal::kTooFewPoints:
+      return "too_few_points";
+    case NoSignal::kZeroBase:
+      return "zero_base";
+    case NoSignal::kNearSmaNoise:
+      return "near_sma_noise";
+    case NoSignal::kNoSignal:
+      return "no_signal";
   }
   return "no_signal";
 }

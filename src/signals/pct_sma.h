@@ -13,19 +13,21 @@
 #include <span>
 #include <string_view>
 
+#include "core/result.h"
+
 namespace stockpipe {
 
 struct PctSmaParams {
-  double thresh_pct = 1.5;     // THRESH_PCT
-  int lookback_points = 15;    // LOOKBACK_POINTS
-  int sma_window = 20;         // SMA_WINDOW
-  int min_points = 20;         // MIN_POINTS
-  double eps_pct = 0.2;        // EPS_PCT
+  double thresh_pct = 1.5;   // THRESH_PCT
+  int lookback_points = 15;  // LOOKBACK_POINTS
+  int sma_window = 20;       // SMA_WINDOW
+  int min_points = 20;       // MIN_POINTS
+  double eps_pct = 0.2;      // EPS_PCT
 
   // Points the rule needs before it can decide.
   int needed() const;
-  // Empty when usable, else what is wrong ("SMA_WINDOW must be >= 1, got 0").
-  std::string validate() const;
+  // Ok when usable, else what is wrong ("SMA_WINDOW must be >= 1, got 0").
+  Status validate() const;
 };
 
 enum class Action { kBuy, kSell };

@@ -9,7 +9,7 @@ namespace stockpipe {
 Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& t) {
   TrendsSettings s;
   s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
-  if (std::string error = s.params.validate(); !error.empty()) return Status::Error(error);
+  if (Status invalid = s.params.validate(); !invalid.ok()) return invalid;
   auto book = rules::RuleBook::From(t.rules, s.params);
   if (!book) return book.status();
   s.rules = *book;

@@ -81,11 +81,12 @@ TEST(SmaCrossRule, TooFewPointsAndOnlyTheNewestAreRead) {
 }
 
 TEST(SmaCrossRule, ValidatesItsParameters) {
-  EXPECT_EQ(SmaCrossParams({10, 50}).validate(), "");
-  EXPECT_NE(SmaCrossParams({0, 50}).validate(), "");
-  EXPECT_EQ(SmaCrossParams({50, 50}).validate(),
+  EXPECT_TRUE(SmaCrossParams({10, 50}).validate().ok())
+      << SmaCrossParams({10, 50}).validate().message();
+  EXPECT_FALSE(SmaCrossParams({0, 50}).validate().ok());
+  EXPECT_EQ(SmaCrossParams({50, 50}).validate().message(),
             "fast must be smaller than slow, got fast=50 slow=50");
-  EXPECT_NE(SmaCrossParams({60, 50}).validate(), "");
+  EXPECT_FALSE(SmaCrossParams({60, 50}).validate().ok());
 }
 
 // --- rsi (period 2: window 4 = two RSI values) -------------------------------------------------
@@ -144,10 +145,10 @@ TEST(RsiRule, TooFewPoints) {
 }
 
 TEST(RsiRule, ValidatesItsParameters) {
-  EXPECT_EQ(RsiRuleParams{}.validate(), "");
-  EXPECT_NE(RsiRuleParams({14, 70, 30, 100}).validate(), "");
-  EXPECT_NE(RsiRuleParams({14, 30, 101, 100}).validate(), "");
-  EXPECT_EQ(RsiRuleParams({14, 30, 70, 15}).validate(),
+  EXPECT_TRUE(RsiRuleParams{}.validate().ok()) << RsiRuleParams{}.validate().message();
+  EXPECT_FALSE(RsiRuleParams({14, 70, 30, 100}).validate().ok());
+  EXPECT_FALSE(RsiRuleParams({14, 30, 101, 100}).validate().ok());
+  EXPECT_EQ(RsiRuleParams({14, 30, 70, 15}).validate().message(),
             "window must be 16..1000000 (period + 2 or more), got 15");
 }
 
@@ -199,8 +200,8 @@ TEST(BollingerRule, StayingAboveDoesNotFireAgainAndTooFewPoints) {
   // Before: [10, 12] upper 11.5 and prev 12 above it already.
   EXPECT_FALSE(rule.Evaluate(std::vector<double>{10, 10, 12, 14}).action);
   EXPECT_EQ(rule.Evaluate(std::vector<double>{10, 12}).reason, kTooFewPoints);
-  EXPECT_NE(BollingerRuleParams({1, 2.0, BollingerMode::kMomentum}).validate(), "");
-  EXPECT_NE(BollingerRuleParams({20, 0.0, BollingerMode::kMomentum}).validate(), "");
+  EXPECT_FALSE(BollingerRuleParams({1, 2.0, BollingerMode::kMomentum}).validate().ok());
+  EXPECT_FALSE(BollingerRuleParams({20, 0.0, BollingerMode::kMomentum}).validate().ok());
 }
 
 // --- pct_sma: the reference, unchanged -----------------------------------------------------------

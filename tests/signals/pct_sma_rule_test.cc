@@ -137,15 +137,20 @@ TEST(PctSmaRule, NumbersFollowTheFormulas) {
 }
 
 TEST(PctSmaRule, ValidateNamesTheBadParameter) {
-  EXPECT_EQ((PctSmaParams{}).validate(), "");
-  EXPECT_NE((PctSmaParams{-1, 15, 20, 20, 0.2}).validate().find("THRESH_PCT"), std::string::npos);
-  EXPECT_NE((PctSmaParams{NAN, 15, 20, 20, 0.2}).validate().find("THRESH_PCT"), std::string::npos);
-  EXPECT_NE((PctSmaParams{1, 15, 20, 20, -0.1}).validate().find("EPS_PCT"), std::string::npos);
-  EXPECT_NE((PctSmaParams{1, 0, 20, 20, 0.2}).validate().find("LOOKBACK_POINTS"),
+  EXPECT_TRUE((PctSmaParams{}).validate().ok()) << (PctSmaParams{}).validate().message();
+  EXPECT_NE((PctSmaParams{-1, 15, 20, 20, 0.2}).validate().message().find("THRESH_PCT"),
             std::string::npos);
-  EXPECT_NE((PctSmaParams{1, 15, 0, 20, 0.2}).validate().find("SMA_WINDOW"), std::string::npos);
-  EXPECT_NE((PctSmaParams{1, 15, 20, -1, 0.2}).validate().find("MIN_POINTS"), std::string::npos);
-  EXPECT_NE((PctSmaParams{1, 15, 2'000'000, 20, 0.2}).validate(), "");
+  EXPECT_NE((PctSmaParams{NAN, 15, 20, 20, 0.2}).validate().message().find("THRESH_PCT"),
+            std::string::npos);
+  EXPECT_NE((PctSmaParams{1, 15, 20, 20, -0.1}).validate().message().find("EPS_PCT"),
+            std::string::npos);
+  EXPECT_NE((PctSmaParams{1, 0, 20, 20, 0.2}).validate().message().find("LOOKBACK_POINTS"),
+            std::string::npos);
+  EXPECT_NE((PctSmaParams{1, 15, 0, 20, 0.2}).validate().message().find("SMA_WINDOW"),
+            std::string::npos);
+  EXPECT_NE((PctSmaParams{1, 15, 20, -1, 0.2}).validate().message().find("MIN_POINTS"),
+            std::string::npos);
+  EXPECT_FALSE((PctSmaParams{1, 15, 2'000'000, 20, 0.2}).validate().ok());
 }
 
 }  // namespace

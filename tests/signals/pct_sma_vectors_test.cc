@@ -107,7 +107,7 @@ TEST(PctSmaVectors, LibraryMatchesEveryVector) {
   ASSERT_EQ(vectors.size(), 300u);
   for (const Vector& v : vectors) {
     SCOPED_TRACE("vector on line " + std::to_string(v.line));
-    ASSERT_EQ(v.params.validate(), "");
+    ASSERT_TRUE(v.params.validate().ok()) << v.params.validate().message();
     const Evaluation e = EvaluatePctSma(v.prices, v.params);
     if (!v.action) {
       EXPECT_FALSE(e.action.has_value()) << "decided " << ActionName(*e.action);
