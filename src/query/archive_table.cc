@@ -23,8 +23,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "archive/gzip.h"
-#include "core/record.h"
+#include "codec/gzip.h"
+#include "codec/json_write.h"
 
 namespace stockpipe::query {
 namespace {

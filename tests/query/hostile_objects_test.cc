@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "archive/gzip.h"
 #include "cli/subprocess.h"
+#include "codec/gzip.h"
 
 namespace stockpipe {
 namespace {
