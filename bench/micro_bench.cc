@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <random>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 #include "core/record.h"
 #include "producers/synthetic.h"
 #include "signals/pct_sma.h"

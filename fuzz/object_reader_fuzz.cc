@@ -1,4 +1,4 @@
-// libFuzzer target for the readers of RAW and quarantine objects (archive/gzip.h).
+// libFuzzer target for the readers of RAW and quarantine objects (codec/gzip.h).
 //
 // Any bytes given as an object, however truncated, forged (a size trailer that lies) or built to
 // inflate far beyond themselves, must come back as bytes or an error: no crash, no sanitizer
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 
 namespace {
 

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libsimdjson-dev libsqlite3-dev zlib1g-dev libdeflate-dev libfmt-dev libspdlog-dev libcli11-dev
-  libtomlplusplus-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libboost-dev libssl-dev
+  libtomlplusplus-dev libexpat1-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3
   chromium  # headless browser of the dashboard test (tests/serve/dashboard_browser_test.cc)
 )

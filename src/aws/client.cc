@@ -7,10 +7,12 @@
 #include <array>
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "aws/encoding.h"
+#include "codec/backoff.h"
+#include "codec/sha256.h"
+#include "codec/xml.h"
 
 namespace stockpipe::aws {
 namespace {
@@ -43,24 +45,6 @@ bool IsPermanentTransportError(CURLcode code) {
   }
 }
 
-std::int64_t BackoffMicros(const RetryPolicy& policy, int retry) {
-  const int shift = std::min(retry, 30);
-  const std::int64_t ceiling =
-      std::min(policy.max_delay_us, policy.base_delay_us * (std::int64_t{1} << shift));
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(ceiling, 0))(random);
-}
-
-std::string XmlElement(std::string_view body, std::string_view name) {
-  const std::string open = "<" + std::string(name) + ">";
-  const std::string close = "</" + std::string(name) + ">";
-  const auto start = body.find(open);
-  if (start == std::string_view::npos) return {};
-  const auto end = body.find(close, start + open.size());
-  if (end == std::string_view::npos) return {};
-  return std::string(body.substr(start + open.size(), end - start - open.size()));
-}
-
 std::string ErrorMessage(std::string_view body) {
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_object()) {
@@ -69,7 +53,7 @@ std::string ErrorMessage(std::string_view body) {
     }
     return {};
   }
-  return XmlElement(body, "Message");
+  return XmlText(body, "Message").value_or("");
 }
 
 std::string Describe(const HttpResponse& response) {
@@ -157,7 +141,7 @@ std::string ErrorCode(std::string_view body) {
     }
     return {};
   }
-  return XmlElement(body, "Code");
+  return XmlText(body, "Code").value_or("");
 }
 
 bool IsRetryable(long status, std::string_view body) {
@@ -302,7 +286,8 @@ Result<HttpResponse> Client::Send(std::string_view operation, const HttpRequest&
       outcome = std::move(response);
     }
     if (!retry || attempt >= policy.max_attempts) break;
-    const std::int64_t wait = BackoffMicros(policy, attempt - 1);
+    const std::int64_t wait = BackoffWait(
+        {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, attempt - 1);
     spdlog::warn("aws {} {}: attempt {}/{} failed ({}); retrying in {} ms",
                  options_.service.signing_name, op, attempt, policy.max_attempts, failure,
                  wait / 1000);

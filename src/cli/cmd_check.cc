@@ -25,9 +25,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "archive/gzip.h"
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
+#include "codec/gzip.h"
+#include "codec/json_write.h"
 #include "ingest/ingestor.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
+#include "codec/json_write.h"
 #include "serve/dashboard_stores.h"
 #include "trends/watchdog.h"
 

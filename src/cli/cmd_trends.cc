@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
+#include "codec/json_write.h"
 
 namespace stockpipe {
 namespace {

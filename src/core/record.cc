@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "codec/json_write.h"
+#include "codec/utf8.h"
+
 namespace stockpipe {
 namespace {
 
@@ -134,7 +137,7 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
     return Reject(R::kOversized, fmt::format("record is {} bytes, the limit is {}", line.size(),
                                              limits.max_record_bytes));
   }
-  if (!simdjson::validate_utf8(line.data(), line.size())) {
+  if (!IsValidUtf8(line)) {
     return Reject(R::kInvalidUtf8, "record is not valid UTF-8 text");
   }
 
@@ -308,49 +311,6 @@ std::optional<Rejection> RecordParser::NumberOutOfRange(std::string_view line) {
   }
   if (!timestamp.empty()) return EpochOutOfRange(timestamp);
   return std::nullopt;
-}
-
-void AppendJsonString(std::string_view text, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  const bool valid = simdjson::validate_utf8(text.data(), text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else if (c >= 0x80 && !valid) {
-          out += "\\ufffd";
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-void AppendShortestDouble(double value, std::string& out) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, ec == std::errc() ? end : buf);
 }
 
 void AppendTickJson(const Tick& tick, std::string& out) {

@@ -83,11 +83,4 @@ class RecordParser {
 // `{"symbol":"AAPL","timestamp":"2025-08-14T14:38:12.000000Z","price":225.11,...extras}`.
 void AppendTickJson(const Tick& tick, std::string& out);
 
-// Appends `text` as a JSON string literal (quotes included), escaping as RFC 8259 requires.
-// Invalid UTF-8 bytes become U+FFFD so the output is always valid JSON.
-void AppendJsonString(std::string_view text, std::string& out);
-
-// Appends the shortest decimal text that reads back as exactly `value`.
-void AppendShortestDouble(double value, std::string& out);
-
 }  // namespace stockpipe

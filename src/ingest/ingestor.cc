@@ -1,7 +1,6 @@
 #include "ingest/ingestor.h"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -9,80 +8,11 @@
 #include <map>
 #include <thread>
 
-#include "archive/gzip.h"
-#include "codec/sha256.h"
+#include "codec/gzip.h"
+#include "ingest/quarantine_line.h"
 
 namespace stockpipe {
 namespace {
-
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16 |
-                       static_cast<unsigned char>(in[i + 1]) << 8 |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// An oversized record is kept as its first `keep` bytes (cut at a character boundary) with the
-// length and SHA-256 of the whole, so one hostile line cannot blow up the quarantine.
-void AppendQuarantineLine(const Rejection& r, const StreamBatch& batch, const StreamEntry& e,
-                          std::size_t keep, std::string& out) {
-  std::string_view record = e.data;
-  const bool cut = r.reason == RejectReason::kOversized && record.size() > keep;
-  if (cut) {
-    std::size_t end = keep;
-    while (end > 0 && (static_cast<unsigned char>(record[end]) & 0xC0) == 0x80) --end;
-    record = record.substr(0, end);
-  }
-  out += R"({"reason":")";
-  out += ReasonCode(r.reason);
-  out += R"(","message":)";
-  AppendJsonString(cut ? fmt::format("{}; kept here: its first {} bytes, with record_bytes and "
-                                     "record_sha256 of the whole record",
-                                     r.message, record.size())
-                       : r.message,
-                   out);
-  out += R"(,"shard":)";
-  AppendJsonString(batch.shard, out);
-  out += R"(,"sequence":)";
-  AppendJsonString(e.sequence, out);
-  out += R"(,"arrival":")";
-  out += FormatCanonical(e.arrival);
-  out += R"(","record":)";
-  AppendJsonString(record, out);
-  if (!simdjson::validate_utf8(record.data(), record.size())) {
-    // The text above has U+FFFD for the bad bytes; keep the exact bytes too.
-    out += R"(,"record_base64":")";
-    out += Base64(record);
-    out += '"';
-  }
-  if (cut) {
-    out += R"(,"record_bytes":)";
-    out += std::to_string(e.data.size());
-    out += R"(,"record_sha256":")";
-    out += Sha256Hex(e.data);
-    out += '"';
-  }
-  out += "}\n";
-}
 
 // Compresses and writes one object per partition; any failure fails the batch.
 Status WriteObjects(RawArchive& archive, std::string_view area,
@@ -178,8 +108,16 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
     if (auto* rejection = std::get_if<Rejection>(&parsed)) {
       ++outcome.counts.rejected[static_cast<std::size_t>(rejection->reason)];
       FormatCanonical(entry.arrival, date);
-      AppendQuarantineLine(*rejection, batch, entry, record_limits_.max_record_bytes,
-                           rejected_by_date[std::string(date, 10)]);
+      QuarantineEntry line{ReasonCode(rejection->reason),
+                           rejection->message,
+                           batch.shard,
+                           entry.sequence,
+                           entry.arrival,
+                           entry.data};
+      // Only an oversized record is cut: any other is at most max_record_bytes already.
+      if (rejection->reason == RejectReason::kOversized)
+        line.keep = record_limits_.max_record_bytes;
+      AppendQuarantineLine(line, rejected_by_date[std::string(date, 10)]);
       continue;
     }
     Tick& tick = std::get<Tick>(parsed);

@@ -8,9 +8,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "archive/gzip.h"
-#include "aws/encoding.h"
+#include "codec/base64.h"
+#include "codec/gzip.h"
 #include "core/record.h"
+#include "ingest/quarantine_line.h"
 #include "stream/kinesis/checkpoint.h"
 
 namespace stockpipe::lambda {
@@ -31,24 +32,6 @@ Result<std::string> StringMember(const json& object, const char* name, std::size
         fmt::format("not a Kinesis event: Records[{}].kinesis.{} must be a string", index, name));
   }
   return it->get<std::string>();
-}
-
-// The quarantine line the core writes, for a record the core never saw.
-void AppendUndecodableLine(const KinesisEventRecord& r, std::string& out) {
-  out += R"({"reason":")";
-  out += kInvalidBase64Reason;
-  out += R"(","message":)";
-  AppendJsonString(fmt::format("Kinesis data is not valid base64 ({} characters)", r.data.size()),
-                   out);
-  out += R"(,"shard":)";
-  AppendJsonString(r.shard, out);
-  out += R"(,"sequence":)";
-  AppendJsonString(r.sequence, out);
-  out += R"(,"arrival":")";
-  out += FormatCanonical(r.arrival);
-  out += R"(","record":)";
-  AppendJsonString(r.data, out);
-  out += "}\n";
 }
 
 }  // namespace
@@ -109,7 +92,11 @@ Status IngestHandler::QuarantineUndecodable(const StreamBatch& batch,
                                             const std::vector<const KinesisEventRecord*>& records) {
   std::map<std::string, std::string> by_date;
   for (const KinesisEventRecord* r : records) {
-    AppendUndecodableLine(*r, by_date[FormatDate(r->arrival)]);
+    const std::string message =
+        fmt::format("Kinesis data is not valid base64 ({} characters)", r->data.size());
+    AppendQuarantineLine(
+        {kInvalidBase64Reason, message, r->shard, r->sequence, r->arrival, r->data},
+        by_date[FormatDate(r->arrival)]);
   }
   for (const auto& [date, lines] : by_date) {
     auto gz = GzipCompress(lines);
@@ -140,7 +127,7 @@ Result<IngestInvocation> IngestHandler::Handle(std::string_view event) {
     batch.last_sequence = list.back()->sequence;
     std::vector<const KinesisEventRecord*> undecodable;
     for (const KinesisEventRecord* r : list) {
-      auto bytes = aws::Base64Decode(r->data);
+      auto bytes = Base64Decode(r->data);
       if (!bytes) {
         undecodable.push_back(r);
         continue;

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
+#include "codec/json_write.h"
 #include "core/record.h"
 #include "query/archive_plain_reader.h"
 

@@ -43,7 +43,7 @@ struct ScanLog {
 Status RegisterArchiveModule(sqlite3* db, RawArchive& archive, ScanLog& log);
 
 // Non-empty lines of a gzip JSON Lines object: the record count the catalog records. Inflated in
-// a stream (bounded memory) up to InflateLimit (archive/gzip.h), as every reader of objects is.
+// a stream (bounded memory) up to InflateLimit (codec/gzip.h), as every reader of objects is.
 Result<std::uint64_t> CountGzipLines(std::string_view gz);
 
 // Reads one object as a scan of every column of `area` (raw or rejected) does: bounded inflate,

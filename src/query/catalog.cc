@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "core/record.h"
+#include "codec/json_write.h"
 #include "query/archive_table.h"
 #include "sqlite/database.h"
 

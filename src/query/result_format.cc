@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/record.h"
+#include "codec/json_write.h"
 
 namespace stockpipe {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "core/record.h"
+#include "codec/json_write.h"
 #include "rules/bollinger_rule.h"
 #include "rules/pct_sma_rule.h"
 #include "rules/rsi_rule.h"

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "core/record.h"
+#include "codec/json_write.h"
 
 namespace stockpipe {
 namespace {

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 #include "core/timestamp.h"
 #include "support/peers.h"
 

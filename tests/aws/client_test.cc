@@ -31,16 +31,6 @@ TEST(FormEncode, SortsByKeyAndEncodesBeforeSigning) {
             "Action=Publish&a=x%2Fy&b=2%203");
 }
 
-TEST(Encoding, Sha256AndBase64RoundTrip) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  for (std::string text : {"", "a", "ab", "abc", "{\"symbol\":\"AAPL\"}\n\xff"}) {
-    EXPECT_EQ(Base64Decode(Base64Encode(text)).value_or("<fail>"), text);
-  }
-  EXPECT_EQ(Base64Encode("ab"), "YWI=");
-  EXPECT_FALSE(Base64Decode("abc").has_value());
-  EXPECT_FALSE(Base64Decode("a$c=").has_value());
-}
-
 TEST(Credentials, EnvironmentFirstThenProfileOfTheSharedFile) {
   auto env = LoadCredentials(EnvFrom({{"AWS_ACCESS_KEY_ID", "AK"},
                                       {"AWS_SECRET_ACCESS_KEY", "SK"},

@@ -16,8 +16,9 @@
 #include <tuple>
 #include <vector>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
+#include "codec/base64.h"
+#include "codec/gzip.h"
 #include "codec/sha256.h"
 #include "core/record_corpus.h"
 #include "ingest/ingestor.h"
@@ -36,26 +37,6 @@ constexpr char kShard[] = "shard-000003";
 
 std::string Seq(std::size_t n) {
   return fmt::format("{:020}", n);
-}
-
-std::string Base64Decode(std::string_view in) {
-  static const std::string alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned value = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const auto pos = alphabet.find(c);
-    if (pos == std::string::npos) throw std::runtime_error("bad base64");
-    value = value << 6 | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((value >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 using stockpipe::testing::Lines;
@@ -201,7 +182,9 @@ void CheckSinks(const std::vector<CorpusCase>& cases, std::vector<ArchivedObject
       }
       std::string_view base64;
       if (o["record_base64"].get_string().get(base64) == simdjson::SUCCESS) {
-        EXPECT_EQ(Base64Decode(base64), kept) << "exact bytes are not kept";
+        const auto bytes = Base64Decode(base64);
+        EXPECT_TRUE(bytes.ok()) << bytes.error();
+        if (bytes.ok()) EXPECT_EQ(*bytes, kept) << "exact bytes are not kept";
       } else {
         EXPECT_EQ(record, kept);
       }

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
+#include "codec/gzip.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"

@@ -11,10 +11,10 @@
 #include <set>
 #include <sstream>
 
-#include "archive/gzip.h"
 #include "archive/s3/s3_archive.h"
 #include "aws/client.h"
 #include "support/subprocess.h"
+#include "codec/gzip.h"
 #include "core/timestamp.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"

@@ -32,7 +32,7 @@
 #include <thread>
 #include <vector>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 #include "core/config.h"
 #include "core/timestamp.h"
 #include "producers/synthetic.h"

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 #include "ingest/ingestor.h"
 #include "lambda/aws_lambda_env.h"
 #include "lambda/kinesis_events.h"

@@ -12,8 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
+#include "codec/gzip.h"
 #include "lambda/kinesis_events.h"
 #include "lambda/runtime_api_server.h"
 #include "store/sqlite/sqlite_clean_store.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "aws/encoding.h"
+#include "codec/base64.h"
 
 namespace stockpipe::testing {
 
@@ -44,7 +44,7 @@ inline std::string KinesisEvent(const std::vector<KinesisTestRecord>& records) {
          {{"kinesisSchemaVersion", "1.0"},
           {"partitionKey", r.partition_key},
           {"sequenceNumber", r.sequence},
-          {"data", r.raw_data ? *r.raw_data : aws::Base64Encode(r.data)},
+          {"data", r.raw_data ? *r.raw_data : Base64Encode(r.data)},
           {"approximateArrivalTimestamp", r.arrival_seconds}}},
         {"eventSource", "aws:kinesis"},
         {"eventVersion", "1.0"},

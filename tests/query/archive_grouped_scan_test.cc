@@ -8,9 +8,9 @@
 
 #include <algorithm>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
 #include "support/subprocess.h"
+#include "codec/gzip.h"
 #include "query/result_format.h"
 #include "query/sqlite_query_engine.h"
 

@@ -13,9 +13,9 @@
 #include <random>
 #include <variant>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
 #include "support/subprocess.h"
+#include "codec/gzip.h"
 #include "query/archive_table.h"
 
 namespace stockpipe {

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 #include "support/subprocess.h"
 
 namespace stockpipe {

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "support/subprocess.h"
-#include "core/record.h"
+#include "codec/json_write.h"
 
 namespace stockpipe {
 namespace {

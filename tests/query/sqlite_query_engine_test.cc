@@ -12,9 +12,10 @@
 #include <set>
 #include <sstream>
 
-#include "archive/gzip.h"
 #include "archive/local/file_archive.h"
 #include "support/subprocess.h"
+#include "codec/gzip.h"
+#include "codec/json_write.h"
 #include "core/record.h"
 #include "query/result_format.h"
 #include "store/sqlite/sqlite_clean_store.h"

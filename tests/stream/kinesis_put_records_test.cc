@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "aws/encoding.h"
+#include "codec/base64.h"
 #include "stream/kinesis/put_records.h"
 
 namespace stockpipe::kinesis {
@@ -156,9 +156,13 @@ TEST(PutRecordsBody, CarriesKeysAndBase64DataInOrder) {
   EXPECT_EQ(body["StreamName"], "ticks");
   ASSERT_EQ(body["Records"].size(), 2u);
   EXPECT_EQ(body["Records"][0]["PartitionKey"], "AAPL");
-  EXPECT_EQ(aws::Base64Decode(body["Records"][0]["Data"].get<std::string>()), "{\"p\":1}");
+  const auto first = Base64Decode(body["Records"][0]["Data"].get<std::string>());
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, "{\"p\":1}");
   EXPECT_EQ(body["Records"][1]["PartitionKey"], "MSFT");
-  EXPECT_EQ(aws::Base64Decode(body["Records"][1]["Data"].get<std::string>()), binary);
+  const auto second = Base64Decode(body["Records"][1]["Data"].get<std::string>());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, binary);
 }
 
 }  // namespace

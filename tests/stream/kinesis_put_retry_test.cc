@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "aws/encoding.h"
+#include "codec/base64.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "stream/kinesis/kinesis_stream.h"
 #include "support/temp_dir.h"
@@ -98,7 +98,8 @@ class RefusingKinesis {
     const bool refuse = static_cast<int>(requests_.size()) < refusals_;
     for (const json& entry : request["Records"]) {
       const std::string key = entry["PartitionKey"].get<std::string>();
-      keys.push_back(key + "/" + aws::Base64Decode(entry["Data"].get<std::string>()).value_or("?"));
+      const auto data = Base64Decode(entry["Data"].get<std::string>());
+      keys.push_back(key + "/" + (data.ok() ? *data : "?"));
       if (refuse && key == "HOT") {
         ++failed;
         records.push_back({{"ErrorCode", "ProvisionedThroughputExceededException"},

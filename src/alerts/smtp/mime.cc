@@ -8,38 +8,13 @@
 #include <ctime>
 #include <random>
 
+#include "codec/base64.h"
+#include "codec/utf8.h"
+
 namespace stockpipe::smtp {
 namespace {
 
 constexpr std::size_t kMaxLine = 76;  // RFC 2047 section 2: lines holding encoded-words
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Length of the well-formed UTF-8 sequence at text[i] (overlong forms, surrogates and values
-// past U+10FFFF excluded), 0 when the bytes there are malformed.
-std::size_t SequenceLength(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned long cp = 0;
-  unsigned long min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    length = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    length = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    length = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (byte(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return length;
-}
 
 // Valid UTF-8 with every control character (line breaks included) turned into a space: what a
 // header value may carry.
@@ -47,9 +22,9 @@ std::string HeaderText(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = SequenceLength(text, i);
+    const std::size_t n = Utf8SequenceLength(text, i);
     if (n == 0) {
-      out += kReplacement;
+      out += kUtf8Replacement;
       ++i;
       continue;
     }
@@ -70,26 +45,9 @@ std::string CanonicalBody(std::string_view text) {
       i += (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
       continue;
     }
-    const std::size_t n = SequenceLength(text, i);
-    out += n == 0 ? kReplacement : text.substr(i, n);
+    const std::size_t n = Utf8SequenceLength(text, i);
+    out += n == 0 ? kUtf8Replacement : text.substr(i, n);
     i += n == 0 ? 1 : n;
-  }
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    unsigned long chunk = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[chunk >> 18 & 63];
-    out += kAlphabet[chunk >> 12 & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[chunk >> 6 & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[chunk & 63] : '=';
   }
   return out;
 }
@@ -235,12 +193,12 @@ std::vector<std::string> EncodeWords(std::string_view text, std::size_t max_word
   while (start < clean.size()) {
     std::size_t end = start;
     while (end < clean.size()) {
-      const std::size_t n = SequenceLength(clean, end);
+      const std::size_t n = Utf8SequenceLength(clean, end);
       if (end + n - start > max_bytes) break;
       end += n;
     }
     words.push_back(
-        fmt::format("{}{}{}", kPrefix, Base64(clean.substr(start, end - start)), kSuffix));
+        fmt::format("{}{}{}", kPrefix, Base64Encode(clean.substr(start, end - start)), kSuffix));
     start = end;
   }
   if (words.empty()) words.push_back(fmt::format("{}{}", kPrefix, kSuffix));
@@ -292,7 +250,7 @@ std::string BuildMessage(const MessageParts& parts) {
   out += "Content-Transfer-Encoding: base64\r\n";
   out += "Auto-Submitted: auto-generated\r\n";  // RFC 3834: no vacation replies to alerts
   out += "\r\n";
-  const std::string body = Base64(CanonicalBody(parts.body));
+  const std::string body = Base64Encode(CanonicalBody(parts.body));
   for (std::size_t i = 0; i < body.size(); i += kMaxLine) {
     out.append(body, i, kMaxLine);
     out += "\r\n";

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "codec/utf8.h"
+#include "codec/xml.h"
+
 namespace stockpipe {
 namespace {
 
@@ -10,48 +13,6 @@ using namespace std::string_view_literals;
 
 constexpr std::string_view kSnsVersion = "2010-03-31";
 constexpr std::string_view kFallbackSubject = "stockpipe alert";
-
-// The code point starting at `text[i]`, advancing `i`; -1 (one byte consumed) when the bytes
-// there are not well-formed UTF-8 (overlong forms, surrogates and values past U+10FFFF included).
-long NextCodePoint(std::string_view text, std::size_t& i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int length = 0;
-  long cp = 0;
-  long min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    length = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    length = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    length = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    ++i;
-    return -1;
-  }
-  if (i + length > text.size()) {
-    ++i;
-    return -1;
-  }
-  for (int k = 1; k < length; ++k) {
-    const unsigned char b = byte(i + k);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return -1;
-    }
-    cp = cp << 6 | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return -1;
-  }
-  i += length;
-  return cp;
-}
 
 // ASCII for Latin-1 letters U+00C0..U+00FF ('\0' = multi-letter, see Transliterate).
 constexpr std::string_view kLatin1 =
@@ -174,24 +135,13 @@ std::string SnsSubject(std::string_view subject) {
 }
 
 std::string SnsMessage(std::string_view body) {
-  std::string text;
-  text.reserve(std::min(body.size(), kSnsMaxMessageBytes));
-  for (std::size_t i = 0; i < body.size();) {
-    const std::size_t start = i;
-    if (NextCodePoint(body, i) < 0) {
-      text += "\xEF\xBF\xBD";  // U+FFFD: SNS takes UTF-8 only
-    } else {
-      text.append(body.substr(start, i - start));
-    }
-  }
+  std::string text = ToValidUtf8(body);        // SNS takes UTF-8 only
   if (text.empty()) return "(empty message)";  // SNS refuses an empty Message
   if (text.size() <= kSnsMaxMessageBytes) return text;
   const std::string marker = fmt::format(
       "\n\n[\xE2\x80\xA6 message truncated by stockpipe: {} bytes, SNS takes at most {}]",
       text.size(), kSnsMaxMessageBytes);
-  std::size_t cut = kSnsMaxMessageBytes - marker.size();
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
+  text.resize(Utf8Prefix(text, kSnsMaxMessageBytes - marker.size()).size());
   text += marker;
   return text;
 }
@@ -206,11 +156,8 @@ Status SnsNotifier::Send(const AlertMessage& message) {
                                   {"Subject", SnsSubject(message.subject)},
                                   {"Message", SnsMessage(message.body)}});
   if (!reply) return Status::Error(fmt::format("SNS topic {}: {}", topic_arn_, reply.error()));
-  const std::size_t open = reply->find("<MessageId>");
-  const std::size_t close = reply->find("</MessageId>");
-  if (open != std::string::npos && close != std::string::npos && close > open) {
-    spdlog::debug("sns: published {} to {}", reply->substr(open + 11, close - open - 11),
-                  topic_arn_);
+  if (const auto id = XmlText(*reply, "MessageId")) {
+    spdlog::debug("sns: published {} to {}", *id, topic_arn_);
   }
   return Status::Ok();
 }

@@ -1,6 +1,5 @@
-// Reading S3's ListObjectsV2 answer: just the elements the archive needs, parsed without an XML
-// library. S3's answer is flat and attribute-free below the root, and text never contains a raw
-// `<` (it is escaped), so finding elements by tag is exact; keys are entity-unescaped.
+// Reading S3's ListObjectsV2 answer: just the elements the archive needs, read with the shared XML
+// reader (codec/xml.h), so keys come back entity-unescaped and a malformed answer is an error.
 #pragma once
 
 #include <string>
@@ -20,8 +19,5 @@ struct ListPage {
 
 // Errors name what is missing or malformed, so a peer's odd answer is diagnosable.
 Result<ListPage> ParseListObjectsV2(std::string_view xml);
-
-// Replaces XML's predefined entities and character references (`&amp;`, `&#38;`, `&#x26;`).
-Result<std::string> XmlUnescape(std::string_view text);
 
 }  // namespace stockpipe::s3

@@ -7,6 +7,8 @@
 
 #include "archive/s3/list_objects_xml.h"
 #include "aws/encoding.h"
+#include "codec/base64.h"
+#include "codec/xml.h"
 
 namespace stockpipe {
 namespace {
@@ -27,18 +29,14 @@ std::string Md5Base64(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_md5(), nullptr);
-  return aws::Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), size));
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 // "NoSuchKey: The specified key does not exist. (HTTP 404)" from an S3 error answer.
 std::string Explain(const aws::HttpResponse& response) {
   std::string code = aws::ErrorCode(response.body);
   std::string text = code.empty() ? "error" : code;
-  const auto open = response.body.find("<Message>");
-  const auto close = response.body.find("</Message>");
-  if (open != std::string::npos && close != std::string::npos && close > open) {
-    text += ": " + response.body.substr(open + 9, close - open - 9);
-  }
+  if (const auto message = XmlText(response.body, "Message")) text += ": " + *message;
   return text + " (HTTP " + std::to_string(response.status) + ")";
 }
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "codec/json_write.h"
 #include "core/record.h"
 #include "producers/synthetic.h"
 

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <optional>
 
+#include "codec/backoff.h"
+
 namespace stockpipe::yahoo {
 namespace {
 
@@ -151,15 +153,6 @@ ChartClient::Reply ChartClient::Get(const std::string& url) {
   return reply;
 }
 
-Micros ChartClient::JitteredDelay(int retry) {
-  const Backoff& b = options_.backoff;
-  Micros cap = b.base_delay;
-  for (int i = 0; i < retry && cap < b.max_delay; ++i) cap *= 2;
-  cap = std::min(cap, b.max_delay);
-  if (cap <= 0) return 0;
-  return std::uniform_int_distribution<Micros>(0, cap)(rng_);
-}
-
 ChartFetch ChartClient::Fetch(std::string_view symbol) {
   ChartFetch out;
   const std::string url = UrlFor(symbol);
@@ -217,9 +210,9 @@ ChartFetch ChartClient::Fetch(std::string_view symbol) {
       out.message = fmt::format("{}: {}; gave up after {} attempts", symbol, reason, attempts);
       return out;
     }
-    const Micros wait = reply.retry_after
-                            ? std::min(*reply.retry_after, options_.backoff.max_retry_after)
-                            : JitteredDelay(attempt);
+    const Backoff& b = options_.backoff;
+    const Micros wait = BackoffWait({b.base_delay, b.max_delay, b.max_retry_after}, attempt, rng_,
+                                    reply.retry_after);
     spdlog::warn("yahoo {}: {}; retry {} of {} in {:.1f} s{}", symbol, reason, attempt + 1,
                  attempts - 1, static_cast<double>(wait) / 1e6,
                  reply.retry_after ? " (Retry-After)" : "");

@@ -78,7 +78,6 @@ class ChartClient {
  private:
   struct Reply;
   Reply Get(const std::string& url);
-  Micros JitteredDelay(int retry);
 
   ChartClientOptions options_;
   void* curl_ = nullptr;  // CURL*, kept for connection reuse

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <map>
 
-#include "core/record.h"
+#include "codec/json_write.h"
 #include "producers/synthetic.h"
 
 namespace stockpipe::yahoo {

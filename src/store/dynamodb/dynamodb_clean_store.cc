@@ -9,10 +9,11 @@
 #include <chrono>
 #include <limits>
 #include <numeric>
-#include <random>
 #include <system_error>
 #include <thread>
 
+#include "codec/backoff.h"
+#include "codec/json_write.h"
 #include "store/dynamodb/dynamodb_api.h"
 
 namespace stockpipe {
@@ -22,14 +23,6 @@ using nlohmann::json;
 
 constexpr std::size_t kItemsPerBatch = 25;  // BatchWriteItem's limit, all tables together
 constexpr std::string_view kRegistryPk = "symbols";
-
-// Full jitter, as the client backs off its own retries.
-std::int64_t Backoff(const aws::RetryPolicy& policy, int round) {
-  const std::int64_t ceiling =
-      std::min(policy.max_delay_us, policy.base_delay_us << std::min(round, 20));
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(0, ceiling)(random);
-}
 
 // The shortest fixed-point decimal that reads back as exactly `price`: DynamoDB numbers are
 // decimal, so this stores the double itself, not a rounding of it.
@@ -259,7 +252,8 @@ Status DynamoDbCleanStore::WriteBatch(std::string body) {
           "of {} exhausted?); the batch failed and must be retried",
           left, round, options_.table));
     }
-    const std::int64_t wait = Backoff(policy, round - 1);
+    const std::int64_t wait = BackoffWait(
+        {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, round - 1);
     spdlog::warn("DynamoDB BatchWriteItem: {} items unprocessed; resending them in {} ms ({}/{})",
                  left, wait / 1000, round, policy.max_attempts);
     std::this_thread::sleep_for(std::chrono::microseconds(wait));

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
-#include "aws/encoding.h"
+#include "codec/backoff.h"
+#include "codec/base64.h"
 #include "stream/kinesis/put_records.h"
 
 namespace stockpipe {
@@ -58,10 +58,10 @@ Result<Page> ParseGetRecords(std::string_view shard, const std::string& body) {
     }
     StreamEntry entry;
     entry.sequence = r["SequenceNumber"].get<std::string>();
-    auto data = aws::Base64Decode(r["Data"].get<std::string>());
+    auto data = Base64Decode(r["Data"].get<std::string>());
     if (!data) {
-      return Status::Error(fmt::format("GetRecords on {}: record {} has Data that is not base64",
-                                       shard, entry.sequence));
+      return Status::Error(fmt::format("GetRecords on {}: record {} has Data that is {}", shard,
+                                       entry.sequence, data.error()));
     }
     entry.data = std::move(*data);
     if (r.contains("ApproximateArrivalTimestamp") && r["ApproximateArrivalTimestamp"].is_number()) {
@@ -80,12 +80,6 @@ Result<Page> ParseGetRecords(std::string_view shard, const std::string& body) {
 
 void SleepMicros(std::int64_t us) {
   std::this_thread::sleep_for(std::chrono::microseconds(us));
-}
-
-std::int64_t Jitter(std::int64_t base, std::int64_t cap, int retry) {
-  const std::int64_t ceiling = std::min(cap, base * (std::int64_t{1} << std::min(retry, 30)));
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(ceiling, 0))(random);
 }
 
 }  // namespace
@@ -141,8 +135,9 @@ Status KinesisStream::PutCall(std::vector<PutEntry> pending) {
           "{})",
           outcome->resend.size(), options_.stream_name, attempts, outcome->first_error));
     }
-    const std::int64_t wait =
-        Jitter(options_.put_backoff_base_us, options_.put_backoff_max_us, attempt - 1);
+    const std::int64_t wait = BackoffWait({.base_delay_us = options_.put_backoff_base_us,
+                                           .max_delay_us = options_.put_backoff_max_us},
+                                          attempt - 1);
     spdlog::warn(
         "PutRecords: {} of {} entries refused by stream {} ({}); resending them in {} ms "
         "(attempt {} of {})",

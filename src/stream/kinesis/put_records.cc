@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aws/encoding.h"
+#include "codec/base64.h"
+#include "codec/utf8.h"
 
 namespace stockpipe::kinesis {
 
@@ -12,11 +13,7 @@ using nlohmann::json;
 
 std::string_view KinesisPartitionKey(std::string_view key) {
   if (key.empty()) return "-";
-  if (key.size() <= kMaxPartitionKeyBytes) return key;
-  std::size_t end = kMaxPartitionKeyBytes;
-  // Back off continuation bytes (10xxxxxx) so the cut does not split a character.
-  while (end > 0 && (static_cast<unsigned char>(key[end]) & 0xC0) == 0x80) --end;
-  return key.substr(0, end);
+  return Utf8Prefix(key, kMaxPartitionKeyBytes);
 }
 
 std::vector<std::size_t> PlanPutCalls(std::span<const PutEntry> entries) {
@@ -40,7 +37,7 @@ std::string PutRecordsBody(std::string_view stream, std::span<const PutEntry> en
   json records = json::array();
   for (const PutEntry& e : entries) {
     records.push_back(
-        {{"PartitionKey", std::string(e.partition_key)}, {"Data", aws::Base64Encode(e.data)}});
+        {{"PartitionKey", std::string(e.partition_key)}, {"Data", Base64Encode(e.data)}});
   }
   return json{{"StreamName", std::string(stream)}, {"Records", std::move(records)}}.dump();
 }

@@ -2,7 +2,7 @@
 // sink by tests/peers/start.mjs, which stores each accepted message (raw DATA bytes + envelope)
 // before it answers 250. So a Send that returned OK finds its files at once, and a failed one
 // must have left none. The e-mail is read back and decoded here independently of the sender
-// (RFC 2047 words and the body through aws::Base64Decode).
+// (RFC 2047 words and the body through Base64Decode).
 #include "alerts/smtp/smtp_notifier.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "alerts/smtp/test_pki.h"
-#include "aws/encoding.h"
+#include "codec/base64.h"
 #include "support/peers.h"
 #include "support/temp_dir.h"
 
@@ -110,9 +110,9 @@ std::string DecodeWords(const std::string& value, std::vector<std::string>* word
     if (!(previous_was_word && between.find_first_not_of(" \t") == std::string::npos)) {
       out += between;
     }
-    const auto decoded = aws::Base64Decode((*it)[1].str());
-    EXPECT_TRUE(decoded.has_value()) << "bad base64 in " << it->str();
-    out += decoded.value_or("");
+    const auto decoded = Base64Decode((*it)[1].str());
+    EXPECT_TRUE(decoded.ok()) << "bad base64 in " << it->str();
+    if (decoded.ok()) out += *decoded;
     if (words) words->push_back(it->str());
     last = it->position() + it->length();
     previous_was_word = true;
@@ -230,8 +230,8 @@ TEST_F(SmtpNotifierTest, HeadersAreWellFormedAndPolishTextArrivesIntact) {
   }
 
   // Body: the alert's UTF-8 bytes, line breaks in text/plain's canonical CRLF.
-  const auto body = aws::Base64Decode(mail.body);
-  ASSERT_TRUE(body.has_value());
+  const auto body = Base64Decode(mail.body);
+  ASSERT_TRUE(body.ok());
   EXPECT_EQ(*body, WithCrlf(alert.body));
 
   // Envelope: bare address, and EHLO carries this host's name (libcurl's default would not).
@@ -330,7 +330,7 @@ TEST_F(SmtpNotifierTest, WrongPasswordIsAClearErrorThatNeverShowsThePassword) {
             std::string::npos)
       << sent.message();
   EXPECT_EQ(sent.message().find("wrong-Pa55word"), std::string::npos) << sent.message();
-  EXPECT_EQ(sent.message().find(aws::Base64Encode(std::string("\0trader\0wrong-Pa55word", 21))),
+  EXPECT_EQ(sent.message().find(Base64Encode(std::string("\0trader\0wrong-Pa55word", 21))),
             std::string::npos);
   EXPECT_EQ(Delivered(), 0u);
 }

@@ -1,4 +1,4 @@
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 
 #include <fmt/format.h>
 #include <libdeflate.h>

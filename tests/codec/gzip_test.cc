@@ -1,5 +1,5 @@
 // gzip in and out: RFC 1952 framing, concatenated members read like zcat, corrupt input an error.
-#include "archive/gzip.h"
+#include "codec/gzip.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
