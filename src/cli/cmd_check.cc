@@ -26,9 +26,10 @@
 #include <set>
 
 #include "archive/gzip.h"
+#include "archive/local/file_archive.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
 #include "ingest/ingestor.h"
+#include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"
 

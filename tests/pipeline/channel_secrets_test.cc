@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "alerts/outbox/outbox.h"
-#include "cli/local_pipeline.h"
 #include "cli/subprocess.h"
+#include "pipeline/backends.h"
 
 namespace stockpipe {
 namespace {
