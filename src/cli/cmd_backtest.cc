@@ -10,9 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "backtest/backtest.h"
-#include "cli/backends.h"
 #include "cli/commands.h"
-#include "query/sqlite_query_engine.h"
+#include "pipeline/backends.h"
 #include "serve/dashboard_stores.h"
 #include "trends/trends_job.h"
 
@@ -82,7 +81,7 @@ class RawRows final : public RowSink {
 };
 
 Result<History> ReadRaw(const Config& config, const BacktestOptions& o, std::optional<Micros> to) {
-  auto engine = SqliteQueryEngine::Open({config.data_dir, std::chrono::milliseconds(0)});
+  auto engine = OpenQueryEngine(config, "sqlite", /*timeout_seconds=*/0);
   if (!engine) return engine.status();
   std::string sql = "SELECT symbol, timestamp, price FROM stock_raw_db.raw";
   // Partitions after --to are never opened.

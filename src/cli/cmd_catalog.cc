@@ -9,7 +9,7 @@
 
 #include "archive/local/file_archive.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
+#include "pipeline/local_stores.h"
 #include "query/catalog.h"
 
 namespace stockpipe {

@@ -25,11 +25,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "archive/local/file_archive.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
 #include "codec/gzip.h"
 #include "codec/json_write.h"
+#include "pipeline/local_stores.h"
 #include "ingest/ingestor.h"
+#include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"
 

@@ -1,11 +1,15 @@
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <iostream>
 
+#include "archive/local/file_archive.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
 #include "codec/json_write.h"
+#include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
+#include "serve/status_json.h"
+#include "trends/trends_job.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {
@@ -18,45 +22,6 @@ std::string When(Micros t) {
 std::string Age(Micros now, Micros t) {
   if (t <= 0) return "-";
   return fmt::format("{:.1f}s ago", static_cast<double>(now - t) / 1e6);
-}
-
-void AppendTimeOrNull(Micros t, std::string& out) {
-  if (t > 0) {
-    AppendJsonString(FormatCanonical(t), out);
-  } else {
-    out += "null";
-  }
-}
-
-// `"alerts":[{...}, ...]`: one object per channel, as the outbox sees it.
-void AppendChannelsJson(const std::vector<ChannelHealth>& channels, Micros now, std::string& out) {
-  out += R"("alerts":[)";
-  for (std::size_t i = 0; i < channels.size(); ++i) {
-    const ChannelHealth& h = channels[i];
-    if (i) out += ',';
-    out += R"({"channel":)";
-    AppendJsonString(h.channel, out);
-    out +=
-        fmt::format(R"(,"state":"{}","delivered":{},"pending":{},"given_up":{},"oldest_pending":)",
-                    h.failing ? "failing" : "ok", h.delivered, h.pending, h.given_up);
-    AppendTimeOrNull(h.oldest_pending, out);
-    out +=
-        fmt::format(R"(,"oldest_pending_seconds":{:.3f},"attempts":{},"failures":{},)"
-                    R"("pending_attempts":{},"last_error":)",
-                    h.oldest_pending > 0 ? static_cast<double>(now - h.oldest_pending) / 1e6 : 0.0,
-                    h.attempts, h.failures, h.pending_attempts);
-    if (h.last_error.empty()) {
-      out += "null";
-    } else {
-      AppendJsonString(h.last_error, out);
-    }
-    out += R"(,"last_error_at":)";
-    AppendTimeOrNull(h.last_error_at, out);
-    out += R"(,"last_success":)";
-    AppendTimeOrNull(h.last_success, out);
-    out += "}";
-  }
-  out += "]";
 }
 
 void PrintChannels(const std::vector<ChannelHealth>& channels, Micros now) {
@@ -123,40 +88,27 @@ int RunHealth(const Config& config, bool json) {
   const Micros lag_age = oldest_pending > 0 ? now - oldest_pending : 0;
 
   if (json) {
-    std::string out = "{";
-    out += fmt::format(R"("stream":{{"shards":{},"retained_records":{},"lag_records":{},)"
-                       R"("lag_seconds":{:.3f},"last_put":)",
-                       stats->shards.size(), stats->retained_records, lag, lag_age / 1e6);
-    AppendJsonString(When(stats->last_put), out);
-    out += R"(},"raw":{"objects":)" + std::to_string(raw->size()) + R"(,"newest":)";
-    AppendJsonString(newest_raw ? newest_raw->key : "", out);
-    out += R"(},"rejected_objects":)" + std::to_string(rejected->size());
-    out += R"(,"clean":{"rows":)" + std::to_string(clean_rows) + R"(,"symbols":[)";
-    for (std::size_t i = 0; i < summary->size(); ++i) {
-      const SymbolSummary& s = (*summary)[i];
-      if (i) out += ',';
-      out += R"({"symbol":)";
-      AppendJsonString(s.symbol, out);
-      out += fmt::format(R"(,"rows":{},"newest":"{}"}})", s.rows, When(s.newest));
+    using serve::Json;
+    Json symbols = Json::array();
+    for (const SymbolSummary& s : *summary) {
+      symbols.push_back({{"symbol", s.symbol}, {"rows", s.rows}, {"newest", When(s.newest)}});
     }
-    out += R"(]},"ingest":{"received":)" + std::to_string(c.received) + R"(,"accepted":)" +
-           std::to_string(c.accepted) + R"(,"rejected":{)";
-    bool first = true;
-    for (int i = 0; i < kRejectReasonCount; ++i) {
-      if (c.rejected[static_cast<std::size_t>(i)] == 0) continue;
-      if (!first) out += ',';
-      first = false;
-      out += fmt::format(R"("{}":{})", ReasonCode(static_cast<RejectReason>(i)),
-                         c.rejected[static_cast<std::size_t>(i)]);
-    }
-    out += R"(}},"last_trends_run":)";
-    out += *last_run ? **last_run : "null";
-    out += R"(,"watchdog":)";
-    AppendJsonString(watchdog_text, out);
-    out += ',';
-    AppendChannelsJson(*channels, now, out);
-    out += "}";
-    std::cout << out << "\n";
+    Json out;
+    out["stream"] = {{"shards", stats->shards.size()},
+                     {"retained_records", stats->retained_records},
+                     {"lag_records", lag},
+                     {"lag_seconds", std::round(static_cast<double>(lag_age) / 1e3) / 1e3},
+                     {"last_put", When(stats->last_put)}};
+    out["raw"] = {{"objects", raw->size()}, {"newest", newest_raw ? newest_raw->key : ""}};
+    out["rejected_objects"] = rejected->size();
+    out["clean"] = {{"rows", clean_rows}, {"symbols", std::move(symbols)}};
+    out["ingest"] = {
+        {"received", c.received}, {"accepted", c.accepted}, {"rejected", serve::RejectedJson(c)}};
+    // The trends job stores its last run as a JSON document; shown as it is.
+    out["last_trends_run"] = *last_run ? Json::parse(**last_run, nullptr, false) : Json(nullptr);
+    out["watchdog"] = watchdog_text;
+    out["alerts"] = serve::ChannelsJson(*channels, now);
+    std::cout << serve::DumpJson(out) << "\n";
     return 0;
   }
 

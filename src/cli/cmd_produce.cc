@@ -9,12 +9,12 @@
 #include <set>
 #include <thread>
 
-#include "cli/backends.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
-#include "cli/shutdown.h"
+#include "pipeline/backends.h"
+#include "pipeline/shutdown.h"
 #include "producers/csv/csv_replay.h"
 #include "producers/file_producer.h"
+#include "producers/synthetic_run.h"
 #include "producers/yahoo/poller.h"
 
 namespace stockpipe {
@@ -45,83 +45,29 @@ int ProduceFile(Stream& stream, const ProduceOptions& options) {
 }
 
 int ProduceSynthetic(Stream& stream, const ProduceOptions& options) {
-  const SyntheticParams& p = options.synthetic;
-  SyntheticFeed feed(p);
-  const auto symbols = static_cast<std::uint64_t>(feed.symbol_count());
-  const bool real_time = options.rate.empty() && !options.count;
-  const Micros interval = static_cast<Micros>(p.interval_sec * kSecond);
-  const Micros started = NowMicros();
-  double per_second = 0;  // 0 = as fast as possible
-  if (!options.rate.empty() && options.rate != "max") {
-    try {
-      per_second = std::stod(options.rate);
-    } catch (...) {
-      per_second = -1;
-    }
-    if (!(per_second > 0)) {
-      spdlog::error("--rate must be 'max' or a positive number of records per second, got '{}'",
-                    options.rate);
-      return 2;
-    }
+  SyntheticRunOptions run;
+  if (Status s = ParseSyntheticRate(options.rate, run.per_second); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 2;
   }
-  // Load modes stamp ticks on a simulated clock that ends at the present, so every tick is
-  // plausible to ingest; real time stamps them with the wall clock.
-  std::uint64_t rounds_planned = 0;
-  if (options.count)
-    rounds_planned = (*options.count + symbols - 1) / symbols;
-  else if (p.duration_sec > 0 && p.interval_sec > 0) {
-    rounds_planned = static_cast<std::uint64_t>(p.duration_sec / p.interval_sec);
-  }
-  const Micros simulated_start = started - static_cast<Micros>(rounds_planned) * interval;
-
-  std::vector<StreamRecord> pending, round;
-  std::uint64_t sent = 0, round_number = 0;
-  Micros last_report = started;
-  const auto flush = [&]() -> bool {
-    if (pending.empty()) return true;
-    if (Status s = stream.Put(pending); !s.ok()) {
-      spdlog::error("produce synthetic: {}", s.message());
-      return false;
-    }
-    sent += pending.size();
-    pending.clear();
-    return true;
+  run.count = options.count;
+  run.load = !options.rate.empty() || options.count.has_value();
+  run.batch = options.batch;
+  run.sleep = [](Micros wait) {
+    return SleepUnlessStopping(std::chrono::milliseconds(wait / 1000));
   };
-  while (!StopRequested()) {
-    if (options.count && sent + pending.size() >= *options.count) break;
-    const Micros now = NowMicros();
-    if (real_time && p.duration_sec > 0 && now - started >= p.duration_sec * kSecond) break;
-    if (!real_time && !options.count && rounds_planned > 0 && round_number >= rounds_planned) break;
-    round.clear();
-    feed.NextRound(real_time ? now : simulated_start + static_cast<Micros>(round_number) * interval,
-                   round);
-    ++round_number;
-    for (StreamRecord& r : round) {
-      if (options.count && sent + pending.size() >= *options.count) break;
-      pending.push_back(std::move(r));
-    }
-    if (real_time || pending.size() >= options.batch) {
-      if (!flush()) return 1;
-    }
-    if (real_time) {
-      SleepUnlessStopping(std::chrono::milliseconds(interval / 1000));
-    } else if (per_second > 0) {
-      const double due = static_cast<double>(sent + pending.size()) / per_second;
-      const double elapsed = static_cast<double>(NowMicros() - started) / 1e6;
-      if (due > elapsed) {
-        if (!flush()) return 1;
-        SleepUnlessStopping(std::chrono::milliseconds(static_cast<long>((due - elapsed) * 1000)));
-      }
-    }
-    if (now - last_report >= 5 * kSecond) {
-      spdlog::info("produce synthetic: {} records sent", sent);
-      last_report = now;
-    }
+  run.stopping = [] { return StopRequested(); };
+  const Micros started = NowMicros();
+  auto sent = RunSynthetic(
+      options.synthetic, [&](std::span<const StreamRecord> batch) { return stream.Put(batch); },
+      run);
+  if (!sent) {
+    spdlog::error("produce synthetic: {}", sent.error());
+    return 1;
   }
-  if (!flush()) return 1;
   const double seconds = static_cast<double>(NowMicros() - started) / 1e6;
-  spdlog::info("produce synthetic: sent {} records in {:.2f} s", sent, seconds);
-  std::cout << "sent " << sent << "\n";
+  spdlog::info("produce synthetic: sent {} records in {:.2f} s", *sent, seconds);
+  std::cout << "sent " << *sent << "\n";
   return 0;
 }
 

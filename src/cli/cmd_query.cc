@@ -14,11 +14,10 @@
 #include <iostream>
 #include <random>
 
-#include "aws/client.h"
 #include "cli/commands.h"
+#include "pipeline/backends.h"
 #include "query/athena_query_engine.h"
 #include "query/result_format.h"
-#include "query/sqlite_query_engine.h"
 
 namespace stockpipe {
 namespace {
@@ -37,33 +36,11 @@ std::string NewQueryId() {
                      hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
 
-Result<std::unique_ptr<QueryEngine>> OpenEngine(const Config& config, const QueryOptions& options) {
-  if (options.engine == "athena") {
-    auto client = aws::OptionsFromEnvironment(aws::kAthena,
-                                              [](const char* name) { return std::getenv(name); });
-    if (!client) return client.status();
-    AthenaOptions athena;
-    athena.client = std::move(*client);
-    athena.workgroup = config.aws.athena_workgroup;
-    athena.database = config.aws.athena_database;
-    athena.output_location = config.aws.athena_output;
-    athena.timeout_seconds = options.timeout_seconds;
-    return std::unique_ptr<QueryEngine>(std::make_unique<AthenaQueryEngine>(std::move(athena)));
-  }
-  SqliteQueryOptions sqlite;
-  sqlite.data_dir = config.data_dir;
-  sqlite.time_limit =
-      std::chrono::milliseconds(static_cast<std::int64_t>(options.timeout_seconds * 1000));
-  auto engine = SqliteQueryEngine::Open(sqlite);
-  if (!engine) return engine.status();
-  return std::unique_ptr<QueryEngine>(std::move(*engine));
-}
-
 }  // namespace
 
 int RunQuery(const Config& config, const QueryOptions& options) {
   namespace fs = std::filesystem;
-  auto engine = OpenEngine(config, options);
+  auto engine = OpenQueryEngine(config, options.engine, options.timeout_seconds);
   if (!engine) {
     spdlog::error("query: {}", engine.error());
     return 2;

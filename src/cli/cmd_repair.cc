@@ -16,7 +16,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
+#include "pipeline/local_stores.h"
 #include "store/data_folder.h"
 #include "stream/local/sqlite_stream.h"
 

@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
-#include "cli/shutdown.h"
+#include "pipeline/backends.h"
+#include "pipeline/shutdown.h"
+#include "pipeline/trends_service.h"
 #include "serve/http_server.h"
-#include "trends/watchdog.h"
+#include "sqlite/database.h"
+#include "trends/trends_job.h"
 
 namespace stockpipe {
 namespace {
@@ -44,6 +46,11 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
     spdlog::error("{}", settings.error());
     return 1;
   }
+  // Ingest, trends, the watchdog and the dashboard must all see the same data.
+  if (Status s = CheckOneDataFolder(config); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return 2;
+  }
   sqlite::SetWritersInProcess();
   // The dashboard first: an address that cannot be served stops the run before anything moves.
   std::unique_ptr<serve::HttpServer> dashboard;
@@ -75,55 +82,15 @@ int RunPipeline(const Config& config, const std::optional<ProduceOptions>& produ
     });
   }
 
-  auto store = OpenCleanStore(config);
-  auto state = OpenStateStore(config);
-  auto stream = OpenStream(config);
-  auto channels = OpenChannels(config);
-  if (!store || !state || !stream || !channels) {
-    failed.Add("trends timer", !store    ? store.error()
-                               : !state  ? state.error()
-                               : !stream ? stream.error()
-                                         : channels.error());
-  } else {
-    Outbox& outbox = *channels->outbox;
-    TrendsJob job(**store, **state, channels->all(), *settings);
-    Watchdog watchdog(**state, config.no_data_after, settings->lang, NowMicros());
-    Micros next_trends = NowMicros() + config.trends.every;
-    spdlog::info("run: trends every {} s, no-data alarm after {} s; Ctrl-C stops",
-                 config.trends.every / 1'000'000, config.no_data_after / 1'000'000);
-    while (SleepUnlessStopping(std::chrono::milliseconds(500))) {
-      const Micros now = NowMicros();
-      // Alerts a channel could not take earlier (here or in another process) are retried once
-      // due; a channel's own errors are logged by the outbox and never stop the loop, but the
-      // outbox's file failing does.
-      if (auto delivered = outbox.DeliverDue(now); !delivered) {
-        failed.Add("alerts outbox", delivered.error());
-        break;
-      }
-      auto last_put = (*stream)->LastPut();
-      if (!last_put) {
-        failed.Add("watchdog", last_put.error());
-        break;
-      }
-      // To every channel through the outbox: queued durably, retried until taken.
-      auto change = watchdog.Check(
-          now, *last_put, [&](const AlertMessage& message) { return outbox.Send(message); });
-      if (!change) {
-        failed.Add("watchdog", change.error());
-        break;
-      }
-      if (now >= next_trends) {
-        next_trends = now + config.trends.every;
-        auto run = job.RunOnce(now);
-        if (!run) {
-          failed.Add("trends timer", run.error());
-          break;
-        }
-        for (const std::string& e : run->channel_errors) spdlog::error("trends: channel {}", e);
-        spdlog::info("trends: {} symbols checked, {} alerts, {} held back by cooldown",
-                     run->symbols_checked, run->alerts.size(), run->suppressed_by_cooldown);
-      }
-    }
+  TrendsServiceOptions options;
+  options.first_run_now = false;  // the store is still filling
+  options.watchdog = true;
+  options.stop_on_failure = true;
+  auto trends = TrendsService::Open(config, options);
+  if (!trends) {
+    failed.Add("trends timer", trends.error());
+  } else if (auto failure = (*trends)->Run(StopRequested)) {
+    failed.Add(failure->part, failure->why);
   }
   RequestStop();
   if (dashboard) dashboard->Stop();

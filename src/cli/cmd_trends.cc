@@ -4,11 +4,14 @@
 #include <iostream>
 #include <string>
 
-#include "cli/backends.h"
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
-#include "cli/shutdown.h"
 #include "codec/json_write.h"
+#include "core/record.h"
+#include "pipeline/local_stores.h"
+#include "pipeline/shutdown.h"
+#include "pipeline/trends_service.h"
+#include "signals/alert_text.h"
+#include "signals/pct_sma.h"
 
 namespace stockpipe {
 namespace {
@@ -135,44 +138,15 @@ int RunTrendsEval() {
 }
 
 int RunTrends(const Config& config, bool once) {
-  auto settings = TrendsSettingsFrom(config.trends);
-  auto store = OpenStore(config);
-  auto state = OpenState(config);
-  auto channels = OpenChannels(config);
-  if (!settings || !store || !state || !channels) {
-    spdlog::error("{}", !settings ? settings.error()
-                        : !store  ? store.error()
-                        : !state  ? state.error()
-                                  : channels.error());
+  TrendsServiceOptions options;
+  options.once = once;
+  auto service = TrendsService::Open(config, options);
+  if (!service) {
+    spdlog::error("{}", service.error());
     return 1;
   }
-  Outbox& outbox = *channels->outbox;
-  TrendsJob job(**store, **state, channels->all(), *settings);
-  int exit_code = 0;
-  Micros next_run = 0;
-  do {
-    const Micros now = NowMicros();
-    // Alerts queued earlier (by this or another process) go out first, oldest first.
-    if (auto delivered = outbox.DeliverDue(now); !delivered) {
-      spdlog::error("alerts: {}", delivered.error());
-    }
-    if (now < next_run) continue;
-    next_run = now + config.trends.every;
-    auto run = job.RunOnce(now);
-    if (!run) {
-      spdlog::error("trends: {}", run.error());
-      exit_code = 1;
-    } else {
-      // Only a message the outbox could not even queue lands here; a channel that is down is
-      // the outbox's to retry (and shows in `stockpipe health`).
-      for (const std::string& e : run->channel_errors) spdlog::error("trends: channel {}", e);
-      spdlog::info("trends: {} symbols checked, {} alerts, {} held back by cooldown",
-                   run->symbols_checked, run->alerts.size(), run->suppressed_by_cooldown);
-      exit_code = run->channel_errors.empty() ? 0 : 1;
-    }
-    if (once) break;
-  } while (SleepUnlessStopping(std::chrono::milliseconds(500)));
-  return exit_code;
+  (*service)->Run(StopRequested);  // nothing stops it but Ctrl-C: failures are retried
+  return (*service)->last_run_ok() ? 0 : 1;
 }
 
 }  // namespace stockpipe

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/shutdown.h"
 #include "core/config.h"
+#include "pipeline/shutdown.h"
 #include "producers/synthetic.h"
 
 namespace stockpipe {

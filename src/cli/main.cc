@@ -1,17 +1,23 @@
 // stockpipe: the command line. Parses flags, loads the configuration (TOML < environment <
-// flags) and hands over to one command.
+// flags) and hands over to one command. Each command registers its flags and its runner
+// (kCommands below); the runner is `cli/cmd_*.cc`: flags -> service -> exit code.
 #include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
-#include "cli/local_pipeline.h"
-#include "cli/shutdown.h"
+#include "pipeline/backends.h"
+#include "pipeline/shutdown.h"
+#include "trends/trends_job.h"
 
 namespace {
 
@@ -107,6 +113,14 @@ void AddProduceFlags(CLI::App& cmd, ProduceOptions& p, std::map<std::string, std
   cmd.add_option("--batch", p.batch, "records per stream write")->check(CLI::Range(1, 1'000'000));
 }
 
+void AddHttpFlags(CLI::App& command, Overrides& o, HttpChoice& choice) {
+  command.add_option("--http", o.http,
+                     "dashboard address HOST:PORT (default 127.0.0.1:8080, STOCKPIPE_HTTP; "
+                     "port 0 = any free port)");
+  command.add_flag("--allow-remote", choice.allow_remote,
+                   "allow a non-loopback --http address (STOCKPIPE_HTTP_TOKEN must be set)");
+}
+
 Status ResolveSynthetic(ProduceOptions& p, const std::map<std::string, std::string>& flags) {
   for (std::string_view key : kSyntheticEnvKeys) {
     const std::string name(key);
@@ -119,6 +133,330 @@ Status ResolveSynthetic(ProduceOptions& p, const std::map<std::string, std::stri
     if (Status s = SetSyntheticParam(p.synthetic, key, value); !s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// ---- The commands ------------------------------------------------------------------------------
+// Each Add* adds one subcommand with its flags and returns what runs it once parsed. Flags that
+// set configuration keys write to the shared `Overrides`; the rest live with the runner.
+
+struct Registered {
+  Registered(CLI::App* command_, std::function<int(Config&)> run_,
+             std::function<std::optional<int>()> without_config_ = {})
+      : command(command_), run(std::move(run_)), without_config(std::move(without_config_)) {}
+  CLI::App* command = nullptr;
+  // After the configuration is loaded, overridden and checked.
+  std::function<int(Config&)> run;
+  // Before any configuration is loaded, for a command that reads none (nullopt: not this one).
+  std::function<std::optional<int>()> without_config;
+};
+
+Registered AddRun(CLI::App& app, Overrides& overrides) {
+  auto* run = app.add_subcommand("run",
+                                 "Run ingest, the trends timer and the no-data watchdog "
+                                 "(and optionally a producer) until Ctrl-C");
+  struct Flags {
+    std::string producer = "none";
+    std::string run_for;
+    ProduceOptions produce;
+    std::map<std::string, std::string> env;
+    HttpChoice http;
+    bool no_http = false;
+  };
+  auto f = std::make_shared<Flags>();
+  run->add_option("--producer", f->producer, "synthetic or none")
+      ->check(CLI::IsMember({"synthetic", "none"}))
+      ->capture_default_str();
+  run->add_option("--for", f->run_for, "stop by itself after this long, e.g. 90s");
+  run->add_option("--no-data-after", overrides.no_data_after, "no-data alarm after, e.g. 10m");
+  AddRuleFlags(*run, overrides);
+  AddProduceFlags(*run, f->produce, f->env);
+  AddHttpFlags(*run, overrides, f->http);
+  run->add_flag("--no-http", f->no_http, "do not start the dashboard")
+      ->excludes(run->get_option("--http"));
+  return {run, [f](Config& config) {
+            std::optional<ProduceOptions> producer;
+            if (f->producer == "synthetic") {
+              f->produce.source = "synthetic";
+              if (Status s = ResolveSynthetic(f->produce, f->env); !s.ok()) {
+                spdlog::error("run: {}", s.message());
+                return 2;
+              }
+              producer = f->produce;
+            }
+            std::thread timer;
+            if (!f->run_for.empty()) {
+              auto limit = ParseDuration(f->run_for);
+              if (!limit) {
+                spdlog::error("--for must be a duration like 90s, got \"{}\"", f->run_for);
+                return 2;
+              }
+              timer = std::thread([limit] {
+                if (SleepUnlessStopping(std::chrono::milliseconds(*limit / 1000))) RequestStop();
+              });
+            }
+            f->http.enabled = !f->no_http;
+            const int code = RunPipeline(config, producer, f->http);
+            RequestStop();  // a run refused or failed early does not wait out --for
+            if (timer.joinable()) timer.join();
+            return code;
+          }};
+}
+
+Registered AddServe(CLI::App& app, Overrides& overrides) {
+  auto* serve = app.add_subcommand(
+      "serve",
+      "The dashboard (docs/dashboard.md): a live page per symbol, pipeline status, alerts, a "
+      "read-only SQL box, its JSON API, /metrics and /healthz, until Ctrl-C");
+  auto http = std::make_shared<HttpChoice>();
+  AddHttpFlags(*serve, overrides, *http);
+  return {serve, [http](Config& config) { return RunServe(config, *http); }};
+}
+
+Registered AddProduce(CLI::App& app, Overrides& overrides) {
+  auto* produce = app.add_subcommand("produce", "Send records to the stream");
+  produce->require_subcommand(1);
+  struct Flags {
+    ProduceOptions synthetic, file, yahoo, csv;
+    std::map<std::string, std::string> synthetic_env;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* synthetic = produce->add_subcommand("synthetic", "The reference random-walk producer");
+  AddProduceFlags(*synthetic, f->synthetic, f->synthetic_env);
+  auto* file =
+      produce->add_subcommand("file", "Send JSON Lines records as they are (bad ones too)");
+  file->add_option("path", f->file.path, "file to read, or - for stdin")->required();
+  file->add_option("--batch", f->file.batch, "records per stream write")
+      ->check(CLI::Range(1, 1'000'000));
+
+  auto* yahoo = produce->add_subcommand(
+      "yahoo",
+      "Yahoo Finance 1-minute bars (chart API): each completed bar once (close as price, volume "
+      "kept), only while the market is open. Exit 1 with --once when a symbol failed");
+  yahoo->add_option("--symbols", f->yahoo.symbols, "symbols, e.g. AAPL,MSFT,GOOGL")
+      ->required()
+      ->delimiter(',');
+  yahoo->add_option("--poll", f->yahoo.poll, "poll period, e.g. 60s")->capture_default_str();
+  yahoo->add_option("--endpoint", f->yahoo.endpoint,
+                    "chart API base URL (default https://query1.finance.yahoo.com)");
+  yahoo->add_flag("--any-hours", f->yahoo.any_hours,
+                  "send completed bars outside the regular session too (24 h instruments)");
+  yahoo->add_flag("--once", f->yahoo.once, "one poll pass, then exit");
+  auto* csv = produce->add_subcommand(
+      "csv",
+      "Replay CSV files: OHLC bars (Date|Datetime,Open,High,Low,Close,Adj Close,Volume; price = "
+      "Close, a daily bar stamped 00:00Z of its date) or symbol,timestamp,price[,extra...]; rows "
+      "in time order; bad rows reported as file:line and counted. Exit 1 when a file cannot be "
+      "read");
+  csv->add_option("files", f->csv.paths, "CSV files")->required();
+  csv->add_option("--symbol", f->csv.symbol,
+                  "symbol of OHLC files without a Symbol column (default: the file name, "
+                  "AAPL.csv -> AAPL)");
+  csv->add_option("--speed", f->csv.speed,
+                  "'max', or N times real time (the gaps between rows divided by N)")
+      ->capture_default_str();
+  csv->add_option("--batch", f->csv.batch, "records per stream write")
+      ->check(CLI::Range(1, 1'000'000));
+
+  for (auto* command : {synthetic, file, yahoo, csv}) {
+    command
+        ->add_option("--to", overrides.stream, "stream to write: local or kinesis (KINESIS_STREAM)")
+        ->check(CLI::IsMember({"local", "kinesis"}));
+  }
+  return {produce, [f, file, yahoo, csv](Config& config) {
+            if (file->parsed()) {
+              f->file.source = "file";
+              return RunProduce(config, f->file);
+            }
+            if (yahoo->parsed()) {
+              f->yahoo.source = "yahoo";
+              return RunProduce(config, f->yahoo);
+            }
+            if (csv->parsed()) {
+              f->csv.source = "csv";
+              return RunProduce(config, f->csv);
+            }
+            f->synthetic.source = "synthetic";
+            if (Status s = ResolveSynthetic(f->synthetic, f->synthetic_env); !s.ok()) {
+              spdlog::error("produce synthetic: {}", s.message());
+              return 2;
+            }
+            return RunProduce(config, f->synthetic);
+          }};
+}
+
+void AddStoreFlag(CLI::App& command, Overrides& overrides) {
+  command
+      .add_option("--store", overrides.store,
+                  "CLEAN store and state: sqlite or dynamodb (DYNAMODB_TABLE)")
+      ->check(CLI::IsMember({"sqlite", "dynamodb"}));
+}
+
+Registered AddIngest(CLI::App& app, Overrides& overrides) {
+  auto* ingest = app.add_subcommand("ingest", "Stream -> RAW archive + CLEAN store + quarantine");
+  struct Flags {
+    bool once = false;
+    bool streaming = false;
+  };
+  auto f = std::make_shared<Flags>();
+  ingest->add_flag("--once", f->once, "drain what is in the stream now, then exit");
+  ingest->add_flag("--streaming", f->streaming,
+                   "also evaluate the rules per tick and alert within the batch "
+                   "(TRENDS_STREAMING)");
+  ingest
+      ->add_option("--from", overrides.stream, "stream to read: local or kinesis (KINESIS_STREAM)")
+      ->check(CLI::IsMember({"local", "kinesis"}));
+  ingest->add_option("--archive", overrides.archive, "RAW archive: local or s3 (RAW_DATA_BUCKET)")
+      ->check(CLI::IsMember({"local", "s3"}));
+  AddStoreFlag(*ingest, overrides);
+  return {ingest, [f](Config& config) {
+            if (f->streaming) config.trends.streaming = true;
+            return RunIngest(config, f->once);
+          }};
+}
+
+Registered AddTrends(CLI::App& app, Overrides& overrides) {
+  auto* trends = app.add_subcommand("trends", "Evaluate the PCT + SMA rule over the CLEAN store");
+  auto once = std::make_shared<bool>(false);
+  trends->add_flag("--once", *once, "one run, then exit");
+  AddRuleFlags(*trends, overrides);
+  AddStoreFlag(*trends, overrides);
+  auto* eval = trends->add_subcommand(
+      "eval",
+      "Evaluate JSON Lines {\"params\":{...},\"lang\":..,\"symbol\":..,\"prices\":[...]} "
+      "from stdin, one JSON result per line");
+  return {trends, [once](Config& config) { return RunTrends(config, *once); },
+          [eval]() -> std::optional<int> {
+            if (eval->parsed()) return RunTrendsEval();
+            return std::nullopt;
+          }};
+}
+
+Registered AddHealth(CLI::App& app, Overrides&) {
+  auto* health = app.add_subcommand(
+      "health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects, alert channels");
+  auto json = std::make_shared<bool>(false);
+  health->add_flag("--json", *json, "machine-readable output");
+  return {health, [json](Config& config) { return RunHealth(config, *json); }};
+}
+
+Registered AddCheck(CLI::App& app, Overrides&) {
+  auto* check = app.add_subcommand(
+      "check",
+      "Integrity of the data folder, read-only: each SQLite store's quick_check, catalog.json, "
+      "counts that must balance, RAW + quarantine objects covering the checkpoints. Exit 1 when "
+      "a check fails");
+  auto options = std::make_shared<CheckOptions>();
+  check->add_flag("--deep", options->deep,
+                  "integrity_check, and read every object and count its lines against its range");
+  check->add_flag("--json", options->json, "machine-readable output");
+  return {check, [options](Config& config) { return RunCheck(config, *options); }};
+}
+
+Registered AddCatalog(CLI::App& app, Overrides&) {
+  auto* catalog = app.add_subcommand(
+      "catalog",
+      "Crawl raw/ and rejected/: tables, schema, partitions, object and record counts "
+      "-> <data-dir>/catalog.json");
+  auto json = std::make_shared<bool>(false);
+  catalog->add_flag("--json", *json, "print the catalog JSON instead of a summary");
+  return {catalog, [json](Config& config) { return RunCatalog(config, *json); }};
+}
+
+Registered AddQuery(CLI::App& app, Overrides&) {
+  auto* query = app.add_subcommand(
+      "query",
+      "Run one read-only SQL statement over stock_raw_db.raw, stock_raw_db.rejected and "
+      "clean.ticks; the result is also saved as <data-dir>/query-results/<id>.csv. "
+      "Exit 1 when the query fails, 2 when it is refused (read-only)");
+  auto options = std::make_shared<QueryOptions>();
+  query->add_option("sql", options->sql, "the statement, e.g. \"SHOW TABLES;\"")->required();
+  query->add_option("--format", options->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  query
+      ->add_option("--timeout", options->timeout_seconds,
+                   "stop the query after this many seconds (0 = no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  query
+      ->add_option("--engine", options->engine,
+                   "sqlite (the local data folder) or athena (ATHENA_WORKGROUP, ATHENA_DATABASE)")
+      ->check(CLI::IsMember({"sqlite", "athena"}))
+      ->capture_default_str();
+  return {query, [options](Config& config) { return RunQuery(config, *options); }};
+}
+
+Registered AddRepair(CLI::App& app, Overrides&) {
+  auto* repair = app.add_subcommand(
+      "repair",
+      "Check every store of the data folder against its identity (stockpipe.json) and fix what "
+      "the checks refuse: rewrite a lost manifest, start a new stream generation (saying what is "
+      "lost), start a store empty. Moves files aside, never deletes. Exit 1 when a problem is "
+      "left (docs/data-folder.md)");
+  auto options = std::make_shared<RepairOptions>();
+  repair->add_flag("--new-stream", options->new_stream,
+                   "move stream.db aside and start the next stream generation; prints the "
+                   "unread records and counters that are lost");
+  repair
+      ->add_option("--reset", options->reset,
+                   "move these stores aside so they start empty: clean, state, outbox")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"clean", "state", "outbox"}));
+  return {repair, [options](Config& config) { return RunRepair(config, *options); }};
+}
+
+Registered AddBacktest(CLI::App& app, Overrides&) {
+  auto* backtest = app.add_subcommand(
+      "backtest",
+      "Replay each symbol's history through its rule ([rules]): every signal, and per symbol the "
+      "signals and the long-only return of following them against buy and hold");
+  auto options = std::make_shared<BacktestOptions>();
+  backtest->add_option("--source", options->source, "clean (the CLEAN store) or raw")
+      ->check(CLI::IsMember({"clean", "raw"}))
+      ->capture_default_str();
+  backtest->add_option("--symbols", options->symbols, "only these, e.g. AAPL,MSFT")->delimiter(',');
+  backtest->add_option("--from", options->from,
+                       "signals from this time on (earlier points still fill the rule's window)");
+  backtest->add_option("--to", options->to, "read no point after this time");
+  backtest->add_option("--format", options->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  return {backtest, [options](Config& config) { return RunBacktest(config, *options); }};
+}
+
+// In the order `--help` lists them.
+using Registration = Registered (*)(CLI::App&, Overrides&);
+constexpr Registration kCommands[] = {AddRun,    AddServe,  AddProduce, AddIngest,
+                                      AddTrends, AddHealth, AddCheck,   AddCatalog,
+                                      AddQuery,  AddRepair, AddBacktest};
+
+// The configuration: TOML < environment < flags, then checked as every command needs it. Exit
+// code 2 and the reason logged when it cannot be used.
+std::optional<Config> LoadChecked(const CLI::App& app, const std::string& config_path,
+                                  const Overrides& overrides) {
+  const bool explicit_config = app.get_option("--config")->count() > 0;
+  auto config =
+      LoadConfig(config_path, explicit_config, [](const char* k) { return std::getenv(k); });
+  if (!config) {
+    spdlog::error("configuration: {}", config.error());
+    return std::nullopt;
+  }
+  for (const std::string& warning : config->warnings) spdlog::warn("configuration: {}", warning);
+  if (Status s = overrides.ApplyTo(*config); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return std::nullopt;
+  }
+  if (Status s = ValidateChannels(*config); !s.ok()) {
+    spdlog::error("configuration: {}", s.message());
+    return std::nullopt;
+  }
+  // The rule's parameters are configuration too: out of range is a usage error (2), whichever
+  // command runs, not a runtime failure of the trends job.
+  if (auto settings = TrendsSettingsFrom(config->trends); !settings) {
+    spdlog::error("configuration: {}", settings.error());
+    return std::nullopt;
+  }
+  return std::move(*config);
 }
 
 }  // namespace
@@ -153,288 +491,23 @@ int main(int argc, char** argv) {
   app.add_option("--batch-records", overrides.batch_records, "records per ingest batch");
   app.add_option("--batch-window", overrides.batch_window,
                  "how long a small ingest batch may wait for more records (default 5s)");
-
-  // run
-  auto* run = app.add_subcommand("run",
-                                 "Run ingest, the trends timer and the no-data watchdog "
-                                 "(and optionally a producer) until Ctrl-C");
-  std::string run_producer = "none";
-  std::string run_for;
-  ProduceOptions run_produce;
-  std::map<std::string, std::string> run_env;
-  run->add_option("--producer", run_producer, "synthetic or none")
-      ->check(CLI::IsMember({"synthetic", "none"}))
-      ->capture_default_str();
-  run->add_option("--for", run_for, "stop by itself after this long, e.g. 90s");
-  run->add_option("--no-data-after", overrides.no_data_after, "no-data alarm after, e.g. 10m");
-  AddRuleFlags(*run, overrides);
-  AddProduceFlags(*run, run_produce, run_env);
-  HttpChoice run_http;
-  bool run_no_http = false;
-
-  // serve
-  auto* serve = app.add_subcommand(
-      "serve",
-      "The dashboard (docs/dashboard.md): a live page per symbol, pipeline status, alerts, a "
-      "read-only SQL box, its JSON API, /metrics and /healthz, until Ctrl-C");
-  HttpChoice serve_http;
-  for (auto [command, choice] : {std::pair{run, &run_http}, std::pair{serve, &serve_http}}) {
-    command->add_option("--http", overrides.http,
-                        "dashboard address HOST:PORT (default 127.0.0.1:8080, STOCKPIPE_HTTP; "
-                        "port 0 = any free port)");
-    command->add_flag("--allow-remote", choice->allow_remote,
-                      "allow a non-loopback --http address (STOCKPIPE_HTTP_TOKEN must be set)");
-  }
-  run->add_flag("--no-http", run_no_http, "do not start the dashboard")
-      ->excludes(run->get_option("--http"));
-
-  // produce
-  auto* produce = app.add_subcommand("produce", "Send records to the stream");
-  produce->require_subcommand(1);
-  ProduceOptions synthetic_options, file_options;
-  std::map<std::string, std::string> synthetic_env;
-  auto* synthetic = produce->add_subcommand("synthetic", "The reference random-walk producer");
-  AddProduceFlags(*synthetic, synthetic_options, synthetic_env);
-  auto* file =
-      produce->add_subcommand("file", "Send JSON Lines records as they are (bad ones too)");
-  file->add_option("path", file_options.path, "file to read, or - for stdin")->required();
-  file->add_option("--batch", file_options.batch, "records per stream write")
-      ->check(CLI::Range(1, 1'000'000));
-
-  ProduceOptions yahoo_options, csv_options;
-  auto* yahoo = produce->add_subcommand(
-      "yahoo",
-      "Yahoo Finance 1-minute bars (chart API): each completed bar once (close as price, volume "
-      "kept), only while the market is open. Exit 1 with --once when a symbol failed");
-  yahoo->add_option("--symbols", yahoo_options.symbols, "symbols, e.g. AAPL,MSFT,GOOGL")
-      ->required()
-      ->delimiter(',');
-  yahoo->add_option("--poll", yahoo_options.poll, "poll period, e.g. 60s")->capture_default_str();
-  yahoo->add_option("--endpoint", yahoo_options.endpoint,
-                    "chart API base URL (default https://query1.finance.yahoo.com)");
-  yahoo->add_flag("--any-hours", yahoo_options.any_hours,
-                  "send completed bars outside the regular session too (24 h instruments)");
-  yahoo->add_flag("--once", yahoo_options.once, "one poll pass, then exit");
-  auto* csv = produce->add_subcommand(
-      "csv",
-      "Replay CSV files: OHLC bars (Date|Datetime,Open,High,Low,Close,Adj Close,Volume; price = "
-      "Close, a daily bar stamped 00:00Z of its date) or symbol,timestamp,price[,extra...]; rows "
-      "in time order; bad rows reported as file:line and counted. Exit 1 when a file cannot be "
-      "read");
-  csv->add_option("files", csv_options.paths, "CSV files")->required();
-  csv->add_option("--symbol", csv_options.symbol,
-                  "symbol of OHLC files without a Symbol column (default: the file name, "
-                  "AAPL.csv -> AAPL)");
-  csv->add_option("--speed", csv_options.speed,
-                  "'max', or N times real time (the gaps between rows divided by N)")
-      ->capture_default_str();
-  csv->add_option("--batch", csv_options.batch, "records per stream write")
-      ->check(CLI::Range(1, 1'000'000));
-
-  for (auto* command : {synthetic, file, yahoo, csv}) {
-    command
-        ->add_option("--to", overrides.stream, "stream to write: local or kinesis (KINESIS_STREAM)")
-        ->check(CLI::IsMember({"local", "kinesis"}));
-  }
-
-  // ingest
-  auto* ingest = app.add_subcommand("ingest", "Stream -> RAW archive + CLEAN store + quarantine");
-  bool ingest_once = false;
-  ingest->add_flag("--once", ingest_once, "drain what is in the stream now, then exit");
-  bool ingest_streaming = false;
-  ingest->add_flag("--streaming", ingest_streaming,
-                   "also evaluate the rules per tick and alert within the batch "
-                   "(TRENDS_STREAMING)");
-  ingest
-      ->add_option("--from", overrides.stream, "stream to read: local or kinesis (KINESIS_STREAM)")
-      ->check(CLI::IsMember({"local", "kinesis"}));
-  ingest->add_option("--archive", overrides.archive, "RAW archive: local or s3 (RAW_DATA_BUCKET)")
-      ->check(CLI::IsMember({"local", "s3"}));
-
-  // trends
-  auto* trends = app.add_subcommand("trends", "Evaluate the PCT + SMA rule over the CLEAN store");
-  bool trends_once = false;
-  trends->add_flag("--once", trends_once, "one run, then exit");
-  AddRuleFlags(*trends, overrides);
-  for (auto* command : {ingest, trends}) {
-    command
-        ->add_option("--store", overrides.store,
-                     "CLEAN store and state: sqlite or dynamodb (DYNAMODB_TABLE)")
-        ->check(CLI::IsMember({"sqlite", "dynamodb"}));
-  }
-  auto* eval = trends->add_subcommand(
-      "eval",
-      "Evaluate JSON Lines {\"params\":{...},\"lang\":..,\"symbol\":..,\"prices\":[...]} "
-      "from stdin, one JSON result per line");
-
-  // health
-  auto* health = app.add_subcommand(
-      "health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects, alert channels");
-  bool health_json = false;
-  health->add_flag("--json", health_json, "machine-readable output");
-
-  // check
-  auto* check = app.add_subcommand(
-      "check",
-      "Integrity of the data folder, read-only: each SQLite store's quick_check, catalog.json, "
-      "counts that must balance, RAW + quarantine objects covering the checkpoints. Exit 1 when "
-      "a check fails");
-  CheckOptions check_options;
-  check->add_flag("--deep", check_options.deep,
-                  "integrity_check, and read every object and count its lines against its range");
-  check->add_flag("--json", check_options.json, "machine-readable output");
-
-  // catalog, query
-  auto* catalog = app.add_subcommand(
-      "catalog",
-      "Crawl raw/ and rejected/: tables, schema, partitions, object and record counts "
-      "-> <data-dir>/catalog.json");
-  bool catalog_json = false;
-  catalog->add_flag("--json", catalog_json, "print the catalog JSON instead of a summary");
-  auto* query = app.add_subcommand(
-      "query",
-      "Run one read-only SQL statement over stock_raw_db.raw, stock_raw_db.rejected and "
-      "clean.ticks; the result is also saved as <data-dir>/query-results/<id>.csv. "
-      "Exit 1 when the query fails, 2 when it is refused (read-only)");
-  QueryOptions query_options;
-  query->add_option("sql", query_options.sql, "the statement, e.g. \"SHOW TABLES;\"")->required();
-  query->add_option("--format", query_options.format, "table, csv or json")
-      ->check(CLI::IsMember({"table", "csv", "json"}))
-      ->capture_default_str();
-  query
-      ->add_option("--timeout", query_options.timeout_seconds,
-                   "stop the query after this many seconds (0 = no limit)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  query
-      ->add_option("--engine", query_options.engine,
-                   "sqlite (the local data folder) or athena (ATHENA_WORKGROUP, ATHENA_DATABASE)")
-      ->check(CLI::IsMember({"sqlite", "athena"}))
-      ->capture_default_str();
-
-  // repair
-  auto* repair = app.add_subcommand(
-      "repair",
-      "Check every store of the data folder against its identity (stockpipe.json) and fix what "
-      "the checks refuse: rewrite a lost manifest, start a new stream generation (saying what is "
-      "lost), start a store empty. Moves files aside, never deletes. Exit 1 when a problem is "
-      "left (docs/data-folder.md)");
-  RepairOptions repair_options;
-  repair->add_flag("--new-stream", repair_options.new_stream,
-                   "move stream.db aside and start the next stream generation; prints the "
-                   "unread records and counters that are lost");
-  repair->add_option("--reset", repair_options.reset,
-                     "move these stores aside so they start empty: clean, state, outbox")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"clean", "state", "outbox"}));
-
-  // backtest
-  auto* backtest = app.add_subcommand(
-      "backtest",
-      "Replay each symbol's history through its rule ([rules]): every signal, and per symbol the "
-      "signals and the long-only return of following them against buy and hold");
-  BacktestOptions backtest_options;
-  backtest->add_option("--source", backtest_options.source, "clean (the CLEAN store) or raw")
-      ->check(CLI::IsMember({"clean", "raw"}))
-      ->capture_default_str();
-  backtest->add_option("--symbols", backtest_options.symbols, "only these, e.g. AAPL,MSFT")
-      ->delimiter(',');
-  backtest->add_option("--from", backtest_options.from,
-                       "signals from this time on (earlier points still fill the rule's window)");
-  backtest->add_option("--to", backtest_options.to, "read no point after this time");
-  backtest->add_option("--format", backtest_options.format, "table, csv or json")
-      ->check(CLI::IsMember({"table", "csv", "json"}))
-      ->capture_default_str();
+  std::vector<Registered> commands;
+  for (Registration add : kCommands) commands.push_back(add(app, overrides));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-
-  if (eval->parsed()) return RunTrendsEval();
-
-  const bool explicit_config = app.get_option("--config")->count() > 0;
-  auto config =
-      LoadConfig(config_path, explicit_config, [](const char* k) { return std::getenv(k); });
-  if (!config) {
-    spdlog::error("configuration: {}", config.error());
-    return 2;
+  for (const Registered& c : commands) {
+    if (!c.command->parsed() || !c.without_config) continue;
+    if (std::optional<int> code = c.without_config()) return *code;
   }
-  for (const std::string& warning : config->warnings) spdlog::warn("configuration: {}", warning);
-  if (Status s = overrides.ApplyTo(*config); !s.ok()) {
-    spdlog::error("configuration: {}", s.message());
-    return 2;
-  }
-  if (Status s = ValidateChannels(*config); !s.ok()) {
-    spdlog::error("configuration: {}", s.message());
-    return 2;
-  }
-  // The rule's parameters are configuration too: out of range is a usage error (2), whichever
-  // command runs, not a runtime failure of the trends job.
-  if (auto settings = TrendsSettingsFrom(config->trends); !settings) {
-    spdlog::error("configuration: {}", settings.error());
-    return 2;
-  }
+  std::optional<Config> config = LoadChecked(app, config_path, overrides);
+  if (!config) return 2;
   InstallStopHandlers();
-
-  if (produce->parsed()) {
-    if (file->parsed()) {
-      file_options.source = "file";
-      return RunProduce(*config, file_options);
-    }
-    if (yahoo->parsed()) {
-      yahoo_options.source = "yahoo";
-      return RunProduce(*config, yahoo_options);
-    }
-    if (csv->parsed()) {
-      csv_options.source = "csv";
-      return RunProduce(*config, csv_options);
-    }
-    synthetic_options.source = "synthetic";
-    if (Status s = ResolveSynthetic(synthetic_options, synthetic_env); !s.ok()) {
-      spdlog::error("produce synthetic: {}", s.message());
-      return 2;
-    }
-    return RunProduce(*config, synthetic_options);
-  }
-  if (ingest->parsed()) {
-    if (ingest_streaming) config->trends.streaming = true;
-    return RunIngest(*config, ingest_once);
-  }
-  if (trends->parsed()) return RunTrends(*config, trends_once);
-  if (health->parsed()) return RunHealth(*config, health_json);
-  if (check->parsed()) return RunCheck(*config, check_options);
-  if (catalog->parsed()) return RunCatalog(*config, catalog_json);
-  if (query->parsed()) return RunQuery(*config, query_options);
-  if (backtest->parsed()) return RunBacktest(*config, backtest_options);
-  if (repair->parsed()) return RunRepair(*config, repair_options);
-  if (serve->parsed()) return RunServe(*config, serve_http);
-  if (run->parsed()) {
-    std::optional<ProduceOptions> producer;
-    if (run_producer == "synthetic") {
-      run_produce.source = "synthetic";
-      if (Status s = ResolveSynthetic(run_produce, run_env); !s.ok()) {
-        spdlog::error("run: {}", s.message());
-        return 2;
-      }
-      producer = run_produce;
-    }
-    std::thread timer;
-    if (!run_for.empty()) {
-      auto limit = ParseDuration(run_for);
-      if (!limit) {
-        spdlog::error("--for must be a duration like 90s, got \"{}\"", run_for);
-        return 2;
-      }
-      timer = std::thread([limit] {
-        if (SleepUnlessStopping(std::chrono::milliseconds(*limit / 1000))) RequestStop();
-      });
-    }
-    run_http.enabled = !run_no_http;
-    const int code = RunPipeline(*config, producer, run_http);
-    if (timer.joinable()) timer.join();
-    return code;
+  for (const Registered& c : commands) {
+    if (c.command->parsed()) return c.run(*config);
   }
   return 0;
 }

@@ -74,6 +74,11 @@ class Stream {
   // Moves the checkpoint past `batch` and adds `counts` to the consumer's totals, atomically.
   virtual Status Commit(std::string_view consumer, const StreamBatch& batch,
                         const IngestCounts& counts) = 0;
+
+  // Retention: drops what is older than `retention` and every registered consumer has committed
+  // past; returns how many records went. Called by ingest now and then, never in a tight loop.
+  // A stream that expires records by itself (Kinesis) drops nothing here and returns 0.
+  virtual Result<std::uint64_t> Trim(Micros now, Micros retention) = 0;
 };
 
 }  // namespace stockpipe

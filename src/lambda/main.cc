@@ -4,8 +4,10 @@
 //   trends  EventBridge schedule -> TrendsJob over DynamoDB -> SNS
 // Settings come from the environment: RAW_DATA_BUCKET, DYNAMODB_TABLE (StockCleanedData),
 // DYNAMODB_STATE_TABLE, SNS_TOPIC_ARN, the rule's THRESH_PCT & co. (read by LoadConfig), and
-// AWS_REGION / credentials / AWS_ENDPOINT_URL[_<SERVICE>] for the clients. A set-up that cannot
-// work (a missing variable, an unknown handler) is reported to the Runtime API as an init error.
+// AWS_REGION / credentials / AWS_ENDPOINT_URL[_<SERVICE>] for the clients, turned into the
+// adapters' options by the pipeline layer (pipeline/aws_options.h) as for the CLI. A set-up that
+// cannot work (a missing variable, an unknown handler) is reported to the Runtime API as an init
+// error.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -14,13 +16,11 @@
 #include <memory>
 #include <string>
 
-#include "alerts/sns/sns_notifier.h"
-#include "archive/s3/s3_archive.h"
-#include "aws/client.h"
 #include "core/config.h"
 #include "lambda/ingest_handler.h"
 #include "lambda/runtime.h"
 #include "lambda/trends_handler.h"
+#include "pipeline/aws_options.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/dynamodb/dynamodb_state_store.h"
 
@@ -29,17 +29,6 @@ namespace {
 
 const char* GetEnvironment(const char* name) {
   return std::getenv(name);
-}
-
-Result<DynamoDbOptions> DynamoDbFrom(const Config& config) {
-  auto client = aws::OptionsFromEnvironment(aws::kDynamoDb, GetEnvironment);
-  if (!client) return client.status();
-  if (config.aws.dynamodb_table.empty()) return Status::Error("DYNAMODB_TABLE is empty");
-  DynamoDbOptions options;
-  options.client = std::move(*client);
-  options.table = config.aws.dynamodb_table;
-  options.state_table = config.aws.state_table;
-  return options;
 }
 
 int Fail(Runtime& runtime, std::string_view type, const std::string& message) {
@@ -52,12 +41,11 @@ int ServeIngest(Runtime& runtime, const Config& config) {
     return Fail(runtime, kConfigErrorType,
                 "RAW_DATA_BUCKET is not set: the ingest function needs the RAW bucket");
   }
-  auto s3 = aws::OptionsFromEnvironment(aws::kS3, GetEnvironment);
+  auto s3 = S3ArchiveOptionsFrom(config);
   if (!s3) return Fail(runtime, kConfigErrorType, s3.error());
-  auto dynamodb = DynamoDbFrom(config);
+  auto dynamodb = DynamoDbOptionsFrom(config);
   if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
-  const bool path_style = PathStyleFor(*s3, config.aws.raw_bucket);
-  S3Archive archive(S3ArchiveOptions{std::move(*s3), config.aws.raw_bucket, path_style});
+  S3Archive archive(std::move(*s3));
   DynamoDbCleanStore store(std::move(*dynamodb));
   IngestHandler handler(archive, store, config.limits);
   spdlog::info("ingest: bucket {}, table {}", config.aws.raw_bucket, config.aws.dynamodb_table);
@@ -73,13 +61,13 @@ int ServeTrends(Runtime& runtime, const Config& config) {
   }
   auto settings = TrendsSettingsFrom(config.trends);
   if (!settings) return Fail(runtime, kConfigErrorType, settings.error());
-  auto sns = aws::OptionsFromEnvironment(aws::kSns, GetEnvironment);
+  auto sns = SnsOptionsFrom(config);
   if (!sns) return Fail(runtime, kConfigErrorType, sns.error());
-  auto dynamodb = DynamoDbFrom(config);
+  auto dynamodb = DynamoDbOptionsFrom(config);
   if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
   DynamoDbCleanStore store(*dynamodb);
   DynamoDbStateStore state(std::move(*dynamodb));
-  SnsNotifier sns_channel(SnsOptions{std::move(*sns), config.aws.sns_topic_arn});
+  SnsNotifier sns_channel(std::move(*sns));
   TrendsHandler handler(store, state, {&sns_channel}, *settings);
   spdlog::info("trends: table {}, topic {}", config.aws.dynamodb_table, config.aws.sns_topic_arn);
   Status s = runtime.Run(std::ref(handler));

@@ -14,15 +14,14 @@
 #include "rules/sma_cross_rule.h"
 #include "serve/dashboard_metrics.h"
 #include "serve/dashboard_stores.h"
+#include "serve/status_json.h"
 #include "trends/trends_job.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe::serve {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-// The ingest consumer's name in stream.db (cli/local_pipeline.h's kIngestConsumer).
+// The ingest consumer's name in stream.db (pipeline/local_stores.h's kIngestConsumer).
 constexpr std::string_view kIngestConsumer = "ingest";
 constexpr std::size_t kMaxSeriesLimit = 50'000;
 constexpr std::size_t kMaxAlertsLimit = 500;
@@ -36,9 +35,6 @@ ApiError BadRequest(std::string message) {
   return {400, "bad_request", std::move(message)};
 }
 
-Json TimeOrNull(Micros t) {
-  return t > 0 ? Json(FormatCanonical(t)) : Json(nullptr);
-}
 std::int64_t Millis(Micros t) {
   return t / 1000;
 }
@@ -49,34 +45,6 @@ int SmaWindowOf(const rules::Rule& rule, const Config& config) {
   if (const auto* r = dynamic_cast<const rules::SmaCrossRule*>(&rule)) return r->params().slow;
   if (const auto* r = dynamic_cast<const rules::BollingerRule*>(&rule)) return r->params().period;
   return config.trends.sma_window;
-}
-
-// One object per channel with the fields and order of `stockpipe health --json`.
-Json ChannelsJson(const std::vector<ChannelHealth>& channels, Micros now) {
-  Json out = Json::array();
-  for (const ChannelHealth& h : channels) {
-    const double pending_for =
-        h.oldest_pending > 0 ? static_cast<double>(now - h.oldest_pending) / 1e6 : 0.0;
-    out.push_back({{"channel", h.channel},
-                   {"state", h.failing ? "failing" : "ok"},
-                   {"delivered", h.delivered},
-                   {"pending", h.pending},
-                   {"given_up", h.given_up},
-                   {"oldest_pending", TimeOrNull(h.oldest_pending)},
-                   {"oldest_pending_seconds", std::round(pending_for * 1000) / 1000},
-                   {"attempts", h.attempts},
-                   {"failures", h.failures},
-                   {"pending_attempts", h.pending_attempts},
-                   {"last_error", h.last_error.empty() ? Json(nullptr) : Json(h.last_error)},
-                   {"last_error_at", TimeOrNull(h.last_error_at)},
-                   {"last_success", TimeOrNull(h.last_success)}});
-  }
-  return out;
-}
-
-std::string Dump(const Json& j) {
-  // Replace, not throw, on text that is not UTF-8 (a subject, an error from a channel).
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -163,7 +131,7 @@ ApiResult<std::string> Dashboard::Symbols() {
                     {"rule", rule.Describe()},
                     {"sma_window", SmaWindowOf(rule, impl_->config)}});
   }
-  return Dump(Json{{"symbols", std::move(list)}});
+  return DumpJson(Json{{"symbols", std::move(list)}});
 }
 
 ApiResult<std::string> Dashboard::Series(const SeriesRequest& request) {
@@ -250,15 +218,15 @@ ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& reques
              {"sma_window", window},     {"points", std::move(json_points)},
              {"sma", std::move(sma)},    {"signals", std::move(signals)},
              {"truncated", truncated}};
-    return Dump(out);
+    return DumpJson(out);
   }
-  return Dump(Json{{"symbol", request.symbol},
-                   {"rule", rule.Describe()},
-                   {"sma_window", window},
-                   {"points", Json::array()},
-                   {"sma", Json::array()},
-                   {"signals", Json::array()},
-                   {"truncated", false}});
+  return DumpJson(Json{{"symbol", request.symbol},
+                       {"rule", rule.Describe()},
+                       {"sma_window", window},
+                       {"points", Json::array()},
+                       {"sma", Json::array()},
+                       {"signals", Json::array()},
+                       {"truncated", false}});
 }
 
 ApiResult<std::string> Dashboard::Alerts(std::size_t limit, std::optional<std::int64_t> after_id) {
@@ -284,7 +252,7 @@ ApiResult<std::string> Dashboard::Alerts(std::size_t limit, std::optional<std::i
                     {"body", row.body},
                     {"deliveries", std::move(deliveries)}});
   }
-  return Dump(Json{{"alerts", std::move(list)}});
+  return DumpJson(Json{{"alerts", std::move(list)}});
 }
 
 ApiResult<IngestSample> Dashboard::Sample(Micros now) {
@@ -300,11 +268,6 @@ ApiResult<std::string> Dashboard::Status(Micros now,
   auto n = impl_->ReadStatus(now);
   if (!n) return Internal(n.status());
   const IngestCounts& c = n->stream.counts;
-  Json rejected = Json::object();
-  for (int i = 0; i < kRejectReasonCount; ++i) {
-    const std::uint64_t count = c.rejected[static_cast<std::size_t>(i)];
-    if (count > 0) rejected[std::string(ReasonCode(static_cast<RejectReason>(i)))] = count;
-  }
   Json rate = nullptr;
   if (rate_since && now > rate_since->at && c.received >= rate_since->received) {
     rate = static_cast<double>(c.received - rate_since->received) /
@@ -323,7 +286,7 @@ ApiResult<std::string> Dashboard::Status(Micros now,
   out["ingest"] = {{"received", c.received},
                    {"accepted", c.accepted},
                    {"rejected_total", c.rejected_total()},
-                   {"rejected", std::move(rejected)},
+                   {"rejected", RejectedJson(c)},
                    {"records_per_second", std::move(rate)}};
   out["clean"] = {{"rows", clean_rows}, {"symbols", n->symbols.size()}};
   out["trends"] = {
@@ -331,7 +294,7 @@ ApiResult<std::string> Dashboard::Status(Micros now,
   out["watchdog"] = {{"state", n->watchdog.empty() ? "not_started" : n->watchdog},
                      {"since", TimeOrNull(n->watchdog_since)}};
   out["alerts"] = ChannelsJson(n->channels, now);
-  return Dump(out);
+  return DumpJson(out);
 }
 
 ApiResult<std::string> Dashboard::Metrics(Micros now) {

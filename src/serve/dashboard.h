@@ -1,7 +1,7 @@
 // Dashboard: what `stockpipe serve` shows, read from the embedded pipeline's data folder.
 //
 // Every answer is one JSON document (or Prometheus text) built from the files the pipeline keeps
-// (stream.db, clean.db, state.db, outbox.db; see cli/local_pipeline.h), so the dashboard works the
+// (stream.db, clean.db, state.db, outbox.db; see pipeline/local_stores.h), so the dashboard works the
 // same inside `stockpipe run` and as a separate `stockpipe serve` process beside it. Nothing here
 // writes: the stores are opened read-only where SQLite allows it, and a missing file reads as empty
 // (a pipeline that has not started yet), never as an error.

@@ -66,6 +66,8 @@ class KinesisStream final : public Stream {
                             const ClaimLimits& limits) override;
   Status Commit(std::string_view consumer, const StreamBatch& batch,
                 const IngestCounts& counts) override;
+  // Kinesis expires records after the stream's own retention period (24 h by default).
+  Result<std::uint64_t> Trim(Micros, Micros) override { return std::uint64_t{0}; }
 
   // Creates the stream with `shards` shards unless it exists (an existing one is kept as it is),
   // then waits until it is ACTIVE.

@@ -48,8 +48,7 @@ class SqliteStream final : public Stream {
   Status Commit(std::string_view consumer, const StreamBatch& batch,
                 const IngestCounts& counts) override;
 
-  // Deletes what retention allows; returns how many records went.
-  Result<std::uint64_t> Trim(Micros now, Micros retention);
+  Result<std::uint64_t> Trim(Micros now, Micros retention) override;
   // Everything `stockpipe health` shows; scans the shard index, so not for a tight loop.
   Result<LocalStreamStats> Stats(std::string_view consumer);
   // The same from any connection to a stream file (a read-only one too), in one snapshot.

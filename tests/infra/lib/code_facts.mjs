@@ -114,6 +114,10 @@ export function codeFacts(root) {
 
   // ---- The Lambda binary: handlers and what each one is built from ---------------------------
   const mainFns = functionsOf(file('src/lambda/main.cc'));
+  // The adapters' options are built from the configuration by the pipeline layer, for the CLI and
+  // the Lambda alike: `auto s3 = S3ArchiveOptionsFrom(config);` ... `S3Archive archive(std::move(*s3));`.
+  const optionFns = functionsOf(file('src/pipeline/aws_options.cc'));
+  const setupFns = [...mainFns, ...optionFns];
   const mainFn = mainFns.find((f) => f.name === 'main');
   const handlerServe = new Map();
   if (mainFn) {
@@ -145,7 +149,7 @@ export function codeFacts(root) {
 
   // DynamoDbOptions fields -> configuration field (DynamoDbFrom & co. in main.cc).
   const optionField = new Map();
-  for (const fn of mainFns) {
+  for (const fn of setupFns) {
     for (const m of fn.text.matchAll(/options\.(\w+)\s*=\s*config\.([\w.]+)\s*;/g)) {
       optionField.set(m[1], m[2]);
     }
@@ -162,7 +166,7 @@ export function codeFacts(root) {
     }
     // Configuration fields the handler's set-up reads, through the helpers it calls.
     const fields = new Set();
-    walk(mainFns, serve, (fn) => {
+    walk(setupFns, serve, (fn) => {
       const aliases = new Map([['config', '']]);
       for (const m of fn.text.matchAll(/(\w+)\s*=\s*config\.(\w+)\s*;/g)) aliases.set(m[1], m[2] + '.');
       for (const [alias, prefix] of aliases) {
@@ -173,7 +177,7 @@ export function codeFacts(root) {
     });
     // A whole section handed to a function of src/ (`TrendsSettingsFrom(config.trends)`): the
     // fields that function reads through its parameter.
-    walk(mainFns, serve, (fn) => {
+    walk(setupFns, serve, (fn) => {
       for (const m of fn.text.matchAll(/\b(\w+)\(\s*config\.(\w+)\s*\)/g)) {
         const callee = sourceFunctions().find((g) => g.name === m[1]);
         const param = callee && new RegExp(`${m[1]}\\(\\s*const\\s+\\w+&\\s*(\\w+)\\s*\\)`)
@@ -196,8 +200,15 @@ export function codeFacts(root) {
     for (const m of serve.text.matchAll(/\b([A-Z]\w+)\s+\w+\s*\(([^;]*);/g)) {
       const adapter = adapters.get(m[1]);
       if (!adapter) continue;
-      const keys = [...m[2].matchAll(/config\.([\w.]+)/g)].map((f) => fieldKey.get(f[1]))
-        .filter(Boolean);
+      // Configuration named in the arguments, or read by the option builder an argument came from.
+      const sources = [m[2]];
+      for (const arg of m[2].matchAll(/\*\s*(\w+)/g)) {
+        const from = new RegExp(`\\b${arg[1]}\\s*=\\s*(\\w+)\\(\\s*config\\s*\\)`).exec(serve.text);
+        const builder = from && optionFns.find((f) => f.name === from[1]);
+        if (builder) sources.push(builder.text);
+      }
+      const keys = sources.flatMap((t) => [...t.matchAll(/config\.([\w.]+)/g)])
+        .map((f) => fieldKey.get(f[1])).filter(Boolean);
       built.set(adapter.iface, { cls: m[1], dir: adapter.dir, header: adapter.header,
         resourceKeys: [...new Set(keys)] });
     }

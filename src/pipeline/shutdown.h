@@ -1,4 +1,4 @@
-// Ctrl-C / SIGTERM handling for long-running commands: the first signal asks every loop to
+// Ctrl-C / SIGTERM handling for the long-running services: the first signal asks every loop to
 // finish its current batch, checkpoint and return; loops wait with `SleepUnlessStopping`.
 #pragma once
 

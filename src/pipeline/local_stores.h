@@ -6,22 +6,20 @@
 //   <data-dir>/alerts.jsonl                 the alert log
 //   <data-dir>/outbox.db                    alerts not yet taken by every channel
 // Each thread opens its own parts: SQLite connections are not shared between threads.
+//
+// Every store opened here is first checked against the folder's identity (store/data_folder.h).
+// Commands do not call these directly: they open stages through pipeline/backends.h, which picks
+// these or the AWS adapters by the configuration.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "alerts/console_notifier.h"
-#include "alerts/log_notifier.h"
-#include "alerts/outbox/outbox.h"
-#include "archive/local/file_archive.h"
 #include "core/config.h"
 #include "store/data_folder.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "stream/local/sqlite_stream.h"
-#include "trends/trends_job.h"
 
 namespace stockpipe {
 
@@ -42,24 +40,6 @@ Status EnsureStore(const Config& config, StoreKind kind);
 Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config);
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config);
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config);
-
-// The alert channels the configuration turns on (console, log, smtp, webhook, sns), all behind
-// one outbox: the trends job and the watchdog send to `outbox` only, which queues each message
-// durably and delivers it to every channel, retrying the ones that fail (see outbox.h).
-struct Channels {
-  std::vector<std::unique_ptr<Notifier>> channels;  // owned; the outbox delivers to these
-  std::unique_ptr<Outbox> outbox;
-  std::vector<Notifier*> all() const { return {outbox.get()}; }
-};
-Result<Channels> OpenChannels(const Config& config);
-
-// Checks the SMTP and webhook settings as their channels will use them; the message names the
-// key and never holds a secret. A failure is a configuration error (exit 2).
-Status ValidateChannels(const Config& config);
-
-// What must never reach a log or the outbox file, and what replaces it: the SMTP password, the
-// webhook URL's path and query.
-std::vector<std::pair<std::string, std::string>> ChannelSecrets(const Config& config);
 
 // Holds an exclusive lock on the data folder's ingest lock file while alive, so two ingest
 // processes never claim the same batches.

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "alerts/outbox/outbox.h"
-#include "cli/local_pipeline.h"
+#include "pipeline/backends.h"
+#include "pipeline/local_stores.h"
 #include "support/subprocess.h"
 
 namespace stockpipe {

@@ -1,4 +1,4 @@
-#include "cli/shutdown.h"
+#include "pipeline/shutdown.h"
 
 #include <csignal>
 #include <thread>
@@ -8,7 +8,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void OnSignal(int) { g_stop.store(true); }
+extern "C" void OnSignal(int) {
+  g_stop.store(true);
+}
 
 }  // namespace
 
@@ -21,8 +23,12 @@ void InstallStopHandlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-bool StopRequested() { return g_stop.load(); }
-void RequestStop() { g_stop.store(true); }
+bool StopRequested() {
+  return g_stop.load();
+}
+void RequestStop() {
+  g_stop.store(true);
+}
 
 bool SleepUnlessStopping(std::chrono::milliseconds duration,
                          const std::function<bool()>& stopping) {
