@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/local_pipeline.h"
 #include "cli/shutdown.h"
+#include "rules/alert_text.h"
+#include "rules/pct_sma_rule.h"
 
 namespace stockpipe {
 namespace {
@@ -119,7 +121,8 @@ int RunTrendsEval() {
     out += R"(,"last":)";
     AppendNumberOrNull(numbers, e.last, out);
     if (e.action) {
-      const Alert alert{symbol, *e.action, e, params};
+      const rules::PctSmaRule rule(params);
+      const Alert alert{symbol, &rule, rules::PctSmaRule::DecisionOf(e)};
       out += R"(,"subject":)";
       AppendJsonString(AlertSubject(std::span(&alert, 1), lang), out);
       out += R"(,"body":)";

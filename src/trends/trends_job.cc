@@ -66,15 +66,13 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
         continue;
       }
     }
-    run.rule_alerts.push_back({symbol, &rule, d});
-    run.alerts.push_back(rules::ToAlert(run.rule_alerts.back()));
+    run.alerts.push_back({symbol, &rule, d});
   }
 
   if (!run.alerts.empty()) {
-    AlertMessage message{MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
-                         rules::RuleAlertMessageBody(run.rule_alerts, settings_.lang, now,
-                                                     settings_.include_json_footer),
-                         now};
+    AlertMessage message{
+        MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
+        AlertMessageBody(run.alerts, settings_.lang, now, settings_.include_json_footer), now};
     bool delivered = false;
     for (Notifier* channel : channels_) {
       if (Status s = channel->Send(message); !s.ok()) {
@@ -87,7 +85,7 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
     // run tries again instead of holding the alert back.
     for (const Alert& a : run.alerts) {
       if (!delivered) break;
-      if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+      if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
         return s;
       }
     }
