@@ -84,6 +84,7 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
                                   std::string& key) {
   const Micros now = now_();
   out.run.at = now;
+  out.run.rules = settings_.rules;
   std::vector<const Tick*> order;
   order.reserve(ticks.size());
   for (const Tick& t : ticks) order.push_back(&t);

@@ -45,6 +45,7 @@ TrendsJob::TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*
 Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
   TrendsRun run;
   run.at = now;
+  run.rules = settings_.rules;
   auto symbols = store_.Symbols();
   if (!symbols) return symbols.status();
   std::vector<double> prices;

@@ -34,9 +34,11 @@ struct TrendsSettings {
 struct TrendsRun {
   Micros at = 0;
   std::size_t symbols_checked = 0;
-  // Sent in this run, with their rule and decision; the rules belong to the job (valid while
-  // it is).
+  // Sent in this run, with their rule and decision.
   std::vector<Alert> alerts;
+  // The book the alerts' rules belong to, shared with the job: the alerts stay valid as long as
+  // the run, whatever becomes of the job.
+  std::shared_ptr<const rules::RuleBook> rules;
   std::size_t suppressed_by_cooldown = 0;
   std::vector<std::string> channel_errors;
 };

@@ -97,7 +97,9 @@ TEST(RuleAlertText, ARunOfReferenceAlertsIsTheReferenceMessage) {
   // reason: the Python pipeline's fields in its order).
   const rules::Decision& d = alert.decision;
   const std::string body = AlertBody(alert, Lang::kPl) + "\nCzas: 2025-08-14T14:38:12.000000Z";
-  std::string footer = R"(\n\n---\n[{"symbol":"MSFT","action":"BUY","last":)";
+  std::string footer =
+      "\n\n---\n"
+      R"([{"symbol":"MSFT","action":"BUY","last":)";
   AppendShortestDouble(d.last, footer);
   footer += R"(,"sma":)";
   AppendShortestDouble(d.Value("sma"), footer);
