@@ -1,7 +1,6 @@
 // Parity with the reference pipeline: every golden vector of tests/fixtures/pct_sma_vectors.jsonl
 // through the library (EvaluatePctSma; PctSmaRule's alert through AlertSubject and AlertBody) and
-// through the binary
-// (`stockpipe trends eval`, the whole file on stdin).
+// through the binary (`stockpipe trends eval`, the whole file on stdin).
 //
 // Decisions and reason codes exact, numbers within 1e-9 relative, subject and body byte-exact.
 #include <gtest/gtest.h>
