@@ -8,7 +8,7 @@
 #include "codec/gzip.h"
 #include "core/record.h"
 #include "producers/synthetic.h"
-#include "signals/pct_sma.h"
+#include "rules/pct_sma_rule.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
 

@@ -29,7 +29,6 @@
 #include "cli/commands.h"
 #include "codec/gzip.h"
 #include "codec/json_write.h"
-#include "pipeline/local_stores.h"
 #include "ingest/ingestor.h"
 #include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"

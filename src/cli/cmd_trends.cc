@@ -10,8 +10,8 @@
 #include "pipeline/local_stores.h"
 #include "pipeline/shutdown.h"
 #include "pipeline/trends_service.h"
-#include "signals/alert_text.h"
-#include "signals/pct_sma.h"
+#include "rules/alert_text.h"
+#include "rules/pct_sma_rule.h"
 
 namespace stockpipe {
 namespace {
@@ -123,7 +123,8 @@ int RunTrendsEval() {
     out += R"(,"last":)";
     AppendNumberOrNull(numbers, e.last, out);
     if (e.action) {
-      const Alert alert{symbol, *e.action, e, params};
+      const rules::PctSmaRule rule(params);
+      const Alert alert{symbol, &rule, rules::PctSmaRule::DecisionOf(e)};
       out += R"(,"subject":)";
       AppendJsonString(AlertSubject(std::span(&alert, 1), lang), out);
       out += R"(,"body":)";

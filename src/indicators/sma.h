@@ -7,7 +7,7 @@
 // Numerics: a running sum updated by (new - old), recomputed from the window oldest-first each
 // time the window wraps, so after any number of ticks the error is that of at most n updates
 // (a 10M-tick stream does not drift; tested against a fresh sum after 1M ticks). On the wrap ticks
-// the sum is formed exactly as the reference rule (signals/pct_sma) forms it; in between the two
+// the sum is formed exactly as the reference rule (rules/pct_sma_rule) forms it; in between the two
 // agree to rounding, not to the bit. A window of one repeated value gives exactly that value.
 #pragma once
 

@@ -10,6 +10,9 @@
 // mode = reversion (the mean-reversion reading: outside the band is overdone):
 //   broke_below_lower -> BUY, broke_above_upper -> SELL.
 // On a band exactly is inside. Numbers: upper, middle, lower, prev_upper, prev_lower.
+// Alert lines (alert_text.h): "price broke above the upper Bollinger band",
+// "BB20 lower/middle/upper: 98.00 / 100.00 / 102.00", "RULE=bollinger, period=20, k=2.0,
+// mode=momentum".
 #pragma once
 
 #include "core/result.h"
@@ -34,6 +37,8 @@ class BollingerRule final : public Rule {
   std::string Describe() const override;
   std::size_t Needed() const override { return static_cast<std::size_t>(params_.period) + 1; }
   Decision Evaluate(std::span<const double> prices) const override;
+  AlertLines AlertText(const Decision& decision, Lang lang) const override;
+  std::optional<int> SmaWindow() const override { return params_.period; }
   const BollingerRuleParams& params() const { return params_; }
 
  private:

@@ -11,6 +11,8 @@
 // on the cooldown to stay quiet; a cross is one event with one time, which a backtest can price.
 // Exactly at a threshold is inside the normal zone (rsi == lower is not oversold).
 // Numbers: rsi, prev_rsi, lower, upper.
+// Alert lines (alert_text.h): "RSI14 fell below 30.0 (oversold)", "RSI14: 28.10 (previous: 31.20)",
+// "RULE=rsi, period=14, lower=30.0, upper=70.0, window=100".
 #pragma once
 
 #include "core/result.h"
@@ -34,6 +36,7 @@ class RsiRule final : public Rule {
   std::string Describe() const override;
   std::size_t Needed() const override { return static_cast<std::size_t>(params_.window); }
   Decision Evaluate(std::span<const double> prices) const override;
+  AlertLines AlertText(const Decision& decision, Lang lang) const override;
   const RsiRuleParams& params() const { return params_; }
 
  private:

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/result.h"
+#include "rules/pct_sma_rule.h"
 #include "rules/rule.h"
 
 namespace stockpipe::rules {

@@ -9,9 +9,7 @@
 
 #include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
-#include "rules/bollinger_rule.h"
-#include "rules/pct_sma_rule.h"
-#include "rules/sma_cross_rule.h"
+#include "rules/rule_book.h"
 #include "serve/dashboard_metrics.h"
 #include "serve/dashboard_stores.h"
 #include "serve/status_json.h"
@@ -41,10 +39,7 @@ std::int64_t Millis(Micros t) {
 
 // The SMA the chart draws beside a rule: the rule's own, else [trends] sma_window.
 int SmaWindowOf(const rules::Rule& rule, const Config& config) {
-  if (const auto* r = dynamic_cast<const rules::PctSmaRule*>(&rule)) return r->params().sma_window;
-  if (const auto* r = dynamic_cast<const rules::SmaCrossRule*>(&rule)) return r->params().slow;
-  if (const auto* r = dynamic_cast<const rules::BollingerRule*>(&rule)) return r->params().period;
-  return config.trends.sma_window;
+  return rule.SmaWindow().value_or(config.trends.sma_window);
 }
 
 }  // namespace

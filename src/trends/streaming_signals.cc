@@ -84,6 +84,7 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
                                   std::string& key) {
   const Micros now = now_();
   out.run.at = now;
+  out.run.rules = settings_.rules;
   std::vector<const Tick*> order;
   order.reserve(ticks.size());
   for (const Tick& t : ticks) order.push_back(&t);
@@ -129,8 +130,7 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
           continue;
         }
       }
-      out.run.rule_alerts.push_back({symbol, &rule, d});
-      out.run.alerts.push_back(rules::ToAlert(out.run.rule_alerts.back()));
+      out.run.alerts.push_back({symbol, &rule, d});
       // What a replay of this batch decides again; the price tells a rewritten tick apart.
       key += fmt::format("{}:{}@{}:{};", symbol, ActionName(action), tick->timestamp, d.last);
     }
@@ -141,10 +141,9 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
 Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
   if (out.run.alerts.empty()) return Status::Ok();
   const Micros now = out.run.at;
-  AlertMessage message{MessageKind::kSignals, AlertSubject(out.run.alerts, settings_.lang),
-                       rules::RuleAlertMessageBody(out.run.rule_alerts, settings_.lang, now,
-                                                   settings_.include_json_footer),
-                       now};
+  AlertMessage message{
+      MessageKind::kSignals, AlertSubject(out.run.alerts, settings_.lang),
+      AlertMessageBody(out.run.alerts, settings_.lang, now, settings_.include_json_footer), now};
   out.decided = std::chrono::steady_clock::now();
   if (queue_) {
     auto queued = queue_->EnqueueOnce(message, "streaming/" + key);
@@ -153,7 +152,7 @@ Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
     out.queued_now = *queued;
     // The message is safe: the cooldowns start now, whatever the channels do.
     for (const Alert& a : out.run.alerts) {
-      if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+      if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
         return s;
       }
     }
@@ -171,7 +170,7 @@ Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
   // As in the scheduled run: the cooldown starts only once someone got the alert.
   for (const Alert& a : out.run.alerts) {
     if (!delivered) break;
-    if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+    if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
       return s;
     }
   }

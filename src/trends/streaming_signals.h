@@ -41,7 +41,7 @@
 #include <string>
 #include <vector>
 
-#include "alerts/outbox/alert_queue.h"
+#include "core/alert_queue.h"
 #include "core/clean_store.h"
 #include "core/notifier.h"
 #include "core/state_store.h"

@@ -45,6 +45,7 @@ TrendsJob::TrendsJob(CleanStore& store, StateStore& state, std::vector<Notifier*
 Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
   TrendsRun run;
   run.at = now;
+  run.rules = settings_.rules;
   auto symbols = store_.Symbols();
   if (!symbols) return symbols.status();
   std::vector<double> prices;
@@ -66,15 +67,13 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
         continue;
       }
     }
-    run.rule_alerts.push_back({symbol, &rule, d});
-    run.alerts.push_back(rules::ToAlert(run.rule_alerts.back()));
+    run.alerts.push_back({symbol, &rule, d});
   }
 
   if (!run.alerts.empty()) {
-    AlertMessage message{MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
-                         rules::RuleAlertMessageBody(run.rule_alerts, settings_.lang, now,
-                                                     settings_.include_json_footer),
-                         now};
+    AlertMessage message{
+        MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
+        AlertMessageBody(run.alerts, settings_.lang, now, settings_.include_json_footer), now};
     bool delivered = false;
     for (Notifier* channel : channels_) {
       if (Status s = channel->Send(message); !s.ok()) {
@@ -87,7 +86,7 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
     // run tries again instead of holding the alert back.
     for (const Alert& a : run.alerts) {
       if (!delivered) break;
-      if (Status s = state_.Put(CooldownKey(a.symbol, a.action), std::to_string(now)); !s.ok()) {
+      if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
         return s;
       }
     }

@@ -16,9 +16,9 @@
 #include "core/config.h"
 #include "core/notifier.h"
 #include "core/state_store.h"
-#include "rules/rule_alert_text.h"
+#include "rules/alert_text.h"
+#include "rules/pct_sma_rule.h"
 #include "rules/rule_book.h"
-#include "signals/alert_text.h"
 
 namespace stockpipe {
 
@@ -34,9 +34,11 @@ struct TrendsSettings {
 struct TrendsRun {
   Micros at = 0;
   std::size_t symbols_checked = 0;
-  std::vector<Alert> alerts;  // sent in this run (the reference's form; see rule_alerts)
-  // The same alerts with their rule and numbers; the rules belong to the job (valid while it is).
-  std::vector<rules::RuleAlert> rule_alerts;
+  // Sent in this run, with their rule and decision.
+  std::vector<Alert> alerts;
+  // The book the alerts' rules belong to, shared with the job: the alerts stay valid as long as
+  // the run, whatever becomes of the job.
+  std::shared_ptr<const rules::RuleBook> rules;
   std::size_t suppressed_by_cooldown = 0;
   std::vector<std::string> channel_errors;
 };

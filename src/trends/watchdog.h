@@ -12,7 +12,7 @@
 
 #include "core/notifier.h"
 #include "core/state_store.h"
-#include "signals/alert_text.h"
+#include "rules/rule.h"
 
 namespace stockpipe {
 

@@ -17,7 +17,7 @@
 #include "indicators/sma.h"
 #include "indicators/vwap.h"
 #include "indicators/walks.h"
-#include "signals/pct_sma.h"
+#include "rules/pct_sma_rule.h"
 
 namespace stockpipe::indicators {
 namespace {
@@ -288,9 +288,9 @@ TEST(IndicatorDefinitions, WholeSeriesEqualsStreaming) {
   }
 }
 
-// The library's SMA against the reference rule's (signals/pct_sma, summed oldest first): equal to
-// rounding on every tick, and bit for bit on the ticks where the window wraps and the running sum
-// is recomputed in the rule's order.
+// The library's SMA against the reference rule's (rules/pct_sma_rule, summed oldest first): equal
+// to rounding on every tick, and bit for bit on the ticks where the window wraps and the running
+// sum is recomputed in the rule's order.
 TEST(IndicatorDefinitions, SmaAgreesWithTheReferenceRule) {
   const testing::Walk walk = testing::RandomWalk({.seed = 21, .length = 1000, .flat_chance = 0});
   const int n = 20;

@@ -17,12 +17,12 @@
 #include "alerts/outbox/outbox.h"
 #include "alerts/smtp/smtp_notifier.h"
 #include "alerts/webhook/webhook_notifier.h"
-#include "pipeline/local_stores.h"
-#include "support/subprocess.h"
 #include "cli/webhook_sink.h"
 #include "pipeline/backends.h"
+#include "pipeline/local_stores.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"
+#include "support/subprocess.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {

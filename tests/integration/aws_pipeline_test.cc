@@ -13,7 +13,6 @@
 
 #include "archive/s3/s3_archive.h"
 #include "aws/client.h"
-#include "support/subprocess.h"
 #include "codec/gzip.h"
 #include "core/timestamp.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
@@ -21,6 +20,7 @@
 #include "stream/kinesis/kinesis_stream.h"
 #include "support/fault_proxy.h"
 #include "support/peers.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

@@ -9,10 +9,10 @@
 #include <algorithm>
 
 #include "archive/local/file_archive.h"
-#include "support/subprocess.h"
 #include "codec/gzip.h"
 #include "query/result_format.h"
 #include "query/sqlite_query_engine.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

@@ -14,9 +14,9 @@
 #include <variant>
 
 #include "archive/local/file_archive.h"
-#include "support/subprocess.h"
 #include "codec/gzip.h"
 #include "query/archive_table.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

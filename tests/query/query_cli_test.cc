@@ -11,8 +11,8 @@
 #include <regex>
 #include <sstream>
 
-#include "support/subprocess.h"
 #include "codec/json_write.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

@@ -13,12 +13,12 @@
 #include <sstream>
 
 #include "archive/local/file_archive.h"
-#include "support/subprocess.h"
 #include "codec/gzip.h"
 #include "codec/json_write.h"
 #include "core/record.h"
 #include "query/result_format.h"
 #include "store/sqlite/sqlite_clean_store.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {

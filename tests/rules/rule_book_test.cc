@@ -7,8 +7,10 @@
 
 #include <vector>
 
+#include "codec/json_write.h"
+#include "core/record.h"
+#include "rules/alert_text.h"
 #include "rules/pct_sma_rule.h"
-#include "rules/rule_alert_text.h"
 #include "rules/sma_cross_rule.h"
 
 namespace stockpipe::rules {
@@ -75,11 +77,11 @@ TEST(RuleBook, MistakesNameTheirKey) {
 TEST(RuleAlertText, SmaCrossInEnglishAndPolish) {
   const SmaCrossRule rule({2, 4});
   const Decision d = rule.Evaluate(std::vector<double>{10, 10, 10, 10, 14});
-  const RuleAlert alert{"AAPL", &rule, d};
-  EXPECT_EQ(RuleAlertBody(alert, Lang::kEn),
+  const Alert alert{"AAPL", &rule, d};
+  EXPECT_EQ(AlertBody(alert, Lang::kEn),
             "📉 Stock Alert — AAPL\nAction: BUY\nReason: golden cross: SMA2 crossed above SMA4\n"
             "Last: 14.00\nSMA2: 12.00, SMA4: 11.00\nParams: RULE=sma_cross, fast=2, slow=4");
-  EXPECT_EQ(RuleAlertBody(alert, Lang::kPl),
+  EXPECT_EQ(AlertBody(alert, Lang::kPl),
             "📉 Alert giełdowy — AAPL\nAkcja: KUPUJ\nPowód: złoty krzyż: SMA2 przebiła SMA4 od "
             "dołu\nOstatni: 14.00\nSMA2: 12.00, SMA4: 11.00\nParametry: RULE=sma_cross, fast=2, "
             "slow=4");
@@ -89,15 +91,29 @@ TEST(RuleAlertText, ARunOfReferenceAlertsIsTheReferenceMessage) {
   const PctSmaRule rule(PctSmaParams{});
   std::vector<double> falling;
   for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
-  const RuleAlert alert{"MSFT", &rule, rule.Evaluate(falling)};
+  const Alert alert{"MSFT", &rule, rule.Evaluate(falling)};
   ASSERT_TRUE(alert.decision.action);
-  const std::vector<Alert> reference{ToAlert(alert)};
-  const std::vector<RuleAlert> ours{alert};
-  for (bool footer : {false, true}) {
-    EXPECT_EQ(RuleAlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, footer),
-              AlertMessageBody(reference, Lang::kPl, 1'755'182'292'000'000, footer));
-  }
-  EXPECT_EQ(RuleAlertBody(alert, Lang::kEn), AlertBody(reference[0], Lang::kEn));
+  const std::vector<Alert> ours{alert};
+  // The reference's message, field by field: its body, its time line, its footer (no rule, no
+  // reason: the Python pipeline's fields in its order).
+  const rules::Decision& d = alert.decision;
+  const std::string body = AlertBody(alert, Lang::kPl) + "\nCzas: 2025-08-14T14:38:12.000000Z";
+  std::string footer =
+      "\n\n---\n"
+      R"([{"symbol":"MSFT","action":"BUY","last":)";
+  AppendShortestDouble(d.last, footer);
+  footer += R"(,"sma":)";
+  AppendShortestDouble(d.Value("sma"), footer);
+  footer += R"(,"delta_pct":)";
+  AppendShortestDouble(d.Value("delta_pct"), footer);
+  footer += R"(,"dev_pct":)";
+  AppendShortestDouble(d.Value("dev_pct"), footer);
+  footer += R"(,"time":"2025-08-14T14:38:12.000000Z"}])";
+  EXPECT_EQ(AlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, false), body);
+  EXPECT_EQ(AlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, true), body + footer);
+  EXPECT_TRUE(
+      AlertBody(alert, Lang::kEn).starts_with("📉 Stock Alert — MSFT\nAction: BUY\nReason: "))
+      << AlertBody(alert, Lang::kEn);
 }
 
 TEST(RuleAlertText, AMixedRunHasEveryBodyTimeLineAndFooter) {
@@ -105,12 +121,11 @@ TEST(RuleAlertText, AMixedRunHasEveryBodyTimeLineAndFooter) {
   std::vector<double> falling;
   for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
   const SmaCrossRule cross({2, 4});
-  const std::vector<RuleAlert> alerts{
+  const std::vector<Alert> alerts{
       {"MSFT", &reference_rule, reference_rule.Evaluate(falling)},
       {"AAPL", &cross, cross.Evaluate(std::vector<double>{10, 10, 10, 10, 6})}};
-  const std::string body = RuleAlertMessageBody(alerts, Lang::kEn, 1'755'182'292'000'000, true);
-  EXPECT_EQ(body.find(AlertBody(ToAlert(alerts[0]), Lang::kEn) + "\nTime: 2025-08-14T14:38:12"), 0u)
-      << body;
+  const std::string body = AlertMessageBody(alerts, Lang::kEn, 1'755'182'292'000'000, true);
+  EXPECT_EQ(body.find(AlertBody(alerts[0], Lang::kEn) + "\nTime: 2025-08-14T14:38:12"), 0u) << body;
   EXPECT_NE(body.find("📈 Stock Alert — AAPL\nAction: SELL\nReason: death cross: SMA2 crossed "
                       "below SMA4\n"),
             std::string::npos)

@@ -217,7 +217,7 @@ TEST(PctSmaRule, IsTheReferenceEvaluation) {
     const Evaluation e = EvaluatePctSma(prices, params);
     const Decision d = rule.Evaluate(prices);
     EXPECT_EQ(d.action, e.action) << step;
-    EXPECT_EQ(d.pct_sma.delta_pct, e.delta_pct);
+    EXPECT_EQ(NumberOf(d, "delta_pct"), e.delta_pct);
     EXPECT_EQ(NumberOf(d, "sma"), e.sma);
     EXPECT_EQ(d.last, e.last);
   }

@@ -129,8 +129,8 @@ TEST_P(StreamingEqualsScheduled, DecisionsAndAlertsPerTick) {
     ASSERT_TRUE((*clean)->Upsert(batch).ok());
     auto result = streaming->OnDurable(batch);
     ASSERT_TRUE(result) << result.error();
-    for (const rules::RuleAlert& a : result->run.rule_alerts) {
-      streamed_alerts.push_back(rules::RuleAlertBody(a, Lang::kEn));
+    for (const Alert& a : result->run.alerts) {
+      streamed_alerts.push_back(AlertBody(a, Lang::kEn));
       ++alerts_by_symbol[a.symbol];
     }
 
@@ -165,8 +165,8 @@ TEST_P(StreamingEqualsScheduled, DecisionsAndAlertsPerTick) {
       TrendsJob job(store, **ref_state, {&scheduled}, settings);
       auto run = job.RunOnce(now);
       ASSERT_TRUE(run) << run.error();
-      for (const rules::RuleAlert& a : run->rule_alerts) {
-        scheduled_alerts.push_back(rules::RuleAlertBody(a, Lang::kEn));
+      for (const Alert& a : run->alerts) {
+        scheduled_alerts.push_back(AlertBody(a, Lang::kEn));
       }
     }
   }

@@ -110,8 +110,8 @@ TEST_F(TrendsJobTest, EvaluatesTheNewestPointsOfEachSymbol) {
   auto run = Job({&channel}, 0, Lang::kEn).RunOnce(kT0);
   ASSERT_TRUE(run) << run.error();
   ASSERT_EQ(run->alerts.size(), 1u);
-  EXPECT_EQ(run->alerts[0].action, Action::kSell);
-  EXPECT_DOUBLE_EQ(run->alerts[0].evaluation.last, 100 * std::pow(1.01, 24));
+  EXPECT_EQ(run->alerts[0].action(), Action::kSell);
+  EXPECT_DOUBLE_EQ(run->alerts[0].decision.last, 100 * std::pow(1.01, 24));
   ASSERT_EQ(channel.sent.size(), 1u);
   EXPECT_EQ(channel.sent[0].subject, "Alerts: AAPL:SELL");
 }
@@ -323,12 +323,12 @@ TEST_F(TrendsJobTest, EachSymbolIsEvaluatedByItsConfiguredRule) {
   TrendsJob job(*clean_, *state_, {&channel}, *settings);
   auto run = job.RunOnce(kT0);
   ASSERT_TRUE(run) << run.error();
-  ASSERT_EQ(run->rule_alerts.size(), 2u);
-  EXPECT_EQ(run->rule_alerts[0].symbol, "AAPL");
-  EXPECT_EQ(run->rule_alerts[0].rule->Name(), "sma_cross");
-  EXPECT_EQ(run->rule_alerts[0].decision.reason, "golden_cross");
-  EXPECT_EQ(run->rule_alerts[1].symbol, "MSFT");
-  EXPECT_EQ(run->rule_alerts[1].rule->Name(), "pct_sma");
+  ASSERT_EQ(run->alerts.size(), 2u);
+  EXPECT_EQ(run->alerts[0].symbol, "AAPL");
+  EXPECT_EQ(run->alerts[0].rule->Name(), "sma_cross");
+  EXPECT_EQ(run->alerts[0].decision.reason, "golden_cross");
+  EXPECT_EQ(run->alerts[1].symbol, "MSFT");
+  EXPECT_EQ(run->alerts[1].rule->Name(), "pct_sma");
   ASSERT_EQ(channel.sent.size(), 1u);
   EXPECT_EQ(channel.sent[0].subject, "Alerts: AAPL:BUY, MSFT:BUY");
   EXPECT_NE(channel.sent[0].body.find("Reason: golden cross: SMA2 crossed above SMA4"),

@@ -18,7 +18,7 @@
 // the end of a delivery pass, after the channels were called, not by whichever commit crosses
 // SQLite's threshold, so an alert never waits for it.
 //
-// `EnqueueOnce` (the AlertQueue interface, alert_queue.h) takes a keyed message at most once:
+// `EnqueueOnce` (the AlertQueue interface, core/alert_queue.h) takes a keyed message at most once:
 // streaming signals use it so that a batch replayed after a crash does not queue its alerts
 // twice. Keys are forgotten with their message when it is pruned (`keep_delivered`).
 //
@@ -42,7 +42,7 @@
 #include <utility>
 #include <vector>
 
-#include "alerts/outbox/alert_queue.h"
+#include "core/alert_queue.h"
 #include "core/notifier.h"
 #include "core/result.h"
 #include "core/timestamp.h"

@@ -1,11 +1,11 @@
 // Edge cases of the PCT + SMA rule that the golden vectors do not pin down: zero bases, values
 // exactly at the threshold and at EPS, how many points are read, parameter validation.
+#include "rules/pct_sma_rule.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
-
-#include "signals/pct_sma.h"
 
 namespace stockpipe {
 namespace {

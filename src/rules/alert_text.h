@@ -1,13 +1,16 @@
-// Alert texts, word for word the reference pipeline's, in Polish (`pl`) or English (`en`).
+// Alerts and their texts, in Polish (`pl`) or English (`en`): one Alert from a rule's decision to
+// every channel.
 //
-// One alert reads:
+// One alert reads, whatever its rule (the reference's layout, word for word):
 //   📉 Stock Alert — AAPL
 //   Action: BUY
 //   Reason: -2.07% vs last 5 pt(s) and price below SMA5
 //   Last: 194.67
 //   SMA5: 196.24 (diff: 0.80%)
 //   Params: THRESH_PCT=0.3%, LOOKBACK_POINTS=5, SMA_WINDOW=5, MIN_POINTS=5, EPS_PCT=0.1%
-// followed, in a sent message, by the time line and optionally a raw JSON footer.
+// 📉 marks a BUY and 📈 a SELL. The reason, numbers and params lines are the rule's
+// (Rule::AlertText); the rest is laid out here. A sent message adds each alert's time line and
+// optionally a raw JSON footer.
 #pragma once
 
 #include <span>
@@ -15,19 +18,19 @@
 #include <string_view>
 
 #include "core/timestamp.h"
-#include "signals/pct_sma.h"
+#include "rules/rule.h"
 
 namespace stockpipe {
 
-enum class Lang { kPl, kEn };
 // "pl" / "en"; anything else is an error the caller reports.
 bool ParseLang(std::string_view text, Lang& out);
 
 struct Alert {
   std::string symbol;
-  Action action = Action::kBuy;
-  Evaluation evaluation;
-  PctSmaParams params;
+  const rules::Rule* rule = nullptr;  // outlives the alert (owned by a RuleBook or the caller)
+  rules::Decision decision;           // has an action
+
+  Action action() const { return decision.action.value_or(Action::kBuy); }
 };
 
 // "BUY" / "SELL" in English, "KUPUJ" / "SPRZEDAJ" in Polish.
@@ -40,7 +43,9 @@ std::string AlertBody(const Alert& alert, Lang lang);
 std::string AlertSubject(std::span<const Alert> alerts, Lang lang);
 
 // The whole message for a run: every alert's body and time line, blank-line separated, and the
-// JSON footer when asked for.
+// JSON footer when asked for: per alert its symbol, action, rule and reason, last price, its
+// rule's numbers and the time. When every alert's rule has the ReferenceFooter(), rule and reason
+// are left out: the reference pipeline's footer exactly.
 std::string AlertMessageBody(std::span<const Alert> alerts, Lang lang, Micros now,
                              bool include_json_footer);
 

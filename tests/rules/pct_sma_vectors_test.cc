@@ -1,6 +1,6 @@
 // Parity with the reference pipeline: every golden vector of tests/fixtures/pct_sma_vectors.jsonl
-// through the library (EvaluatePctSma, AlertSubject, AlertBody) and through the binary
-// (`stockpipe trends eval`, the whole file on stdin).
+// through the library (EvaluatePctSma; PctSmaRule's alert through AlertSubject and AlertBody) and
+// through the binary (`stockpipe trends eval`, the whole file on stdin).
 //
 // Decisions and reason codes exact, numbers within 1e-9 relative, subject and body byte-exact.
 #include <gtest/gtest.h>
@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "rules/alert_text.h"
+#include "rules/pct_sma_rule.h"
 #include "support/subprocess.h"
-#include "signals/alert_text.h"
-#include "signals/pct_sma.h"
 
 namespace stockpipe {
 namespace {
@@ -123,7 +123,8 @@ TEST(PctSmaVectors, LibraryMatchesEveryVector) {
 
     Lang lang{};
     ASSERT_TRUE(ParseLang(v.lang, lang));
-    const Alert alert{v.symbol, *e.action, e, v.params};
+    const rules::PctSmaRule rule(v.params);
+    const Alert alert{v.symbol, &rule, rule.Evaluate(v.prices)};
     EXPECT_EQ(AlertSubject(std::span(&alert, 1), lang), v.subject);
     EXPECT_EQ(AlertBody(alert, lang), v.body);
   }

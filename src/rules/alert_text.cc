@@ -1,34 +1,36 @@
-#include "signals/alert_text.h"
+#include "rules/alert_text.h"
+
+#include <fmt/format.h>
 
 #include <charconv>
 #include <cstdlib>
 
-#include <fmt/format.h>
-
 #include "codec/json_write.h"
+#include "core/record.h"
 
 namespace stockpipe {
 namespace {
 
+// The words of the layout every rule shares; a rule's own words are in its file.
 struct Words {
-  std::string_view title, action, reason, last, diff, params, time;
-  std::string_view versus, points, below, above, subject;
+  std::string_view title, action, reason, last, params, time, subject;
 };
 
-constexpr Words kEnglish{"Stock Alert", "Action",  "Reason",         "Last",
-                         "diff",        "Params",  "Time",           "vs last",
-                         "pt(s)",       "price below SMA", "price above SMA", "Alerts"};
-constexpr Words kPolish{"Alert giełdowy",  "Akcja",     "Powód",
-                        "Ostatni",         "różnica",   "Parametry",
-                        "Czas",            "w porównaniu z ostatnimi",
-                        "pkt.",            "cena poniżej SMA",
-                        "cena powyżej SMA", "Alerty"};
+constexpr Words kEnglish{"Stock Alert", "Action", "Reason", "Last", "Params", "Time", "Alerts"};
+constexpr Words kPolish{"Alert giełdowy", "Akcja", "Powód", "Ostatni",
+                        "Parametry",      "Czas",  "Alerty"};
 
-const Words& For(Lang lang) { return lang == Lang::kPl ? kPolish : kEnglish; }
+const Words& For(Lang lang) {
+  return lang == Lang::kPl ? kPolish : kEnglish;
+}
 
 constexpr std::size_t kSubjectLimit = 100;
 
 }  // namespace
+
+std::string_view ActionName(Action action) {
+  return action == Action::kBuy ? "BUY" : "SELL";
+}
 
 bool ParseLang(std::string_view text, Lang& out) {
   if (text == "pl") {
@@ -71,17 +73,12 @@ std::string PythonFloatRepr(double value) {
 
 std::string AlertBody(const Alert& alert, Lang lang) {
   const Words& w = For(lang);
-  const Evaluation& e = alert.evaluation;
-  const PctSmaParams& p = alert.params;
-  const bool buy = alert.action == Action::kBuy;
-  return fmt::format(
-      "{} {} — {}\n{}: {}\n{}: {:+.2f}% {} {} {} {} {}{}\n{}: {:.2f}\nSMA{}: {:.2f} ({}: {:.2f}%)\n"
-      "{}: THRESH_PCT={}%, LOOKBACK_POINTS={}, SMA_WINDOW={}, MIN_POINTS={}, EPS_PCT={}%",
-      buy ? "📉" : "📈", w.title, alert.symbol, w.action, LocalAction(alert.action, lang),
-      w.reason, e.delta_pct, w.versus, p.lookback_points, w.points,
-      lang == Lang::kPl ? "i" : "and", buy ? w.below : w.above, p.sma_window, w.last, e.last,
-      p.sma_window, e.sma, w.diff, e.dev_pct, w.params, PythonFloatRepr(p.thresh_pct),
-      p.lookback_points, p.sma_window, p.min_points, PythonFloatRepr(p.eps_pct));
+  const Action action = alert.action();
+  const rules::AlertLines own = alert.rule->AlertText(alert.decision, lang);
+  return fmt::format("{} {} — {}\n{}: {}\n{}: {}\n{}: {:.2f}\n{}\n{}: {}",
+                     action == Action::kBuy ? "📉" : "📈", w.title, alert.symbol, w.action,
+                     LocalAction(action, lang), w.reason, own.reason, w.last, alert.decision.last,
+                     own.numbers, w.params, own.params);
 }
 
 std::string CutToChars(std::string_view text, std::size_t max_chars) {
@@ -100,41 +97,41 @@ std::string AlertSubject(std::span<const Alert> alerts, Lang lang) {
   std::string subject = fmt::format("{}: ", For(lang).subject);
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     if (i > 0) subject += ", ";
-    subject += fmt::format("{}:{}", alerts[i].symbol, LocalAction(alerts[i].action, lang));
+    subject += fmt::format("{}:{}", alerts[i].symbol, LocalAction(alerts[i].action(), lang));
   }
   return CutToChars(subject, kSubjectLimit);
 }
 
 std::string AlertMessageBody(std::span<const Alert> alerts, Lang lang, Micros now,
                              bool include_json_footer) {
-  const Words& w = For(lang);
   const std::string time = FormatCanonical(now);
   std::string body;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     if (i > 0) body += "\n\n";
     body += AlertBody(alerts[i], lang);
-    body += fmt::format("\n{}: {}", w.time, time);
+    body += fmt::format("\n{}: {}", For(lang).time, time);
   }
-  if (include_json_footer) {
-    std::string json = "[";
-    for (std::size_t i = 0; i < alerts.size(); ++i) {
-      const Alert& a = alerts[i];
-      if (i > 0) json += ',';
-      json += R"({"symbol":)";
-      AppendJsonString(a.symbol, json);
-      json += fmt::format(R"(,"action":"{}","last":)", ActionName(a.action));
-      AppendShortestDouble(a.evaluation.last, json);
-      json += R"(,"sma":)";
-      AppendShortestDouble(a.evaluation.sma, json);
-      json += R"(,"delta_pct":)";
-      AppendShortestDouble(a.evaluation.delta_pct, json);
-      json += R"(,"dev_pct":)";
-      AppendShortestDouble(a.evaluation.dev_pct, json);
-      json += R"(,"time":")" + time + "\"}";
+  if (!include_json_footer) return body;
+  bool reference = true;
+  for (const Alert& a : alerts) reference = reference && a.rule->ReferenceFooter();
+  std::string json = "[";
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    const Alert& a = alerts[i];
+    const rules::Decision& d = a.decision;
+    if (i > 0) json += ',';
+    json += R"({"symbol":)";
+    AppendJsonString(a.symbol, json);
+    json += fmt::format(R"(,"action":"{}")", ActionName(a.action()));
+    if (!reference) json += fmt::format(R"(,"rule":"{}","reason":"{}")", a.rule->Name(), d.reason);
+    json += R"(,"last":)";
+    AppendShortestDouble(d.last, json);
+    for (const rules::Number& n : d.Numbers()) {
+      json += fmt::format(R"(,"{}":)", n.name);
+      AppendShortestDouble(n.value, json);
     }
-    body += "\n\n---\n" + json + "]";
+    json += R"(,"time":")" + time + "\"}";
   }
-  return body;
+  return body + "\n\n---\n" + json + "]";
 }
 
 }  // namespace stockpipe

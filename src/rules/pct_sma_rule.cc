@@ -1,10 +1,12 @@
-#include "signals/pct_sma.h"
+#include "rules/pct_sma_rule.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <string>
+
+#include "rules/alert_text.h"
 
 namespace stockpipe {
 
@@ -33,10 +35,6 @@ Status PctSmaParams::validate() const {
         fmt::format("the rule would need {} points; the limit is {}", needed(), kMaxPoints));
   }
   return Status::Ok();
-}
-
-std::string_view ActionName(Action action) {
-  return action == Action::kBuy ? "BUY" : "SELL";
 }
 
 std::string_view NoSignalCode(NoSignal reason) {
@@ -88,3 +86,60 @@ Evaluation EvaluatePctSma(std::span<const double> prices, const PctSmaParams& pa
 }
 
 }  // namespace stockpipe
+
+namespace stockpipe::rules {
+namespace {
+
+// The reference's own words around its numbers.
+struct Words {
+  std::string_view diff, versus, points, conjunction, below, above;
+};
+
+constexpr Words kEnglish{"diff", "vs last", "pt(s)", "and", "price below SMA", "price above SMA"};
+constexpr Words kPolish{"różnica", "w porównaniu z ostatnimi", "pkt.",
+                        "i",       "cena poniżej SMA",         "cena powyżej SMA"};
+
+}  // namespace
+
+std::string PctSmaRule::Describe() const {
+  return fmt::format(
+      "pct_sma THRESH_PCT={} LOOKBACK_POINTS={} SMA_WINDOW={} MIN_POINTS={} EPS_PCT={}",
+      params_.thresh_pct, params_.lookback_points, params_.sma_window, params_.min_points,
+      params_.eps_pct);
+}
+
+Decision PctSmaRule::DecisionOf(const Evaluation& e) {
+  Decision d;
+  d.action = e.action;
+  if (e.action) {
+    d.reason = *e.action == Action::kBuy ? "drop_below_sma" : "rise_above_sma";
+  } else {
+    d.reason = NoSignalCode(e.reason);
+  }
+  if (e.reason == NoSignal::kTooFewPoints && !e.action) return d;
+  d.last = e.last;
+  d.Add("sma", e.sma);
+  d.Add("delta_pct", e.delta_pct);
+  d.Add("dev_pct", e.dev_pct);
+  return d;
+}
+
+Decision PctSmaRule::Evaluate(std::span<const double> prices) const {
+  return DecisionOf(EvaluatePctSma(prices, params_));
+}
+
+AlertLines PctSmaRule::AlertText(const Decision& d, Lang lang) const {
+  const Words& w = lang == Lang::kPl ? kPolish : kEnglish;
+  const PctSmaParams& p = params_;
+  const bool buy = d.action.value_or(Action::kBuy) == Action::kBuy;
+  return {
+      fmt::format("{:+.2f}% {} {} {} {} {}{}", d.Value("delta_pct"), w.versus, p.lookback_points,
+                  w.points, w.conjunction, buy ? w.below : w.above, p.sma_window),
+      fmt::format("SMA{}: {:.2f} ({}: {:.2f}%)", p.sma_window, d.Value("sma"), w.diff,
+                  d.Value("dev_pct")),
+      fmt::format("THRESH_PCT={}%, LOOKBACK_POINTS={}, SMA_WINDOW={}, MIN_POINTS={}, EPS_PCT={}%",
+                  PythonFloatRepr(p.thresh_pct), p.lookback_points, p.sma_window, p.min_points,
+                  PythonFloatRepr(p.eps_pct))};
+}
+
+}  // namespace stockpipe::rules

@@ -3,8 +3,8 @@
 // Streaming signals queue each batch's message under a key made of its alerts, before the batch
 // is checkpointed: a crash after the message is queued replays the batch, which reaches the
 // same alerts and so the same key, and the queue does not take the message twice. The outbox
-// (outbox.h) is the implementation; this header names no storage so that the trends library
-// does not depend on SQLite.
+// (alerts/outbox/outbox.h) is the implementation; this header names no storage so that the trends
+// library does not depend on SQLite.
 #pragma once
 
 #include <string_view>

@@ -1,17 +1,19 @@
 // Alert texts: Python float repr of parameters, character-safe cutting, the 100-character
 // subject, and the whole message of a run (bodies, time lines, JSON footer).
-#include "signals/alert_text.h"
+#include "rules/alert_text.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <cctype>
 #include <cmath>
+#include <deque>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/timestamp.h"
+#include "rules/pct_sma_rule.h"
 
 namespace stockpipe {
 namespace {
@@ -39,18 +41,18 @@ std::size_t Utf8Chars(std::string_view text) {
   return chars;
 }
 
+// A reference-rule alert with these numbers; its rule is kept for the whole test program.
 Alert MakeAlert(std::string symbol, Action action, double last = 101.25, double sma = 100.0,
-                double delta = 2.5, double dev = 1.25) {
-  Alert a;
-  a.symbol = std::move(symbol);
-  a.action = action;
-  a.evaluation.action = action;
-  a.evaluation.has_numbers = true;
-  a.evaluation.last = last;
-  a.evaluation.sma = sma;
-  a.evaluation.delta_pct = delta;
-  a.evaluation.dev_pct = dev;
-  return a;
+                double delta = 2.5, double dev = 1.25, const PctSmaParams& params = {}) {
+  static std::deque<rules::PctSmaRule> rules;
+  Evaluation e;
+  e.action = action;
+  e.has_numbers = true;
+  e.last = last;
+  e.sma = sma;
+  e.delta_pct = delta;
+  e.dev_pct = dev;
+  return {std::move(symbol), &rules.emplace_back(params), rules::PctSmaRule::DecisionOf(e)};
 }
 
 // ---- PythonFloatRepr ----
@@ -92,9 +94,10 @@ TEST(PythonFloatRepr, NanIsNan) {
 }
 
 TEST(PythonFloatRepr, ParametersInTheBodyUseIt) {
-  Alert a = MakeAlert("AAPL", Action::kSell);
-  a.params.thresh_pct = 2.0;
-  a.params.eps_pct = 1e-05;
+  PctSmaParams params;
+  params.thresh_pct = 2.0;
+  params.eps_pct = 1e-05;
+  const Alert a = MakeAlert("AAPL", Action::kSell, 101.25, 100.0, 2.5, 1.25, params);
   const std::string body = AlertBody(a, Lang::kEn);
   EXPECT_NE(body.find("THRESH_PCT=2.0%"), std::string::npos) << body;
   EXPECT_NE(body.find("EPS_PCT=1e-05%"), std::string::npos) << body;
@@ -184,9 +187,8 @@ TEST(AlertSubject, ExactlyOneHundredCharactersIsKept) {
 // ---- AlertBody ----
 
 TEST(AlertBody, EnglishBuyReadsLikeTheReference) {
-  Alert a =
-      MakeAlert("AAPL", Action::kBuy, 194.67, 196.2426132, -2.0676124358587455, 0.8013617299303302);
-  a.params = {0.3, 5, 5, 5, 0.1};
+  const Alert a = MakeAlert("AAPL", Action::kBuy, 194.67, 196.2426132, -2.0676124358587455,
+                            0.8013617299303302, {0.3, 5, 5, 5, 0.1});
   EXPECT_EQ(AlertBody(a, Lang::kEn),
             "📉 Stock Alert — AAPL\nAction: BUY\nReason: -2.07% vs last 5 pt(s) and price below "
             "SMA5\nLast: 194.67\nSMA5: 196.24 (diff: 0.80%)\nParams: THRESH_PCT=0.3%, "
@@ -245,11 +247,11 @@ TEST(AlertMessageBody, JsonFooterIsValidJsonDescribingEveryAlert) {
   for (simdjson::dom::element item : array) {
     const Alert& a = alerts[i++];
     EXPECT_EQ(std::string_view(item["symbol"]), a.symbol);
-    EXPECT_EQ(std::string_view(item["action"]), ActionName(a.action));
-    EXPECT_EQ(double(item["last"]), a.evaluation.last);
-    EXPECT_EQ(double(item["sma"]), a.evaluation.sma);
-    EXPECT_EQ(double(item["delta_pct"]), a.evaluation.delta_pct);
-    EXPECT_EQ(double(item["dev_pct"]), a.evaluation.dev_pct);
+    EXPECT_EQ(std::string_view(item["action"]), ActionName(a.action()));
+    EXPECT_EQ(double(item["last"]), a.decision.last);
+    EXPECT_EQ(double(item["sma"]), a.decision.Value("sma"));
+    EXPECT_EQ(double(item["delta_pct"]), a.decision.Value("delta_pct"));
+    EXPECT_EQ(double(item["dev_pct"]), a.decision.Value("dev_pct"));
     EXPECT_EQ(std::string_view(item["time"]), FormatCanonical(now));
   }
 }
