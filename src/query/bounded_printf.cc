@@ -35,20 +35,18 @@ std::int64_t WidestField(std::string_view format, int argc, sqlite3_value** argv
     while (i < format.size() &&
            std::string_view("-+ #!0,").find(format[i]) != std::string_view::npos)
       ++i;
-    if (i < format.size() && format[i] == '*') {
-      widest = std::max(widest, from_arg());
-      ++i;
-    } else {
-      widest = std::max(widest, number(i));
-    }
+    // A width, then a precision after '.': each written out or `*` (the next argument).
+    const auto field = [&] {
+      if (i < format.size() && format[i] == '*') {
+        ++i;
+        return from_arg();
+      }
+      return number(i);
+    };
+    widest = std::max(widest, field());
     if (i < format.size() && format[i] == '.') {
       ++i;
-      if (i < format.size() && format[i] == '*') {
-        widest = std::max(widest, from_arg());
-        ++i;
-      } else {
-        widest = std::max(widest, number(i));
-      }
+      widest = std::max(widest, field());
     }
     while (i < format.size() && format[i] == 'l') ++i;
     if (i < format.size() && format[i] != '%' && format[i] != 'n') ++next_arg;
