@@ -17,7 +17,10 @@ run() {  # target, corpus folder, runs, extra libFuzzer flags...
   mkdir -p "$work/$target"
   cp "fuzz/corpus/$corpus"/* "$work/$target"/
   echo "fuzz: $target, $runs runs"
-  if ! "./build-fuzz/fuzz/$target" -runs="$runs" -print_final_stats=1 "$@" "$work/$target" \
+  # A fixed seed (FUZZ_SEED, default 1) makes the test command's run the same every time; a
+  # random one (FUZZ_SEED=0) explores further when hunting.
+  if ! "./build-fuzz/fuzz/$target" -runs="$runs" -seed="${FUZZ_SEED:-1}" -print_final_stats=1 "$@" \
+    "$work/$target" \
     >"$work/$target.log" 2>&1; then
     tail -60 "$work/$target.log"  # the failing input and the report
     return 1

@@ -280,7 +280,9 @@ void CheckCountsAndCoverage(CheckRun& run) {
     }
     if (sound) {
       run.Ok("coverage", shard,
-             fmt::format("sequences 1-{} in {} batches", pos.committed, ranges[shard].size()));
+             pos.committed == 0 ? std::string("nothing committed yet")
+                                : fmt::format("sequences 1-{} in {} batches", pos.committed,
+                                              ranges[shard].size()));
     }
     if (!run.deep) continue;
     // Every object read back: a batch's lines (raw + quarantine, every day) are its range.
