@@ -79,6 +79,16 @@ struct QueryOptions {
 // 0 done, 1 the query failed, 2 refused (read-only) or no data folder.
 int RunQuery(const Config& config, const QueryOptions& options);
 
+// `stockpipe migrate raw`: the reference pipeline's one-object-per-record RAW (an S3 prefix or a
+// folder) into the configured archive (migrate/raw_migration.h). 0 done, 1 a read or write
+// failed (rerun resumes), 2 a bad --from.
+struct MigrateRawOptions {
+  std::string from;  // s3://BUCKET/raw/ or a folder holding YYYY/MM/DD/
+  bool dry_run = false;
+  int parallel = 16;
+};
+int RunMigrateRaw(const Config& config, const MigrateRawOptions& options);
+
 // `stockpipe repair` (cli/cmd_repair.cc, docs/data-folder.md): 0 the folder is consistent,
 // 1 a problem is left (each printed with its fix), 2 a bad option.
 struct RepairOptions {

@@ -424,11 +424,34 @@ Registered AddBacktest(CLI::App& app, Overrides&) {
   return {backtest, [options](Config& config) { return RunBacktest(config, *options); }};
 }
 
+Registered AddMigrate(CLI::App& app, Overrides&) {
+  auto* migrate = app.add_subcommand(
+      "migrate",
+      "Bring data of the reference Python pipeline into stockpipe's form (docs/migrate.md)");
+  migrate->require_subcommand(1);
+  auto* raw = migrate->add_subcommand(
+      "raw",
+      "Compact the reference's one-object-per-record RAW (raw/YYYY/MM/DD/HHMMSS_ffffff.json) into "
+      "this archive's gzip JSON Lines dt= partitions ([backends] archive); bad objects are "
+      "quarantined with their key. Rerunning it (after a kill too) writes nothing twice");
+  auto options = std::make_shared<MigrateRawOptions>();
+  raw->add_option("--from", options->from, "s3://BUCKET/raw/ or a folder holding YYYY/MM/DD/")
+      ->required();
+  raw->add_flag("--dry-run", options->dry_run, "read and count, write nothing");
+  raw->add_option("--parallel", options->parallel, "source objects fetched at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  return {migrate, [options, raw](Config& config) {
+            if (raw->parsed()) return RunMigrateRaw(config, *options);
+            return 2;
+          }};
+}
+
 // In the order `--help` lists them.
 using Registration = Registered (*)(CLI::App&, Overrides&);
-constexpr Registration kCommands[] = {AddRun,    AddServe,  AddProduce, AddIngest,
-                                      AddTrends, AddHealth, AddCheck,   AddCatalog,
-                                      AddQuery,  AddRepair, AddBacktest};
+constexpr Registration kCommands[] = {AddRun,    AddServe,  AddProduce,  AddIngest,
+                                      AddTrends, AddHealth, AddCheck,    AddCatalog,
+                                      AddQuery,  AddRepair, AddBacktest, AddMigrate};
 
 // The configuration: TOML < environment < flags, then checked as every command needs it. Exit
 // code 2 and the reason logged when it cannot be used.

@@ -147,23 +147,32 @@ Status S3Archive::SameOrRefuse(std::string_view key, std::string_view existing,
                        "new generation? see `stockpipe repair`)");
 }
 
+Result<s3::ListPage> S3Archive::ListRequest(std::vector<std::pair<std::string, std::string>> query,
+                                            std::string_view prefix) {
+  aws::HttpRequest request;
+  request.method = "GET";
+  request.path = PathOf("");
+  request.query = {{"list-type", "2"}};
+  if (!prefix.empty()) request.query.emplace_back("prefix", std::string(prefix));
+  std::move(query.begin(), query.end(), std::back_inserter(request.query));
+  auto response = client_.Send("ListObjectsV2", request);
+  if (!response) return response.status();
+  if (response->status != 200) {
+    return Status::Error("S3 ListObjectsV2 " + Describe(prefix) + ": " + Explain(*response));
+  }
+  auto page = s3::ParseListObjectsV2(response->body);
+  if (!page) return Status::Error("S3 bucket " + bucket_ + ": " + page.error());
+  return page;
+}
+
 Result<std::vector<ObjectInfo>> S3Archive::List(std::string_view prefix) {
   std::vector<ObjectInfo> objects;
   std::string token;
   do {
-    aws::HttpRequest request;
-    request.method = "GET";
-    request.path = PathOf("");
-    request.query = {{"list-type", "2"}};
-    if (!prefix.empty()) request.query.emplace_back("prefix", std::string(prefix));
-    if (!token.empty()) request.query.emplace_back("continuation-token", token);
-    auto response = client_.Send("ListObjectsV2", request);
-    if (!response) return response.status();
-    if (response->status != 200) {
-      return Status::Error("S3 ListObjectsV2 " + Describe(prefix) + ": " + Explain(*response));
-    }
-    auto page = s3::ParseListObjectsV2(response->body);
-    if (!page) return Status::Error("S3 bucket " + bucket_ + ": " + page.error());
+    std::vector<std::pair<std::string, std::string>> query;
+    if (!token.empty()) query.emplace_back("continuation-token", token);
+    auto page = ListRequest(std::move(query), prefix);
+    if (!page) return page.status();
     std::move(page->objects.begin(), page->objects.end(), std::back_inserter(objects));
     token = page->truncated ? std::move(page->next_token) : std::string();
   } while (!token.empty());
@@ -171,6 +180,18 @@ Result<std::vector<ObjectInfo>> S3Archive::List(std::string_view prefix) {
   std::sort(objects.begin(), objects.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return objects;
+}
+
+Result<std::vector<ObjectInfo>> S3Archive::ListAfter(std::string_view prefix,
+                                                     std::string_view start_after, int max_keys) {
+  std::vector<std::pair<std::string, std::string>> query = {
+      {"max-keys", std::to_string(std::clamp(max_keys, 1, 1000))}};
+  if (!start_after.empty()) query.emplace_back("start-after", std::string(start_after));
+  auto page = ListRequest(std::move(query), prefix);
+  if (!page) return page.status();
+  std::sort(page->objects.begin(), page->objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return std::move(page->objects);
 }
 
 Result<std::string> S3Archive::Get(std::string_view key) {

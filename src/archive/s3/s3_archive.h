@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/s3/list_objects_xml.h"
 #include "aws/client.h"
 #include "core/raw_archive.h"
 
@@ -48,6 +49,11 @@ class S3Archive final : public RawArchive {
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   Result<std::string> Get(std::string_view key) override;
 
+  // One ListObjectsV2 page of keys under `prefix` after `start_after` (exclusive; empty: from
+  // the first), at most `max_keys` (S3 caps a page at 1,000): for buckets too big to list at once.
+  Result<std::vector<ObjectInfo>> ListAfter(std::string_view prefix, std::string_view start_after,
+                                            int max_keys);
+
   aws::Client& client() { return client_; }
   const std::string& bucket() const { return bucket_; }
 
@@ -55,6 +61,9 @@ class S3Archive final : public RawArchive {
   // The request path of `key` (empty: the bucket itself), URI-encoded per segment.
   std::string PathOf(std::string_view key) const;
   std::string Describe(std::string_view key) const;
+  // One ListObjectsV2 request with `query` added to list-type and prefix.
+  Result<s3::ListPage> ListRequest(std::vector<std::pair<std::string, std::string>> query,
+                                   std::string_view prefix);
   // `key` holds `existing`: ok when that is `bytes`, else an error naming it.
   Status SameOrRefuse(std::string_view key, std::string_view existing, std::string_view bytes);
 
