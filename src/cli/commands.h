@@ -89,6 +89,15 @@ struct MigrateRawOptions {
 };
 int RunMigrateRaw(const Config& config, const MigrateRawOptions& options);
 
+// `stockpipe migrate dynamodb`: a reference-written CLEAN table (DYNAMODB_TABLE) rewritten to
+// stockpipe's form in place (migrate/table_migration.h). 0 done, 1 a call failed (rerun
+// finishes), 2 no table configured or the report cannot be written.
+struct MigrateDynamoDbOptions {
+  bool dry_run = false;
+  std::string report = "stockpipe-migrate-dynamodb.jsonl";  // appended: one JSON line per item
+};
+int RunMigrateDynamoDb(const Config& config, const MigrateDynamoDbOptions& options);
+
 // `stockpipe repair` (cli/cmd_repair.cc, docs/data-folder.md): 0 the folder is consistent,
 // 1 a problem is left (each printed with its fix), 2 a bad option.
 struct RepairOptions {

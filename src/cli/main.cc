@@ -441,9 +441,20 @@ Registered AddMigrate(CLI::App& app, Overrides&) {
   raw->add_option("--parallel", options->parallel, "source objects fetched at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  return {migrate, [options, raw](Config& config) {
+  auto* table = migrate->add_subcommand(
+      "dynamodb",
+      "Rewrite a StockCleanedData table the reference filled (DYNAMODB_TABLE) to stockpipe's form: "
+      "canonical timestamps, numeric prices, the symbol registry. Bad items are reported and left "
+      "in the table, never deleted; a rerun (after a kill too) finishes the same table");
+  auto table_options = std::make_shared<MigrateDynamoDbOptions>();
+  table->add_flag("--dry-run", table_options->dry_run, "scan and count, write nothing");
+  table
+      ->add_option("--report", table_options->report,
+                   "JSON Lines file the items left alone or merged are appended to")
+      ->capture_default_str();
+  return {migrate, [options, raw, table_options](Config& config) {
             if (raw->parsed()) return RunMigrateRaw(config, *options);
-            return 2;
+            return RunMigrateDynamoDb(config, *table_options);
           }};
 }
 

@@ -1,0 +1,288 @@
+#include "migrate/table_migration.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "codec/backoff.h"
+#include "core/timestamp.h"
+#include "store/dynamodb/dynamodb_api.h"
+
+namespace stockpipe::migrate {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kWritesPerCall = 25;  // BatchWriteItem's limit
+constexpr std::size_t kReadsPerCall = 100;  // BatchGetItem's limit
+constexpr double kMaxPrice = 1e9;           // as ingest (core/record.h RecordLimits)
+
+// An item's string or number attribute as text; empty when absent.
+std::string Text(const json& item, const char* name, bool* numeric = nullptr) {
+  const auto it = item.find(name);
+  if (it == item.end() || !it->is_object()) return {};
+  for (const char* type : {"S", "N"}) {
+    if (it->contains(type) && (*it)[type].is_string()) {
+      if (numeric) *numeric = std::string_view(type) == "N";
+      return (*it)[type].get<std::string>();
+    }
+  }
+  return {};
+}
+
+std::optional<double> Price(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The fixed-point decimal DynamoDB stores for `price` (the store writes prices the same way).
+std::string Number(double price) {
+  char buf[512];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, price, std::chars_format::fixed);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+std::string NormalSymbol(std::string_view symbol) {
+  while (!symbol.empty() && std::isspace(static_cast<unsigned char>(symbol.front())))
+    symbol.remove_prefix(1);
+  while (!symbol.empty() && std::isspace(static_cast<unsigned char>(symbol.back())))
+    symbol.remove_suffix(1);
+  std::string out(symbol);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+json Key(const std::string& symbol, const std::string& timestamp) {
+  return {{"symbol", {{"S", symbol}}}, {"timestamp", {{"S", timestamp}}}};
+}
+
+// One old-form item and where it goes.
+struct Move {
+  json old_key;
+  json item;  // the canonical item: every attribute of the old one, key and price rewritten
+  std::string symbol, timestamp;  // canonical
+  double price = 0;
+  std::string stored_symbol, stored_timestamp, stored_price;
+};
+
+class TableMigration {
+ public:
+  TableMigration(aws::Client& client, const TableMigrationOptions& options,
+                 const TableReportSink& report)
+      : client_(client), options_(options), report_(report) {}
+
+  Status Page(const json& items) {
+    std::vector<Move> moves;
+    for (const json& item : items) {
+      ++counts_.scanned;
+      bool numeric = false;
+      Move move;
+      move.stored_symbol = Text(item, "symbol");
+      move.stored_timestamp = Text(item, "timestamp");
+      move.stored_price = Text(item, "price", &numeric);
+      move.symbol = NormalSymbol(move.stored_symbol);
+      const auto time = ParseTimestampText(move.stored_timestamp);
+      const auto price = Price(move.stored_price);
+      std::string reason;
+      if (move.symbol.empty()) {
+        reason = "missing_symbol";
+      } else if (move.stored_timestamp.empty() || !time || *time < 31'536'000'000'000) {
+        reason = "invalid_timestamp";
+      } else if (move.stored_price.empty() || !price) {
+        reason = "invalid_price";
+      } else if (!std::isfinite(*price)) {
+        reason = "price_not_finite";
+      } else if (*price <= 0) {
+        reason = "price_not_positive";
+      } else if (*price > kMaxPrice) {
+        reason = "price_out_of_range";
+      }
+      if (!reason.empty()) {
+        ++counts_.bad;
+        report_({move.stored_symbol, move.stored_timestamp, move.stored_price, reason,
+                 "left in the table"});
+        continue;
+      }
+      move.timestamp = FormatCanonical(*time);
+      move.price = *price;
+      symbols_.insert(move.symbol);
+      if (move.symbol == move.stored_symbol && move.timestamp == move.stored_timestamp && numeric) {
+        const bool ours = written_ahead_.erase(move.symbol + '\t' + move.timestamp) > 0;
+        ++(ours ? counts_.written_by_run : counts_.canonical);
+        continue;
+      }
+      move.old_key = Key(move.stored_symbol, move.stored_timestamp);
+      move.item = item;
+      move.item["symbol"] = {{"S", move.symbol}};
+      move.item["timestamp"] = {{"S", move.timestamp}};
+      move.item["price"] = {{"N", Number(move.price)}};
+      moves.push_back(std::move(move));
+    }
+    return Apply(moves);
+  }
+
+  Status RegisterSymbols() {
+    counts_.symbols = symbols_.size();
+    if (options_.dry_run || symbols_.empty()) return Status::Ok();
+    if (Status s = dynamodb::EnsureTable(client_, options_.state_table, "pk", "sk"); !s.ok()) {
+      return s;
+    }
+    std::vector<json> puts;
+    for (const std::string& symbol : symbols_) {
+      puts.push_back(
+          {{"PutRequest", {{"Item", {{"pk", {{"S", "symbols"}}}, {"sk", {{"S", symbol}}}}}}}});
+    }
+    return WriteAll(options_.state_table, puts);
+  }
+
+  TableMigrationCounts& counts() { return counts_; }
+
+ private:
+  // Which canonical keys of `moves` already hold an item, with its price.
+  Result<std::map<std::string, std::string>> Existing(const std::vector<Move>& moves) {
+    std::map<std::string, std::string> existing;  // "symbol\ttimestamp" -> price text
+    std::set<std::string> asked;
+    std::vector<json> keys;
+    const auto flush = [&]() -> Status {
+      json request = {{options_.table,
+                       {{"Keys", keys},
+                        {"ConsistentRead", true},
+                        {"ProjectionExpression", "#s, #t, price"},
+                        {"ExpressionAttributeNames", {{"#s", "symbol"}, {"#t", "timestamp"}}}}}};
+      for (int round = 0; !request.empty(); ++round) {
+        auto answer = dynamodb::Call(client_, "BatchGetItem", json{{"RequestItems", request}});
+        if (!answer) return answer.status();
+        for (const json& item : (*answer)["Responses"].value(options_.table, json::array())) {
+          existing[Text(item, "symbol") + '\t' + Text(item, "timestamp")] = Text(item, "price");
+        }
+        request = answer->value("UnprocessedKeys", json::object());
+        if (!request.empty()) Wait(round);
+      }
+      keys.clear();
+      return Status::Ok();
+    };
+    for (const Move& move : moves) {
+      if (move.symbol == move.stored_symbol && move.timestamp == move.stored_timestamp) continue;
+      if (!asked.insert(move.symbol + '\t' + move.timestamp).second) continue;
+      keys.push_back(Key(move.symbol, move.timestamp));
+      if (keys.size() == kReadsPerCall) {
+        if (Status s = flush(); !s.ok()) return s;
+      }
+    }
+    if (!keys.empty()) {
+      if (Status s = flush(); !s.ok()) return s;
+    }
+    return existing;
+  }
+
+  Status Apply(std::vector<Move>& moves) {
+    if (moves.empty()) return Status::Ok();
+    auto existing = Existing(moves);
+    if (!existing) return existing.status();
+    std::vector<json> puts, deletes;
+    for (Move& move : moves) {
+      const std::string key = move.symbol + '\t' + move.timestamp;
+      if (move.symbol == move.stored_symbol && move.timestamp == move.stored_timestamp) {
+        // Only the price was text: rewritten where it is (it is its own "existing" item).
+        ++counts_.rewritten;
+        puts.push_back({{"PutRequest", {{"Item", std::move(move.item)}}}});
+        continue;
+      }
+      deletes.push_back({{"DeleteRequest", {{"Key", move.old_key}}}});
+      if (const auto it = existing->find(key); it != existing->end()) {
+        ++counts_.merged;
+        const auto kept = Price(it->second);
+        if (!kept || *kept != move.price) {
+          ++counts_.price_conflicts;
+          report_({move.stored_symbol, move.stored_timestamp, move.stored_price, "price_conflict",
+                   fmt::format("deleted; {} {} keeps price {}", move.symbol, move.timestamp,
+                               it->second)});
+        }
+        continue;
+      }
+      (*existing)[key] = Number(move.price);  // a later form of this instant merges into it
+      ++counts_.rewritten;
+      // The scan meets this item again when it sorts after the old one: not a source item then.
+      if (move.symbol != move.stored_symbol || move.timestamp > move.stored_timestamp) {
+        written_ahead_.insert(key);
+      }
+      puts.push_back({{"PutRequest", {{"Item", std::move(move.item)}}}});
+    }
+    if (options_.dry_run) return Status::Ok();
+    // Every canonical item is durable before any old one goes: a kill in between leaves both
+    // forms, which the rerun merges.
+    if (Status s = WriteAll(options_.table, puts); !s.ok()) return s;
+    return WriteAll(options_.table, deletes);
+  }
+
+  // BatchWriteItem in calls of 25, resending unprocessed items with backoff until none are left.
+  Status WriteAll(const std::string& table, const std::vector<json>& requests) {
+    for (std::size_t at = 0; at < requests.size(); at += kWritesPerCall) {
+      const auto end = requests.begin() + std::min(requests.size(), at + kWritesPerCall);
+      json pending = {{table, json(std::vector<json>(requests.begin() + at, end))}};
+      for (int round = 0; !pending.empty(); ++round) {
+        if (round >= client_.options().retry.max_attempts) {
+          return Status::Error(fmt::format(
+              "DynamoDB BatchWriteItem on {}: items still unprocessed after {} rounds; run the "
+              "migration again to finish",
+              table, round));
+        }
+        if (round > 0) Wait(round - 1);
+        auto answer = dynamodb::Call(client_, "BatchWriteItem", json{{"RequestItems", pending}});
+        if (!answer) return answer.status();
+        pending = answer->value("UnprocessedItems", json::object());
+      }
+    }
+    return Status::Ok();
+  }
+
+  void Wait(int retry) const {
+    const aws::RetryPolicy& policy = client_.options().retry;
+    std::this_thread::sleep_for(std::chrono::microseconds(BackoffWait(
+        {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, retry)));
+  }
+
+  aws::Client& client_;
+  const TableMigrationOptions& options_;
+  const TableReportSink& report_;
+  TableMigrationCounts counts_;
+  std::set<std::string> symbols_;
+  std::set<std::string> written_ahead_;
+};
+
+}  // namespace
+
+Result<TableMigrationCounts> MigrateTable(aws::Client& client, const TableMigrationOptions& options,
+                                          const TableReportSink& report,
+                                          const TableProgress& progress) {
+  TableMigration migration(client, options, report);
+  json start;
+  do {
+    json scan = {{"TableName", options.table},
+                 {"Limit", std::max(1, options.page_size)},
+                 {"ConsistentRead", true}};
+    if (!start.is_null()) scan["ExclusiveStartKey"] = start;
+    auto page = dynamodb::Call(client, "Scan", scan);
+    if (!page) return page.status();
+    if (Status s = migration.Page(page->value("Items", json::array())); !s.ok()) return s;
+    start = page->value("LastEvaluatedKey", json());
+    if (start.is_object() && start.empty()) start = json();
+    if (progress) progress(migration.counts());
+  } while (!start.is_null());
+  if (Status s = migration.RegisterSymbols(); !s.ok()) return s;
+  return migration.counts();
+}
+
+}  // namespace stockpipe::migrate
