@@ -6,6 +6,7 @@ resource "aws_cloudwatch_event_rule" "trends" {
   name                = "${var.name_prefix}-trends"
   description         = "Runs the stockpipe trends function"
   schedule_expression = var.trends_schedule
+  state               = var.trends_enabled ? "ENABLED" : "DISABLED"
 }
 
 resource "aws_cloudwatch_event_target" "trends" {

@@ -15,7 +15,7 @@ resource "aws_kms_alias" "kinesis" {
 }
 
 resource "aws_kinesis_stream" "ticks" {
-  name             = "${var.name_prefix}-ticks"
+  name             = local.kinesis_stream_name
   retention_period = var.kinesis_retention_hours
   shard_count      = var.kinesis_stream_mode == "PROVISIONED" ? var.kinesis_shard_count : null
 

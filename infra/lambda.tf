@@ -46,6 +46,7 @@ resource "aws_lambda_event_source_mapping" "ingest" {
   event_source_arn  = aws_kinesis_stream.ticks.arn
   function_name     = aws_lambda_function.ingest.arn
   starting_position = "TRIM_HORIZON"
+  enabled           = var.ingest_enabled
 
   batch_size                         = var.ingest_batch_size
   maximum_batching_window_in_seconds = var.ingest_batching_window_seconds

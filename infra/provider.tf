@@ -35,9 +35,10 @@ locals {
   tags = merge({ Project = "stockpipe", ManagedBy = "terraform" }, var.tags)
 
   # S3 bucket names are global: the account and region keep two deployments apart.
-  raw_bucket_name     = "${var.name_prefix}-raw-${local.account_id}-${var.region}"
+  raw_bucket_name     = var.raw_bucket_name != "" ? var.raw_bucket_name : "${var.name_prefix}-raw-${local.account_id}-${var.region}"
   results_bucket_name = "${var.name_prefix}-results-${local.account_id}-${var.region}"
 
+  kinesis_stream_name  = var.kinesis_stream_name != "" ? var.kinesis_stream_name : "${var.name_prefix}-ticks"
   ingest_function_name = "${var.name_prefix}-ingest"
   trends_function_name = "${var.name_prefix}-trends"
 }

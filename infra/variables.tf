@@ -41,6 +41,34 @@ variable "clean_table_name" {
   default     = "StockCleanedData"
 }
 
+# Migrating from the reference pipeline keeps its stream and bucket (docs/migrate.md): name them
+# here and `import` them; empty means the names this configuration makes up.
+variable "kinesis_stream_name" {
+  description = "Name of the tick stream; empty: \"<name_prefix>-ticks\". Set it to the reference pipeline's stream to keep it."
+  type        = string
+  default     = ""
+}
+
+# The switch from the reference pipeline turns stockpipe's consumer and schedule on one at a time
+# (docs/migrate.md); a fresh deployment leaves both on.
+variable "ingest_enabled" {
+  description = "Whether the ingest function reads the stream (its event source mapping is enabled)."
+  type        = bool
+  default     = true
+}
+
+variable "trends_enabled" {
+  description = "Whether the trends schedule runs."
+  type        = bool
+  default     = true
+}
+
+variable "raw_bucket_name" {
+  description = "Name of the RAW bucket; empty: \"<name_prefix>-raw-<account>-<region>\". Set it to the reference pipeline's bucket to keep it."
+  type        = string
+  default     = ""
+}
+
 # ---- Lambda -------------------------------------------------------------------------------------
 
 variable "lambda_zip_path" {

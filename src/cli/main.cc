@@ -424,7 +424,7 @@ Registered AddBacktest(CLI::App& app, Overrides&) {
   return {backtest, [options](Config& config) { return RunBacktest(config, *options); }};
 }
 
-Registered AddMigrate(CLI::App& app, Overrides&) {
+Registered AddMigrate(CLI::App& app, Overrides& overrides) {
   auto* migrate = app.add_subcommand(
       "migrate",
       "Bring data of the reference Python pipeline into stockpipe's form (docs/migrate.md)");
@@ -437,6 +437,9 @@ Registered AddMigrate(CLI::App& app, Overrides&) {
   auto options = std::make_shared<MigrateRawOptions>();
   raw->add_option("--from", options->from, "s3://BUCKET/raw/ or a folder holding YYYY/MM/DD/")
       ->required();
+  raw->add_option("--archive", overrides.archive,
+                  "where to write: local (the data folder) or s3 (RAW_DATA_BUCKET)")
+      ->check(CLI::IsMember({"local", "s3"}));
   raw->add_flag("--dry-run", options->dry_run, "read and count, write nothing");
   raw->add_option("--parallel", options->parallel, "source objects fetched at once")
       ->check(CLI::Range(1, 256))
