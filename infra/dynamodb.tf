@@ -47,6 +47,12 @@ resource "aws_dynamodb_table" "state" {
     type = "S"
   }
 
+  # Logged alert messages (pk = alerts) carry `expires`: DynamoDB drops them 90 days on.
+  ttl {
+    attribute_name = "expires"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }

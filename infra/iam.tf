@@ -138,12 +138,14 @@ data "aws_iam_policy_document" "trends" {
     ]
   }
 
-  # DynamoDbStateStore::Get / Put: alert cooldowns and the last run's summary.
+  # DynamoDbStateStore::Get / Put: alert cooldowns and the last run's summary; DynamoDbAlertLog
+  # (through LoggedNotifier): each published message and the channel's counters.
   statement {
     sid = "CooldownState"
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
     ]
     resources = [aws_dynamodb_table.state.arn]
   }
@@ -292,4 +294,37 @@ resource "aws_iam_policy" "analyst" {
   name        = "${var.name_prefix}-analyst"
   description = "Query the ${var.name_prefix} RAW archive with Athena"
   policy      = data.aws_iam_policy_document.analyst.json
+}
+
+# `stockpipe serve --store dynamodb --from kinesis` (serve/aws/aws_dashboard_data.h): the dashboard
+# over this deployment, read-only. Points and newest ticks (Query on the tick table), the symbol
+# registry, state values, logged alerts and channel counters (Query / GetItem on the state table),
+# the stream's shard count. Nothing here writes: attach to a person or a host that only looks.
+data "aws_iam_policy_document" "viewer" {
+  statement {
+    sid     = "ReadTicks"
+    actions = ["dynamodb:Query"]
+    resources = [aws_dynamodb_table.clean.arn]
+  }
+
+  statement {
+    sid = "ReadState"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+    ]
+    resources = [aws_dynamodb_table.state.arn]
+  }
+
+  statement {
+    sid       = "StreamSummary"
+    actions   = ["kinesis:DescribeStreamSummary"]
+    resources = [aws_kinesis_stream.ticks.arn]
+  }
+}
+
+resource "aws_iam_policy" "viewer" {
+  name        = "${var.name_prefix}-viewer"
+  description = "Look at the ${var.name_prefix} deployment through stockpipe serve (read-only)"
+  policy      = data.aws_iam_policy_document.viewer.json
 }

@@ -113,3 +113,8 @@ output "analyst_policy_arn" {
   description = "Attach to whoever runs `stockpipe query --engine athena`."
   value       = aws_iam_policy.analyst.arn
 }
+
+output "viewer_policy_arn" {
+  description = "Attach to whoever runs `stockpipe serve --store dynamodb` against this deployment (read-only)."
+  value       = aws_iam_policy.viewer.arn
+}

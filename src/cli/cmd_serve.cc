@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "pipeline/backends.h"
 #include "serve/http_server.h"
 
 namespace stockpipe {
@@ -15,7 +16,13 @@ std::unique_ptr<serve::HttpServer> StartDashboard(const Config& config, const Ht
     exit_code = 2;
     return nullptr;
   }
-  auto server = serve::HttpServer::Start(config, options);
+  auto data = OpenDashboardData(config);
+  if (!data) {
+    spdlog::error("serve: {}", data.error());
+    exit_code = 2;
+    return nullptr;
+  }
+  auto server = serve::HttpServer::Start(config, options, std::move(*data));
   if (!server) {
     spdlog::error("serve: {}", server.error());
     exit_code = 1;
@@ -28,7 +35,10 @@ int RunServe(const Config& config, const HttpChoice& http) {
   int exit_code = 0;
   auto server = StartDashboard(config, http, exit_code);
   if (!server) return exit_code;
-  spdlog::info("serve: read-only over {}; Ctrl-C stops", config.data_dir);
+  spdlog::info("serve: read-only over {}; Ctrl-C stops",
+               config.backends.store == "dynamodb" ? "DynamoDB table " + config.aws.dynamodb_table +
+                                                         " and " + config.aws.state_table
+                                                   : config.data_dir);
   // The signal handler can only set a flag: it is polled.
   while (SleepUnlessStopping(std::chrono::milliseconds(200))) {
   }

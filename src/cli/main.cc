@@ -202,13 +202,26 @@ Registered AddRun(CLI::App& app, Overrides& overrides) {
           }};
 }
 
+void AddStoreFlag(CLI::App& command, Overrides& overrides) {
+  command
+      .add_option("--store", overrides.store,
+                  "CLEAN store and state: sqlite or dynamodb (DYNAMODB_TABLE)")
+      ->check(CLI::IsMember({"sqlite", "dynamodb"}));
+}
+
 Registered AddServe(CLI::App& app, Overrides& overrides) {
   auto* serve = app.add_subcommand(
       "serve",
       "The dashboard (docs/dashboard.md): a live page per symbol, pipeline status, alerts, a "
-      "read-only SQL box, its JSON API, /metrics and /healthz, until Ctrl-C");
+      "read-only SQL box, its JSON API, /metrics and /healthz, until Ctrl-C. With --store "
+      "dynamodb, over an AWS deployment (docs/migrate.md)");
   auto http = std::make_shared<HttpChoice>();
   AddHttpFlags(*serve, overrides, *http);
+  AddStoreFlag(*serve, overrides);
+  serve
+      ->add_option("--from", overrides.stream,
+                   "stream whose numbers to show: local or kinesis (KINESIS_STREAM)")
+      ->check(CLI::IsMember({"local", "kinesis"}));
   return {serve, [http](Config& config) { return RunServe(config, *http); }};
 }
 
@@ -282,13 +295,6 @@ Registered AddProduce(CLI::App& app, Overrides& overrides) {
             }
             return RunProduce(config, f->synthetic);
           }};
-}
-
-void AddStoreFlag(CLI::App& command, Overrides& overrides) {
-  command
-      .add_option("--store", overrides.store,
-                  "CLEAN store and state: sqlite or dynamodb (DYNAMODB_TABLE)")
-      ->check(CLI::IsMember({"sqlite", "dynamodb"}));
 }
 
 Registered AddIngest(CLI::App& app, Overrides& overrides) {

@@ -16,11 +16,13 @@
 #include <memory>
 #include <string>
 
+#include "alerts/logged_notifier.h"
 #include "core/config.h"
 #include "lambda/ingest_handler.h"
 #include "lambda/runtime.h"
 #include "lambda/trends_handler.h"
 #include "pipeline/aws_options.h"
+#include "store/dynamodb/dynamodb_alert_log.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/dynamodb/dynamodb_state_store.h"
 
@@ -66,9 +68,12 @@ int ServeTrends(Runtime& runtime, const Config& config) {
   auto dynamodb = DynamoDbOptionsFrom(config);
   if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
   DynamoDbCleanStore store(*dynamodb);
+  // Every message SNS took is logged in the state table: the dashboard over AWS lists them.
+  DynamoDbAlertLog alert_log(*dynamodb);
   DynamoDbStateStore state(std::move(*dynamodb));
   SnsNotifier sns_channel(std::move(*sns));
-  TrendsHandler handler(store, state, {&sns_channel}, *settings);
+  LoggedNotifier logged_sns(sns_channel, alert_log);
+  TrendsHandler handler(store, state, {&logged_sns}, *settings);
   spdlog::info("trends: table {}, topic {}", config.aws.dynamodb_table, config.aws.sns_topic_arn);
   Status s = runtime.Run(std::ref(handler));
   if (!s.ok()) spdlog::error("{}", s.message());

@@ -8,6 +8,8 @@
 #include "pipeline/aws_options.h"
 #include "pipeline/local_stores.h"
 #include "query/sqlite_query_engine.h"
+#include "serve/aws/aws_dashboard_data.h"
+#include "serve/dashboard_stores.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/dynamodb/dynamodb_state_store.h"
 
@@ -71,6 +73,25 @@ Result<std::unique_ptr<QueryEngine>> OpenQueryEngine(const Config& config, std::
   sqlite.data_dir = config.data_dir;
   sqlite.time_limit = std::chrono::milliseconds(static_cast<std::int64_t>(timeout_seconds * 1000));
   return Up<QueryEngine>(SqliteQueryEngine::Open(sqlite));
+}
+
+Result<std::unique_ptr<serve::DashboardData>> OpenDashboardData(const Config& config) {
+  if (config.backends.store != "dynamodb") {
+    return std::unique_ptr<serve::DashboardData>(
+        std::make_unique<serve::DataFolder>(config.data_dir));
+  }
+  auto dynamodb = DynamoDbOptionsFrom(config);
+  if (!dynamodb) return dynamodb.status();
+  serve::AwsDashboardOptions options;
+  options.dynamodb = std::move(*dynamodb);
+  if (config.backends.stream == "kinesis") {
+    auto kinesis = KinesisOptionsFrom(config);
+    if (!kinesis) return kinesis.status();
+    options.kinesis = std::move(kinesis->client);
+    options.stream_name = kinesis->stream_name;
+  }
+  return std::unique_ptr<serve::DashboardData>(
+      std::make_unique<serve::AwsDashboardData>(std::move(options)));
 }
 
 Status CheckOneDataFolder(const Config& config) {

@@ -24,6 +24,7 @@
 #include "core/raw_archive.h"
 #include "core/state_store.h"
 #include "core/stream.h"
+#include "serve/dashboard_data.h"
 
 namespace stockpipe {
 
@@ -40,6 +41,10 @@ Result<std::unique_ptr<Stream>> OpenStreamBackend(const Config& config, StateSto
 // store) or "athena" (ATHENA_WORKGROUP, ATHENA_DATABASE). `timeout_seconds` 0 = no limit.
 Result<std::unique_ptr<QueryEngine>> OpenQueryEngine(const Config& config, std::string_view engine,
                                                      double timeout_seconds);
+
+// The dashboard's data (`serve`, `run`): the data folder, or with the DynamoDB store the AWS
+// deployment's tables and (when KINESIS_STREAM names one and the stream is kinesis) its stream.
+Result<std::unique_ptr<serve::DashboardData>> OpenDashboardData(const Config& config);
 
 // ---- Alert channels -----------------------------------------------------------------------------
 

@@ -50,9 +50,11 @@ struct Dashboard::Impl {
   Micros cooldown = 0;
   std::vector<std::string> channels;
   std::mutex mutex;  // one caller at a time on the connections
-  DataFolder data;
+  std::unique_ptr<DashboardData> source;
+  DashboardData& data;
 
-  explicit Impl(const Config& c) : config(c), data(c.data_dir) {}
+  Impl(const Config& c, std::unique_ptr<DashboardData> d)
+      : config(c), source(std::move(d)), data(*source) {}
 
   // Everything /api/status and /metrics show.
   Result<StatusNumbers> ReadStatus(Micros now);
@@ -97,9 +99,14 @@ Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
 }
 
 Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config) {
+  return Open(config, std::make_unique<DataFolder>(config.data_dir));
+}
+
+Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config,
+                                                   std::unique_ptr<DashboardData> data) {
   auto settings = TrendsSettingsFrom(config.trends);
   if (!settings) return Status::Error(fmt::format("configuration: {}", settings.error()));
-  auto impl = std::make_unique<Impl>(config);
+  auto impl = std::make_unique<Impl>(config, std::move(data));
   impl->rules = settings->rules ? settings->rules : rules::RuleBook::PctSmaOnly(settings->params);
   impl->cooldown = settings->cooldown;
   impl->channels = AlertChannelNames(config);

@@ -1,10 +1,11 @@
-// Dashboard: what `stockpipe serve` shows, read from the embedded pipeline's data folder.
+// Dashboard: what `stockpipe serve` shows, read from the embedded pipeline's data folder or from
+// an AWS deployment (serve/dashboard_data.h).
 //
-// Every answer is one JSON document (or Prometheus text) built from the files the pipeline keeps
-// (stream.db, clean.db, state.db, outbox.db; see pipeline/local_stores.h), so the dashboard works the
-// same inside `stockpipe run` and as a separate `stockpipe serve` process beside it. Nothing here
-// writes: the stores are opened read-only where SQLite allows it, and a missing file reads as empty
-// (a pipeline that has not started yet), never as an error.
+// Every answer is one JSON document (or Prometheus text) built from what the pipeline keeps
+// (locally stream.db, clean.db, state.db, outbox.db; see pipeline/local_stores.h), so the dashboard
+// works the same inside `stockpipe run` and as a separate `stockpipe serve` process beside it.
+// Nothing here writes: the stores are opened read-only where SQLite allows it, and a missing file
+// reads as empty (a pipeline that has not started yet), never as an error.
 //
 // The JSON shapes are the API's contract and are written down in docs/dashboard.md; the HTTP layer
 // (serve/http_server.h) only routes to these calls and turns an `ApiError` into its status code.
@@ -22,6 +23,7 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "core/timestamp.h"
+#include "serve/dashboard_data.h"
 
 namespace stockpipe::serve {
 
@@ -51,7 +53,11 @@ struct IngestSample {
 
 class Dashboard {
  public:
+  // Over the data folder `config.data_dir`.
   static Result<std::unique_ptr<Dashboard>> Open(const Config& config);
+  // Over `data` (serve/dashboard_data.h): an AWS deployment, say.
+  static Result<std::unique_ptr<Dashboard>> Open(const Config& config,
+                                                 std::unique_ptr<DashboardData> data);
   ~Dashboard();
 
   // GET /api/symbols

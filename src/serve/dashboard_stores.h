@@ -20,33 +20,10 @@
 #include "core/ingest_counts.h"
 #include "core/result.h"
 #include "core/timestamp.h"
+#include "serve/dashboard_data.h"
 #include "sqlite/database.h"
 
 namespace stockpipe::serve {
-
-// The numbers `stockpipe health` reads from stream.db, for one consumer.
-struct StreamNumbers {
-  std::size_t shards = 0;
-  std::uint64_t lag_records = 0;  // written but not committed by the consumer
-  Micros oldest_pending = 0;      // arrival of the oldest uncommitted chunk; 0 = none
-  Micros last_put = 0;            // 0 = never
-  IngestCounts counts;            // committed by the consumer
-};
-
-struct AlertDelivery {
-  std::string channel;
-  std::string state;  // pending, delivered, given_up
-  std::int64_t attempts = 0;
-};
-
-struct AlertRow {
-  std::int64_t id = 0;
-  std::string kind;
-  std::string subject;
-  std::string body;
-  Micros created = 0;
-  std::vector<AlertDelivery> deliveries;
-};
 
 // One SQLite file opened read-only on first use once it exists with `table` in it.
 class ReadOnlyFile {
@@ -66,33 +43,25 @@ class ReadOnlyFile {
   std::string opened_as_;
 };
 
-class DataFolder {
+// The embedded pipeline's data folder: stream.db (the stream numbers), clean.db (symbols and
+// points), state.db (state keys) and outbox.db (alerts and channel health).
+class DataFolder final : public DashboardData {
  public:
   explicit DataFolder(const std::string& data_dir);
 
-  Result<StreamNumbers> Stream(std::string_view consumer);
-
-  // clean.db: rows and newest point per symbol, sorted by symbol.
-  Result<std::vector<SymbolSummary>> Symbols();
-  Result<std::optional<double>> LastPrice(std::string_view symbol);
-  // The newest `n` points in [from, to] (either bound open), oldest first.
+  Result<StreamNumbers> Stream(std::string_view consumer) override;
+  Result<std::vector<SymbolSummary>> Symbols() override;
+  Result<std::optional<double>> LastPrice(std::string_view symbol) override;
   Result<std::vector<PricePoint>> Newest(std::string_view symbol, std::optional<Micros> from,
-                                         std::optional<Micros> to, std::size_t n);
-  // The newest `n` points in [from, before) (`from` open when absent), oldest first.
+                                         std::optional<Micros> to, std::size_t n) override;
   Result<std::vector<PricePoint>> Before(std::string_view symbol, Micros before,
-                                         std::optional<Micros> from, std::size_t n);
-
-  // state.db: a key's value, none when absent.
-  Result<std::optional<std::string>> State(std::string_view key);
-
-  // outbox.db: the newest `limit` messages with id > after_id, newest first, with deliveries.
-  Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id);
-  Result<std::int64_t> NewestAlertId();  // 0 = none
-  // Each channel's deliveries as `ReadOutboxHealth` reports them (`configured` first, then any
-  // other channel still holding undelivered rows), read on this read-only connection: the
-  // outbox's own reader opens the file read-write, and closing the last writable connection
-  // checkpoints a WAL that a crashed pipeline left behind.
-  Result<std::vector<ChannelHealth>> Channels(const std::vector<std::string>& configured);
+                                         std::optional<Micros> from, std::size_t n) override;
+  Result<std::optional<std::string>> State(std::string_view key) override;
+  Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id) override;
+  Result<std::int64_t> NewestAlertId() override;
+  // Read on this read-only connection: the outbox's own reader opens the file read-write, and
+  // closing the last writable connection checkpoints a WAL that a crashed pipeline left behind.
+  Result<std::vector<ChannelHealth>> Channels(const std::vector<std::string>& configured) override;
 
  private:
   ReadOnlyFile stream_, clean_, state_, outbox_;

@@ -17,6 +17,7 @@
 
 #include "serve/access.h"
 #include "serve/dashboard.h"
+#include "serve/dashboard_data.h"
 #include "serve/http_routes.h"
 #include "serve/query_api.h"
 
@@ -452,11 +453,12 @@ Status Bind(tcp::acceptor& acceptor, const HostPort& listen) {
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
-                                                      const HttpServerOptions& options) {
+                                                      const HttpServerOptions& options,
+                                                      std::unique_ptr<DashboardData> data) {
   // A client that goes away mid-answer makes the next write fail with EPIPE; the default action
   // of SIGPIPE would end the whole process instead.
   std::signal(SIGPIPE, SIG_IGN);
-  auto dashboard = Dashboard::Open(config);
+  auto dashboard = data ? Dashboard::Open(config, std::move(data)) : Dashboard::Open(config);
   if (!dashboard) return Status::Error(fmt::format("dashboard: {}", dashboard.error()));
   auto impl = std::make_unique<Impl>();
   impl->config = config;

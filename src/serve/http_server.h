@@ -30,6 +30,7 @@
 #include "core/config.h"
 #include "core/result.h"
 #include "serve/access.h"
+#include "serve/dashboard_data.h"
 
 namespace stockpipe::serve {
 
@@ -56,11 +57,13 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  // Opens the data folder's dashboard, binds `options.listen` (port 0: a free one), serves on its
-  // own threads and logs `serve: dashboard at http://HOST:PORT/`. Fails when the address cannot
-  // be bound (in use, not local), naming it. Does not check exposure: see CheckExposure.
+  // Opens the dashboard over `data` (none: the data folder's), binds `options.listen` (port 0: a
+  // free one), serves on its own threads and logs `serve: dashboard at http://HOST:PORT/`. Fails
+  // when the address cannot be bound (in use, not local), naming it. Does not check exposure: see
+  // CheckExposure.
   static Result<std::unique_ptr<HttpServer>> Start(const Config& config,
-                                                   const HttpServerOptions& options);
+                                                   const HttpServerOptions& options,
+                                                   std::unique_ptr<DashboardData> data = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

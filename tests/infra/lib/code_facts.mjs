@@ -38,7 +38,8 @@ export const kS3Actions = {
 };
 
 // The interfaces the core talks to (src/core/*.h).
-const kInterfaces = ['RawArchive', 'CleanStore', 'StateStore', 'Notifier', 'Stream', 'QueryEngine'];
+const kInterfaces = ['RawArchive', 'CleanStore', 'StateStore', 'Notifier', 'Stream', 'QueryEngine',
+  'AlertLog'];
 
 // An AWS client call whose operation is a literal: CallJson(target, "Op"), CallQuery("Op", ...),
 // Send("Op", ...), and the adapters' own Call(client, "Op", ...).
@@ -197,9 +198,14 @@ export function codeFacts(root) {
     }
     // Adapter objects the handler builds, and the configuration each is built from.
     const built = new Map();  // iface -> {cls, dir, resourceKeys}
+    const decorators = [];    // non-AWS classes wrapping a built adapter (LoggedNotifier)
     for (const m of serve.text.matchAll(/\b([A-Z]\w+)\s+\w+\s*\(([^;]*);/g)) {
       const adapter = adapters.get(m[1]);
       if (!adapter) continue;
+      if (!kAdapterServices[adapter.dir] && built.has(adapter.iface)) {
+        decorators.push({ cls: m[1], ...adapter });
+        continue;
+      }
       // Configuration named in the arguments, or read by the option builder an argument came from.
       const sources = [m[2]];
       for (const arg of m[2].matchAll(/\*\s*(\w+)/g)) {
@@ -214,7 +220,7 @@ export function codeFacts(root) {
     }
     const cls = /\b(\w+)\s+handler\s*\(/.exec(serve.blanked)?.[1];
     if (!cls) problems.push(`src/lambda/main.cc: ${serveName} builds no \`handler\``);
-    handlers[handler] = { serve: serveName, cls, needed, built };
+    handlers[handler] = { serve: serveName, cls, needed, built, decorators };
   }
 
   // ---- Operations each handler's adapters call --------------------------------------------------
@@ -301,7 +307,31 @@ export function codeFacts(root) {
       continue;
     }
     facts.operations = [];
-    for (const [iface, method] of interfaceCalls(facts, core)) {
+    const calls = interfaceCalls(facts, core);
+    // A decorator's method calls interfaces of its own (LoggedNotifier::Send -> AlertLog): those
+    // calls are the handler's too whenever it calls the decorated method.
+    for (const d of facts.decorators) {
+      const files = [d.header, d.header.replace(/\.h$/, '.cc')].filter((f) => fs.existsSync(f));
+      const own = new Map();
+      for (const f of files) {
+        for (const m of blank(fs.readFileSync(f, 'utf8')).matchAll(new RegExp(`\\b(${kInterfaces.join('|')})\\s*[&*]\\s*(\\w+)`, 'g'))) {
+          own.set(m[2], m[1]);
+        }
+      }
+      const fns = files.flatMap((f) => functionsOf(f));
+      for (const [iface, method] of [...calls]) {
+        if (iface !== d.iface) continue;
+        const fn = fns.find((g) => g.qualified === `${d.cls}::${method}`);
+        if (!fn) continue;
+        for (const [name, ownIface] of own) {
+          if (ownIface === d.iface) continue;
+          for (const m of fn.blanked.matchAll(new RegExp(`\\b${name}\\s*(?:\\.|->)\\s*(\\w+)\\s*\\(`, 'g'))) {
+            calls.push([ownIface, m[1]]);
+          }
+        }
+      }
+    }
+    for (const [iface, method] of calls) {
       const adapter = facts.built.get(iface);
       if (!adapter) {
         problems.push(`handler ${handler} calls ${iface}::${method} but ${facts.serve} builds no ${iface}`);

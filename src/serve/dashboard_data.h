@@ -1,0 +1,72 @@
+// What the dashboard reads, wherever the pipeline keeps it: the embedded data folder
+// (serve/dashboard_stores.h) or an AWS deployment (serve/aws/aws_dashboard_data.h). The dashboard
+// (serve/dashboard.h) builds every API answer from these calls only, so its pages and JSON are
+// the same over both. Nothing here writes. Not thread-safe: the Dashboard serialises calls.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alerts/outbox/outbox.h"
+#include "core/clean_store.h"
+#include "core/ingest_counts.h"
+#include "core/result.h"
+#include "core/timestamp.h"
+
+namespace stockpipe::serve {
+
+// The numbers `stockpipe health` reads from stream.db, for one consumer.
+struct StreamNumbers {
+  std::size_t shards = 0;
+  std::uint64_t lag_records = 0;  // written but not committed by the consumer
+  Micros oldest_pending = 0;      // arrival of the oldest uncommitted chunk; 0 = none
+  Micros last_put = 0;            // 0 = never
+  IngestCounts counts;            // committed by the consumer
+};
+
+struct AlertDelivery {
+  std::string channel;
+  std::string state;  // pending, delivered, given_up
+  std::int64_t attempts = 0;
+};
+
+struct AlertRow {
+  std::int64_t id = 0;
+  std::string kind;
+  std::string subject;
+  std::string body;
+  Micros created = 0;
+  std::vector<AlertDelivery> deliveries;
+};
+
+class DashboardData {
+ public:
+  virtual ~DashboardData() = default;
+
+  // The stream's numbers for `consumer`.
+  virtual Result<StreamNumbers> Stream(std::string_view consumer) = 0;
+  // Rows and newest point per symbol, sorted by symbol.
+  virtual Result<std::vector<SymbolSummary>> Symbols() = 0;
+  virtual Result<std::optional<double>> LastPrice(std::string_view symbol) = 0;
+  // The newest `n` points in [from, to] (either bound open), oldest first.
+  virtual Result<std::vector<PricePoint>> Newest(std::string_view symbol,
+                                                 std::optional<Micros> from,
+                                                 std::optional<Micros> to, std::size_t n) = 0;
+  // The newest `n` points in [from, before) (`from` open when absent), oldest first.
+  virtual Result<std::vector<PricePoint>> Before(std::string_view symbol, Micros before,
+                                                 std::optional<Micros> from, std::size_t n) = 0;
+  // A state key's value (the last trends run, the watchdog), none when absent.
+  virtual Result<std::optional<std::string>> State(std::string_view key) = 0;
+  // The newest `limit` alert messages with id > after_id, newest first, with deliveries.
+  virtual Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id) = 0;
+  virtual Result<std::int64_t> NewestAlertId() = 0;  // 0 = none
+  // Each channel's deliveries as `ReadOutboxHealth` reports them (`configured` first, then any
+  // other channel still holding undelivered rows).
+  virtual Result<std::vector<ChannelHealth>> Channels(
+      const std::vector<std::string>& configured) = 0;
+};
+
+}  // namespace stockpipe::serve
