@@ -137,6 +137,32 @@ TEST_F(HttpsTest, RefusesClientsThatDoNotVerifyOrDoNotSpeakTls) {
   EXPECT_EQ(health->status, 200);
 }
 
+// TLS 1.2 and later only: a TLS 1.1 handshake (the client's own floor lowered, SECLEVEL=0, so the
+// refusal is the server's) gets the `protocol version` alert; the same client at TLS 1.2 gets in.
+TEST_F(HttpsTest, RefusesTls11AndAcceptsTls12) {
+  auto server = testing::StartServer(TlsConfig());
+  ASSERT_TRUE(server);
+  const auto handshake = [&](const std::string& version) {
+    const fs::path log = dir_.path() / ("s_client" + version + ".log");
+    const auto r =
+        testing::Spawn({.program = "openssl",
+                        .args = {"s_client", "-connect",
+                                 fmt::format("127.0.0.1:{}", server->port()), "-tls" + version,
+                                 "-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", cert_.cert.string()},
+                        .env = testing::CleanEnvironment(),
+                        .stdout_file = log,
+                        .stderr_file = log})
+            .Wait();
+    return std::pair{r.exit_code, testing::ReadFile(log)};
+  };
+  const auto [old_code, old_out] = handshake("1_1");
+  EXPECT_NE(old_code, 0) << old_out;
+  EXPECT_NE(old_out.find("alert protocol version"), std::string::npos) << old_out;
+  const auto [code, out] = handshake("1_2");
+  EXPECT_NE(out.find("Protocol  : TLSv1.2"), std::string::npos) << code << "\n" << out;
+  EXPECT_NE(out.find("Verify return code: 0 (ok)"), std::string::npos) << out;
+}
+
 TEST(HttpTransport, ATokenToANonLoopbackAddressNeedsTlsOrTheExplicitOptOut) {
   const HostPort remote{"192.0.2.1", 8080}, local{"127.0.0.1", 8080};
   const Status plain = serve::CheckTransport(remote, true, false, false);
