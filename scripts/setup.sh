@@ -9,6 +9,10 @@ packages=(
   libtomlplusplus-dev libexpat1-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev sqlite3
   chromium  # headless browser of the dashboard test (tests/serve/dashboard_browser_test.cc)
+  # The .deb and its test (tests/packaging/deb_test.cc): dpkg-shlibdeps computes Depends, file
+  # tells CPack what to strip, systemd-analyze verifies the unit.
+  dpkg-dev file systemd
+  openssl  # the HTTPS test's self-signed certificate (tests/serve/https_test.cc)
 )
 
 missing=()

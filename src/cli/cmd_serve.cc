@@ -16,6 +16,23 @@ std::unique_ptr<serve::HttpServer> StartDashboard(const Config& config, const Ht
     exit_code = 2;
     return nullptr;
   }
+  const bool plain_ok = http.allow_plain_http || config.serve.allow_plain_http;
+  const bool has_token = !options.token.empty(), tls = !options.tls_cert.empty();
+  if (Status s = serve::CheckTransport(options.listen, has_token, tls, plain_ok); !s.ok()) {
+    spdlog::error("serve: {}", s.message());
+    exit_code = 2;
+    return nullptr;
+  }
+  if (Status s = serve::CheckTls(options); !s.ok()) {
+    spdlog::error("serve: {}", s.message());
+    exit_code = 2;
+    return nullptr;
+  }
+  if (!tls && has_token && !serve::IsLoopback(options.listen.host)) {
+    spdlog::warn(
+        "serve: plain HTTP with a token on a non-loopback address (--insecure-http): only behind "
+        "a TLS reverse proxy");
+  }
   auto data = OpenDashboardData(config);
   if (!data) {
     spdlog::error("serve: {}", data.error());

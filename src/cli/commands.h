@@ -53,14 +53,16 @@ struct CheckOptions {
 int RunCheck(const Config& config, const CheckOptions& options);
 // The dashboard in `serve` and `run`; its address is `config.serve.http` (--http).
 struct HttpChoice {
-  bool enabled = true;        // run --no-http turns it off
-  bool allow_remote = false;  // --allow-remote: a non-loopback address (needs the token too)
+  bool enabled = true;            // run --no-http turns it off
+  bool allow_remote = false;      // --allow-remote: a non-loopback address (needs the token too)
+  bool allow_plain_http = false;  // --insecure-http: a token over plain HTTP (TLS proxy in front)
 };
 int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer,
                 const HttpChoice& http = {});
 
 // `stockpipe serve`: the dashboard until Ctrl-C. 0 stopped, 1 cannot listen or read the data
-// folder, 2 the address is refused (not loopback without --allow-remote and a token).
+// folder, 2 the address is refused (not loopback without --allow-remote and a token, or a token
+// over plain HTTP to a non-loopback address without --insecure-http) or the TLS files are bad.
 int RunServe(const Config& config, const HttpChoice& http);
 // Starts the dashboard (logging its URL); on failure logs why, sets `exit_code` (1 or 2 as above)
 // and returns nullptr.

@@ -119,6 +119,9 @@ void AddHttpFlags(CLI::App& command, Overrides& o, HttpChoice& choice) {
                      "port 0 = any free port)");
   command.add_flag("--allow-remote", choice.allow_remote,
                    "allow a non-loopback --http address (STOCKPIPE_HTTP_TOKEN must be set)");
+  command.add_flag("--insecure-http", choice.allow_plain_http,
+                   "serve a non-loopback address with a token over plain HTTP, without [serve] "
+                   "tls_cert/tls_key: only behind a TLS reverse proxy ([serve] allow_plain_http)");
 }
 
 Status ResolveSynthetic(ProduceOptions& p, const std::map<std::string, std::string>& flags) {

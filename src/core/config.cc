@@ -173,6 +173,12 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Size(key, v, c.serve.max_connections);
   else if (key == "serve.max_connections_per_client")
     set.Size(key, v, c.serve.max_connections_per_client);
+  else if (key == "serve.tls_cert")
+    set.Text(c.serve.tls_cert, v);
+  else if (key == "serve.tls_key")
+    set.Text(c.serve.tls_key, v);
+  else if (key == "serve.allow_plain_http")
+    set.Bool(key, v, c.serve.allow_plain_http);
   // [alerts] keys that only the TOML file sets.
   else if (key == "alerts.console")
     set.Bool(key, v, c.alerts.console);
@@ -260,6 +266,9 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"serve.write_timeout", "serve.write_timeout"},
     {"serve.max_connections", "serve.max_connections"},
     {"serve.max_connections_per_client", "serve.max_connections_per_client"},
+    {"serve.tls_cert", "serve.tls_cert"},
+    {"serve.tls_key", "serve.tls_key"},
+    {"serve.allow_plain_http", "serve.allow_plain_http"},
 };
 
 // [rules]: `default` names the fallback rule, other scalars are its parameters, each table is one
@@ -418,6 +427,12 @@ Status ValidateServe(const ServeConfig& s) {
     return Status::Error(fmt::format(
         "serve.max_connections_per_client must be between 1 and serve.max_connections ({}), got {}",
         s.max_connections, s.max_connections_per_client));
+  }
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return Status::Error(
+        s.tls_cert.empty()
+            ? "serve.tls_cert must name the certificate file when serve.tls_key is set"
+            : "serve.tls_key must name the private key file when serve.tls_cert is set");
   }
   return Status::Ok();
 }

@@ -121,6 +121,12 @@ struct ServeConfig {
   Micros write_timeout = 10 * 1'000'000LL;  // one answer, or one event
   std::size_t max_connections = 512;        // open at once, all clients
   std::size_t max_connections_per_client = 64;
+  // HTTPS: PEM certificate chain and private key files, both or neither (TLS 1.2 and later).
+  std::string tls_cert;
+  std::string tls_key;
+  // A non-loopback address with a token but no TLS is refused (the token would cross the
+  // network in clear) unless this is true: for a TLS reverse proxy in front (--insecure-http).
+  bool allow_plain_http = false;
 };
 
 // An address to listen on: "127.0.0.1:8080", "localhost:0", "[::1]:8080" (brackets dropped).
@@ -203,7 +209,8 @@ Status ValidateAlerts(const AlertsConfig& alerts);
 std::vector<std::string> AlertChannelNames(const Config& config);
 // The [serve] part of ValidateConfig. Messages never quote the token. Bounds: query_timeout in
 // (0 s, 1 h], query_max_rows in [1, 1,000,000], the three client timeouts in [100 ms, 1 h],
-// max_connections in [1, 100,000] and max_connections_per_client in [1, max_connections].
+// max_connections in [1, 100,000] and max_connections_per_client in [1, max_connections];
+// tls_cert and tls_key together or not at all (their contents are checked when serving).
 Status ValidateServe(const ServeConfig& serve);
 inline constexpr Micros kMaxQueryTimeout = 3600 * 1'000'000LL;
 inline constexpr std::size_t kMaxQueryRows = 1'000'000;

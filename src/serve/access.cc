@@ -74,4 +74,14 @@ Status CheckExposure(const HostPort& listen, bool allow_remote, bool has_token) 
       UrlHost(listen.host), listen.port, missing));
 }
 
+Status CheckTransport(const HostPort& listen, bool has_token, bool tls, bool allow_plain_http) {
+  if (IsLoopback(listen.host) || !has_token || tls || allow_plain_http) return Status::Ok();
+  return Status::Error(fmt::format(
+      "refusing to serve the dashboard on {}:{} over plain HTTP: every request carries the token "
+      "(STOCKPIPE_HTTP_TOKEN), which anyone on the network could read; set [serve] tls_cert and "
+      "tls_key (PEM files) to serve HTTPS, or pass --insecure-http (or [serve] allow_plain_http = "
+      "true) when a TLS reverse proxy in front of it serves HTTPS (docs/dashboard.md)",
+      UrlHost(listen.host), listen.port));
+}
+
 }  // namespace stockpipe::serve

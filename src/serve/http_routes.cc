@@ -187,8 +187,10 @@ bool HttpRoutes::Gate(const HttpRequest& req, HttpResponse& res) {
       res.status = 303;
       res.SetHeader("Location", "/");
       res.SetHeader("Cache-Control", "no-store");
+      // Over HTTPS the browser must never send it back over plain HTTP.
       res.SetHeader("Set-Cookie",
-                    fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", kTokenCookie, token));
+                    fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", kTokenCookie, token,
+                                options_.tls_cert.empty() ? "" : "; Secure"));
       return false;
     }
     bool ok = false;

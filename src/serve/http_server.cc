@@ -5,21 +5,25 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <csignal>
 #include <future>
 #include <map>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include "serve/access.h"
 #include "serve/dashboard.h"
 #include "serve/dashboard_data.h"
 #include "serve/http_routes.h"
 #include "serve/query_api.h"
+#include "serve/tls.h"
 
 namespace stockpipe::serve {
 namespace {
@@ -49,10 +53,23 @@ HttpServerOptions HttpServerOptions::From(const Config& config) {
   options.write_timeout = std::chrono::milliseconds(config.serve.write_timeout / 1000);
   options.max_connections = config.serve.max_connections;
   options.max_connections_per_client = config.serve.max_connections_per_client;
+  options.tls_cert = config.serve.tls_cert;
+  options.tls_key = config.serve.tls_key;
   return options;
 }
 
-class Session;
+Status CheckTls(const HttpServerOptions& options) {
+  if (options.tls_cert.empty()) return Status::Ok();
+  auto context = ServerTlsContext(options.tls_cert, options.tls_key);
+  return context ? Status::Ok() : context.status();
+}
+
+// What Stop needs of a connection, over plain TCP or TLS alike.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Abort() = 0;
+};
 
 // The server's parts. Everything from `per_client` to `stopping` is touched on the I/O thread only.
 struct ServerState {
@@ -65,8 +82,9 @@ struct ServerState {
 
   std::map<asio::ip::address, std::size_t> per_client;
   std::size_t open = 0;
-  std::set<Session*> sessions;
+  std::set<SessionBase*> sessions;
   bool stopping = false;
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
 
   // Blocking handlers: the API, and /api/query apart so a few slow statements cannot hold up
   // /healthz and the page.
@@ -86,10 +104,19 @@ struct ServerState {
 
 // One client connection: reads a request, hands it to a worker, writes the answer back, and
 // again while the client keeps the connection; or, for /api/events, writes events on a timer.
-class Session : public std::enable_shared_from_this<Session> {
+// `Stream` is beast::tcp_stream (HTTP) or an ssl_stream over one (HTTPS: a handshake first,
+// within read_timeout, and close_notify at the end).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
   Session(ServerState& impl, tcp::socket socket, asio::ip::address peer)
-      : impl_(impl), stream_(std::move(socket)), peer_(std::move(peer)), timer_(impl.io) {
+      : impl_(impl),
+        stream_(MakeStream(impl, std::move(socket))),
+        peer_(std::move(peer)),
+        timer_(impl.io) {
     impl_.sessions.insert(this);
   }
   ~Session() {
@@ -102,25 +129,46 @@ class Session : public std::enable_shared_from_this<Session> {
     impl_.routes->SetOpenConnections(impl_.open);
   }
 
-  void Start() { WaitForRequest(); }
+  void Start() {
+    if constexpr (kTls) {
+      // A client that is not speaking TLS (plain HTTP to this port) fails here and is closed.
+      Tcp().expires_after(impl_.options.read_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec || self->closed_) return self->Close();
+                                self->WaitForRequest();
+                              });
+    } else {
+      WaitForRequest();
+    }
+  }
 
   // Closes the connection now (Stop): every pending operation ends with an error.
-  void Abort() {
+  void Abort() override {
     closed_ = true;
     timer_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
   }
 
  private:
+  static Stream MakeStream(ServerState& impl, tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *impl.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
   // Between requests: the next one's first byte within idle_timeout.
   void WaitForRequest() {
     parser_.emplace();
     parser_->header_limit(kMaxHead);
     parser_->body_limit(kMaxSqlBytes);
     if (buffer_.size() > 0) return ReadHead();
-    stream_.expires_after(impl_.options.idle_timeout);
+    Tcp().expires_after(impl_.options.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec || self->closed_) return self->Close();
@@ -132,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The whole request, head and body, within read_timeout of its first byte: the deadline is
   // set once, not per byte, so a client trickling a byte a second is cut all the same.
   void ReadHead() {
-    stream_.expires_after(impl_.options.read_timeout);
+    Tcp().expires_after(impl_.options.read_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
@@ -221,7 +269,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     keep_alive_ = msg.keep_alive();
     head_ = req.method == "HEAD";
-    stream_.expires_never();  // the worker's time is not the client's
+    Tcp().expires_never();  // the worker's time is not the client's
     asio::thread_pool& pool = req.path == "/api/query" ? impl_.queries : *impl_.workers;
     asio::post(pool, [self = shared_from_this(), req = std::move(req)] {
       HttpResponse res = self->impl_.routes->Handle(req);
@@ -247,7 +295,7 @@ class Session : public std::enable_shared_from_this<Session> {
       out->body() = std::move(res.body);
       out->prepare_payload();
     }
-    stream_.expires_after(impl_.options.write_timeout);
+    Tcp().expires_after(impl_.options.write_timeout);
     http::async_write(stream_, *out,
                       [self = shared_from_this(), out, keep](beast::error_code ec, std::size_t) {
                         if (ec || self->closed_) return self->Close();
@@ -259,12 +307,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // Ends the connection without discarding what the client has yet to read: our side is shut,
   // and what it still sends is read and dropped until it closes (or kLinger).
   void Linger() {
+    if constexpr (kTls) {
+      // TLS ends with close_notify; a client that never answers it is cut after kLinger.
+      Tcp().expires_after(kLinger);
+      return stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->Close(); });
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
     if (!lingering_) {
       lingering_ = true;
-      stream_.expires_after(kLinger);
+      Tcp().expires_after(kLinger);
     }
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(4096),
@@ -280,8 +334,8 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     timer_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
   }
 
   // /api/events: the header, then a chunk per tick (a tick's text comes from a worker, which
@@ -295,7 +349,7 @@ class Session : public std::enable_shared_from_this<Session> {
     header->set(http::field::content_type, res.content_type);
     header->chunked(true);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
-    stream_.expires_after(impl_.options.write_timeout);
+    Tcp().expires_after(impl_.options.write_timeout);
     http::async_write_header(
         stream_, *serializer,
         [self = shared_from_this(), header, serializer](beast::error_code ec, std::size_t) {
@@ -306,7 +360,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void WaitTick() {
-    stream_.expires_never();
+    Tcp().expires_never();
     timer_.expires_at(next_tick_);
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_) return self->Close();
@@ -327,7 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (text.empty()) return WaitTick();
     last_sent_ = now;
     chunk_ = std::move(text);
-    stream_.expires_after(impl_.options.write_timeout);
+    Tcp().expires_after(impl_.options.write_timeout);
     asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec || self->closed_) return self->Close();
@@ -336,7 +390,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ServerState& impl_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   asio::ip::address peer_;
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
@@ -384,19 +438,31 @@ void ServerState::Admit(tcp::socket socket) {
   ++open;
   ++per_client[address];
   routes->SetOpenConnections(open);
-  std::make_shared<Session>(*this, std::move(socket), address)->Start();
+  if (tls) {
+    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
+                                                                    address)
+        ->Start();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket), address)->Start();
+  }
 }
 
 // Over a bound: `503 busy` written at once (a fresh socket's send buffer takes it whole; a
 // client that cannot take it loses nothing it asked for) and closed, no request read.
+// Over TLS the connection is closed without an answer: a plain-text one would read as a broken
+// handshake anyway.
 void ServerState::Refuse(tcp::socket& socket, bool per_client_bound, std::string_view message) {
   routes->CountRefused(per_client_bound);
+  beast::error_code ec;
+  if (tls) {
+    socket.close(ec);
+    return;
+  }
   const HttpResponse res = routes->Error("", 503, "busy", message);
   std::string text = fmt::format("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n");
   for (const auto& [name, value] : res.headers) text += fmt::format("{}: {}\r\n", name, value);
   text += fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n\r\n{}", res.content_type,
                       res.body.size(), res.body);
-  beast::error_code ec;
   socket.non_blocking(true, ec);
   socket.send(asio::buffer(text), 0, ec);
   socket.shutdown(tcp::socket::shutdown_send, ec);
@@ -467,6 +533,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const Config& config,
   impl->routes = std::make_unique<HttpRoutes>(config, options, *impl->dashboard);
   impl->workers =
       std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, options.worker_threads));
+  if (!options.tls_cert.empty()) {
+    auto tls = ServerTlsContext(options.tls_cert, options.tls_key);
+    if (!tls) return tls.status();
+    impl->tls = std::move(*tls);
+  }
   if (Status s = Bind(impl->acceptor, options.listen); !s.ok()) return s;
   beast::error_code ec;
   impl->port = impl->acceptor.local_endpoint(ec).port();
@@ -492,7 +563,8 @@ void HttpServer::Stop() {
       beast::error_code ec;
       impl.acceptor.close(ec);
       impl.accept_retry.cancel();
-      for (Session* session : std::vector<Session*>(impl.sessions.begin(), impl.sessions.end())) {
+      for (SessionBase* session :
+           std::vector<SessionBase*>(impl.sessions.begin(), impl.sessions.end())) {
         session->Abort();
       }
       closed.set_value();
@@ -511,7 +583,8 @@ int HttpServer::port() const {
 }
 
 std::string HttpServer::url() const {
-  return fmt::format("http://{}:{}/", UrlHost(impl_->options.listen.host), impl_->port);
+  return fmt::format("{}://{}:{}/", impl_->tls ? "https" : "http",
+                     UrlHost(impl_->options.listen.host), impl_->port);
 }
 
 }  // namespace stockpipe::serve

@@ -7,6 +7,9 @@
 //   asked for *and* a token is configured; with a token every path but /healthz needs it
 //   (Bearer header or the cookie `/?token=` sets), compared in constant time, never logged.
 //   Without a token, requests must name a loopback host (DNS rebinding cannot reach the API).
+// - HTTPS when `tls_cert` and `tls_key` are set (TLS 1.2 and later; a client not speaking TLS
+//   is closed at the handshake). `CheckTransport` (serve/access.h) refuses a token over plain
+//   HTTP to a non-loopback address unless asked for explicitly.
 // - Every error is JSON `{"error": ..., "message": ...}` with a 4xx/5xx status.
 // - `Stop` (and the destructor) returns promptly even with event streams open: each stream
 //   waits on the server's stop signal, not on a timer.
@@ -50,17 +53,23 @@ struct HttpServerOptions {
   std::size_t max_connections = 512;                // open at once, all clients
   std::size_t max_connections_per_client = 64;      // open at once from one IP address
   std::size_t worker_threads = 4;                   // handlers; /api/query has 2 more of its own
+  std::string tls_cert, tls_key;                    // PEM files; empty: plain HTTP
 
-  // From `[serve]` (address, token, query and client limits); `config.serve.http` must parse.
+  // From `[serve]` (address, token, query and client limits, TLS files); `config.serve.http`
+  // must parse.
   static HttpServerOptions From(const Config& config);
 };
+
+// Whether the TLS files of `options` (if any) make a server context: Ok, or an error naming the
+// setting and the file (missing, unreadable, not PEM, key not matching the certificate).
+Status CheckTls(const HttpServerOptions& options);
 
 class HttpServer {
  public:
   // Opens the dashboard over `data` (none: the data folder's), binds `options.listen` (port 0: a
-  // free one), serves on its own threads and logs `serve: dashboard at http://HOST:PORT/`. Fails
-  // when the address cannot be bound (in use, not local), naming it. Does not check exposure: see
-  // CheckExposure.
+  // free one), serves on its own threads and logs `serve: dashboard at http://HOST:PORT/` (https:
+  // with TLS). Fails when the address cannot be bound (in use, not local) or the TLS files cannot
+  // be used, naming them. Does not check exposure: see CheckExposure and CheckTransport.
   static Result<std::unique_ptr<HttpServer>> Start(const Config& config,
                                                    const HttpServerOptions& options,
                                                    std::unique_ptr<DashboardData> data = nullptr);
@@ -73,7 +82,7 @@ class HttpServer {
   void Stop();
 
   int port() const;
-  std::string url() const;  // http://HOST:PORT/
+  std::string url() const;  // http://HOST:PORT/ or https://HOST:PORT/
 
  private:
   struct Impl;
