@@ -89,8 +89,8 @@ class Rule {
   virtual Decision Evaluate(std::span<const double> prices) const = 0;
   // The alert's own lines for `decision`, one this rule reached with an action.
   virtual AlertLines AlertText(const Decision& decision, Lang lang) const = 0;
-  // True for the reference rule only: its alerts' entries in the JSON footer are the Python
-  // pipeline's (no rule, no reason), which that pipeline's consumers read.
+  // True for the reference rule only: a message whose alerts all come from it keeps the Python
+  // pipeline's JSON footer (no rule, no reason), which that pipeline's consumers read.
   virtual bool ReferenceFooter() const { return false; }
   // The moving-average window the rule reads, if it reads one (what a chart draws beside it).
   virtual std::optional<int> SmaWindow() const { return std::nullopt; }

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -182,8 +182,14 @@ TEST_F(PipelineTest, TrendsOnceWritesOneAlertLineForTrendingData) {
   EXPECT_EQ(std::string_view(root["kind"]), "signals");
   EXPECT_EQ(std::string_view(root["subject"]), "Alerts: AAPL:SELL, Alerts: MSFT:BUY");
   const std::string_view body = root["body"];
-  EXPECT_NE(body.find("📈 Stock Alert — AAPL\nAction: SELL"), std::string::npos) << body;
-  EXPECT_NE(body.find("📉 Stock Alert — MSFT\nAction: BUY"), std::string::npos) << body;
+  // The reference's layout: each alert's time as its second line.
+  const std::string time_line = "\n⏰ " + std::string(std::string_view(root["time"]).substr(0, 10)) +
+                                " " + std::string(std::string_view(root["time"]).substr(11, 8)) +
+                                " UTC\n";
+  EXPECT_NE(body.find("📈 Stock Alert — AAPL" + time_line + "Action: SELL"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("📉 Stock Alert — MSFT" + time_line + "Action: BUY"), std::string::npos)
+      << body;
   EXPECT_EQ(body.find("GOOG"), std::string::npos) << body;
   EXPECT_EQ(std::string_view(root["time"]).size(), kCanonicalTimestampSize);
 

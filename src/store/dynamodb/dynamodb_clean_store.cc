@@ -206,16 +206,14 @@ Result<std::vector<std::string>> DynamoDbCleanStore::Symbols() {
   return symbols;
 }
 
-Result<std::vector<std::string>> DynamoDbCleanStore::RebuildRegistry(
-    const std::vector<std::string>& registered) {
-  // One paginated Scan of the symbols alone (the reference trends handler's own way of listing
-  // them), done once: the marker written last says the registry is whole from then on.
-  std::set<std::string, std::less<>> found(registered.begin(), registered.end());
+Result<std::set<std::string, std::less<>>> DynamoDbCleanStore::ScanSymbols(std::size_t& items) {
+  // One paginated Scan of the symbols alone: the reference trends handler's own way of listing
+  // them, done once per table.
+  std::set<std::string, std::less<>> found;
   json scan = {{"TableName", options_.table},
                {"ProjectionExpression", "#s"},
                {"ExpressionAttributeNames", {{"#s", "symbol"}}}};
   if (options_.scan_page_items > 0) scan["Limit"] = options_.scan_page_items;
-  std::size_t items = 0;
   while (true) {
     auto page = dynamodb::Call(client_, "Scan", scan);
     if (!page) return Explained(page.status());
@@ -226,6 +224,16 @@ Result<std::vector<std::string>> DynamoDbCleanStore::RebuildRegistry(
     if (!page->contains("LastEvaluatedKey")) break;
     scan["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
   }
+  return found;
+}
+
+Result<std::vector<std::string>> DynamoDbCleanStore::RebuildRegistry(
+    const std::vector<std::string>& registered) {
+  std::size_t items = 0;
+  auto scanned = ScanSymbols(items);
+  if (!scanned) return scanned.status();
+  std::set<std::string, std::less<>>& found = *scanned;
+  found.insert(registered.begin(), registered.end());
   std::vector<std::string> fresh;
   for (const std::string& symbol : found) {
     if (!std::binary_search(registered.begin(), registered.end(), symbol)) fresh.push_back(symbol);

@@ -62,8 +62,10 @@ class DynamoDbCleanStore final : public CleanStore {
  private:
   // The registry's symbols, sorted (one paginated Query); fills the known set.
   Result<std::vector<std::string>> LoadRegistry();
-  // Scans the tick table's symbols, registers those missing from `registered`, marks the
-  // registry complete; every symbol, sorted.
+  // Every symbol of the tick table (one paginated Scan of `symbol`); `items` counts what it read.
+  Result<std::set<std::string, std::less<>>> ScanSymbols(std::size_t& items);
+  // Registers the scanned symbols missing from `registered` and marks the registry complete;
+  // every symbol, sorted.
   Result<std::vector<std::string>> RebuildRegistry(const std::vector<std::string>& registered);
   // `status`, naming the table when it says one does not exist.
   Status Explained(Status status);
