@@ -5,8 +5,10 @@
 # order), `price` N (not a key, so not declared). Ingest upserts ticks; trends reads the newest
 # points of a symbol.
 # State: `pk` S hash key, `sk` S range key. `pk = symbols` is the symbol registry ingest keeps (so
-# trends never scans the tick table); `pk = state` holds alert cooldowns, the last trends run and
-# Kinesis consumer checkpoints (when `stockpipe ingest --from kinesis` runs outside Lambda).
+# trends never scans the tick table, except once to rebuild it for a table another program
+# filled); `pk = state` holds alert cooldowns, the last trends run, the registry's completeness
+# marker and Kinesis consumer checkpoints (when `stockpipe ingest --from kinesis` runs outside
+# Lambda). `stockpipe init --store dynamodb` creates both tables with these keys where missing.
 
 resource "aws_dynamodb_table" "clean" {
   name                        = var.clean_table_name

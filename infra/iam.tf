@@ -97,6 +97,16 @@ data "aws_iam_policy_document" "ingest" {
     resources = [aws_dynamodb_table.state.arn]
   }
 
+  # ExplainMissingTable: on ResourceNotFoundException, which table is missing (the error names it).
+  statement {
+    sid     = "NameAMissingTable"
+    actions = ["dynamodb:DescribeTable"]
+    resources = [
+      aws_dynamodb_table.clean.arn,
+      aws_dynamodb_table.state.arn,
+    ]
+  }
+
   # The event source mapping's on-failure destination is written with the function's role.
   statement {
     sid       = "ReportFailedBatches"
@@ -132,6 +142,31 @@ data "aws_iam_policy_document" "trends" {
   statement {
     sid     = "ReadSymbolsAndTicks"
     actions = ["dynamodb:Query"]
+    resources = [
+      aws_dynamodb_table.clean.arn,
+      aws_dynamodb_table.state.arn,
+    ]
+  }
+
+  # DynamoDbCleanStore::RebuildRegistry, once per table: a tick table another program filled
+  # (the reference's ingest) has no registry; one Scan of its symbols, then the registry entries
+  # and the marker saying it is complete.
+  statement {
+    sid       = "RebuildSymbolRegistryOnce"
+    actions   = ["dynamodb:Scan"]
+    resources = [aws_dynamodb_table.clean.arn]
+  }
+
+  statement {
+    sid       = "WriteRebuiltRegistry"
+    actions   = ["dynamodb:BatchWriteItem"]
+    resources = [aws_dynamodb_table.state.arn]
+  }
+
+  # ExplainMissingTable: on ResourceNotFoundException, which table is missing (the error names it).
+  statement {
+    sid     = "NameAMissingTable"
+    actions = ["dynamodb:DescribeTable"]
     resources = [
       aws_dynamodb_table.clean.arn,
       aws_dynamodb_table.state.arn,

@@ -42,6 +42,9 @@ int RunProduce(const Config& config, const ProduceOptions& options);
 int RunIngest(const Config& config, bool once,
               const std::function<bool()>& stopping = StopRequested);
 int RunTrends(const Config& config, bool once);
+// `stockpipe init`: creates the configured stores that are missing (pipeline/backends.h,
+// CreateMissingStores) and says which. 0 done (also when nothing was missing), 1 failed.
+int RunInit(const Config& config);
 int RunTrendsEval();
 int RunHealth(const Config& config, bool json);
 // `stockpipe check`: the data folder's integrity, read-only (see cmd_check.cc). 0 all ok, 1 a

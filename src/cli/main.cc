@@ -340,6 +340,16 @@ Registered AddTrends(CLI::App& app, Overrides& overrides) {
           }};
 }
 
+Registered AddInit(CLI::App& app, Overrides& overrides) {
+  auto* init = app.add_subcommand(
+      "init",
+      "Create the stores the configuration names when missing (with --store dynamodb: the state "
+      "table and the CLEAN table, schema of infra/dynamodb.tf); says what it created, a no-op "
+      "when all exist");
+  AddStoreFlag(*init, overrides);
+  return {init, [](Config& config) { return RunInit(config); }};
+}
+
 Registered AddHealth(CLI::App& app, Overrides&) {
   auto* health = app.add_subcommand(
       "health", "Stream lag, RAW, CLEAN, trends, watchdog, rejects, alert channels");
@@ -472,9 +482,9 @@ Registered AddMigrate(CLI::App& app, Overrides& overrides) {
 
 // In the order `--help` lists them.
 using Registration = Registered (*)(CLI::App&, Overrides&);
-constexpr Registration kCommands[] = {AddRun,    AddServe,  AddProduce,  AddIngest,
-                                      AddTrends, AddHealth, AddCheck,    AddCatalog,
-                                      AddQuery,  AddRepair, AddBacktest, AddMigrate};
+constexpr Registration kCommands[] = {AddRun,      AddServe,   AddProduce, AddIngest, AddTrends,
+                                      AddHealth,   AddCheck,   AddCatalog, AddQuery,  AddRepair,
+                                      AddBacktest, AddMigrate, AddInit};
 
 // The configuration: TOML < environment < flags, then checked as every command needs it. Exit
 // code 2 and the reason logged when it cannot be used.

@@ -14,6 +14,7 @@
 #include "codec/backoff.h"
 #include "core/timestamp.h"
 #include "store/dynamodb/dynamodb_api.h"
+#include "store/dynamodb/dynamodb_clean_store.h"
 
 namespace stockpipe::migrate {
 namespace {
@@ -117,7 +118,6 @@ class TableMigration {
       }
       move.timestamp = FormatCanonical(*time);
       move.price = *price;
-      symbols_.insert(move.symbol);
       if (move.symbol == move.stored_symbol && move.timestamp == move.stored_timestamp && numeric) {
         const bool ours = written_ahead_.erase(move.symbol + '\t' + move.timestamp) > 0;
         ++(ours ? counts_.written_by_run : counts_.canonical);
@@ -131,20 +131,6 @@ class TableMigration {
       moves.push_back(std::move(move));
     }
     return Apply(moves);
-  }
-
-  Status RegisterSymbols() {
-    counts_.symbols = symbols_.size();
-    if (options_.dry_run || symbols_.empty()) return Status::Ok();
-    if (Status s = dynamodb::EnsureTable(client_, options_.state_table, "pk", "sk"); !s.ok()) {
-      return s;
-    }
-    std::vector<json> puts;
-    for (const std::string& symbol : symbols_) {
-      puts.push_back(
-          {{"PutRequest", {{"Item", {{"pk", {{"S", "symbols"}}}, {"sk", {{"S", symbol}}}}}}}});
-    }
-    return WriteAll(options_.state_table, puts);
   }
 
   TableMigrationCounts& counts() { return counts_; }
@@ -258,7 +244,6 @@ class TableMigration {
   const TableMigrationOptions& options_;
   const TableReportSink& report_;
   TableMigrationCounts counts_;
-  std::set<std::string> symbols_;
   std::set<std::string> written_ahead_;
 };
 
@@ -281,8 +266,19 @@ Result<TableMigrationCounts> MigrateTable(aws::Client& client, const TableMigrat
     if (start.is_object() && start.empty()) start = json();
     if (progress) progress(migration.counts());
   } while (!start.is_null());
-  if (Status s = migration.RegisterSymbols(); !s.ok()) return s;
-  return migration.counts();
+  TableMigrationCounts& counts = migration.counts();
+  if (options.dry_run) return counts;
+  // The registry the store rebuilds from one Scan of the symbols when it has none (and marks
+  // complete): the table's symbols now, for trends and the dashboard (a viewer cannot rebuild).
+  DynamoDbOptions store;
+  store.client = client.options();
+  store.table = options.table;
+  store.state_table = options.state_table;
+  if (Status s = dynamodb::EnsureTable(client, options.state_table, "pk", "sk"); !s.ok()) return s;
+  auto symbols = DynamoDbCleanStore(store).Symbols();
+  if (!symbols) return symbols.status();
+  counts.symbols = symbols->size();
+  return counts;
 }
 
 }  // namespace stockpipe::migrate

@@ -14,8 +14,10 @@
 //   the canonical items and finishes the deletes: the same table either way;
 // - a bad item (no symbol, a timestamp no parser reads, a price that is not a finite positive
 //   number): reported with its reason and left untouched, never deleted.
-// Every symbol with a valid tick is registered. Counts add up: every item the scan returned is
-// canonical, rewritten, merged into its canonical twin, bad, or one this run wrote itself.
+// Then the symbol registry is completed (the DynamoDB store's one-time rebuild, which also marks it
+// complete), so trends and a read-only dashboard never scan the tick table. Counts add up: every
+// item the scan returned is canonical, rewritten, merged into its canonical twin, bad, or one this
+// run wrote itself.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,7 @@ struct TableMigrationCounts {
   std::uint64_t bad = 0;              // reported, left in the table
   std::uint64_t written_by_run = 0;   // canonical items this run wrote and the scan met again
   std::uint64_t price_conflicts = 0;  // of `merged`: the dropped form had another price
-  std::uint64_t symbols = 0;          // registered
+  std::uint64_t symbols = 0;          // in the registry afterwards
 };
 
 // One item the migration did not simply keep or move: bad, or a merge that dropped a price.

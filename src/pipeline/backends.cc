@@ -42,6 +42,16 @@ Result<std::unique_ptr<CleanStore>> OpenStore(const Config& config) {
   return Up<CleanStore>(OpenCleanStore(config));
 }
 
+Result<std::vector<std::string>> CreateMissingStores(const Config& config) {
+  std::vector<std::string> created;
+  if (config.backends.store != "dynamodb") return created;
+  auto options = DynamoDbOptionsFrom(config);
+  if (!options) return options.status();
+  DynamoDbCleanStore store(std::move(*options));
+  if (Status s = store.CreateTablesIfMissing(&created); !s.ok()) return s;
+  return created;
+}
+
 Result<std::unique_ptr<RawArchive>> OpenArchive(const Config& config) {
   if (config.backends.archive == "s3") {
     auto options = S3ArchiveOptionsFrom(config);

@@ -32,6 +32,12 @@ namespace stockpipe {
 
 Result<std::unique_ptr<StateStore>> OpenState(const Config& config);
 Result<std::unique_ptr<CleanStore>> OpenStore(const Config& config);
+// Creates the CLEAN store and the state store where missing: with the dynamodb store its tick
+// table (DYNAMODB_TABLE) and state table (DYNAMODB_STATE_TABLE), keyed as infra/dynamodb.tf
+// keys them, on demand (point-in-time recovery is Terraform's to switch on); the embedded
+// stores are the data folder's, made by the first command that writes them. Idempotent: the
+// names of what it created, none when everything was there.
+Result<std::vector<std::string>> CreateMissingStores(const Config& config);
 Result<std::unique_ptr<RawArchive>> OpenArchive(const Config& config);
 // Kinesis keeps its consumer checkpoints in `checkpoints` (which must outlive the stream); the
 // local stream keeps its own and ignores it.

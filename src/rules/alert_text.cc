@@ -4,8 +4,9 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <vector>
 
-#include "codec/json_write.h"
+#include "codec/utf8.h"
 #include "core/record.h"
 
 namespace stockpipe {
@@ -13,12 +14,11 @@ namespace {
 
 // The words of the layout every rule shares; a rule's own words are in its file.
 struct Words {
-  std::string_view title, action, reason, last, params, time, subject;
+  std::string_view title, action, reason, last, params, subject;
 };
 
-constexpr Words kEnglish{"Stock Alert", "Action", "Reason", "Last", "Params", "Time", "Alerts"};
-constexpr Words kPolish{"Alert giełdowy", "Akcja", "Powód", "Ostatni",
-                        "Parametry",      "Czas",  "Alerty"};
+constexpr Words kEnglish{"Stock Alert", "Action", "Reason", "Last", "Params", "Alerts"};
+constexpr Words kPolish{"Alert giełdowy", "Akcja", "Powód", "Ostatni", "Parametry", "Alerty"};
 
 const Words& For(Lang lang) {
   return lang == Lang::kPl ? kPolish : kEnglish;
@@ -93,45 +93,137 @@ std::string CutToChars(std::string_view text, std::size_t max_chars) {
   return std::string(text);
 }
 
+std::string AlertSubjectPart(const Alert& alert, Lang lang) {
+  return fmt::format("{}: {}:{}", For(lang).subject, alert.symbol,
+                     LocalAction(alert.action(), lang));
+}
+
 std::string AlertSubject(std::span<const Alert> alerts, Lang lang) {
-  std::string subject = fmt::format("{}: ", For(lang).subject);
+  std::string subject;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     if (i > 0) subject += ", ";
-    subject += fmt::format("{}:{}", alerts[i].symbol, LocalAction(alerts[i].action(), lang));
+    subject += AlertSubjectPart(alerts[i], lang);
   }
   return CutToChars(subject, kSubjectLimit);
 }
 
+std::string AlertTimeLine(Micros now) {
+  // The reference's strftime("%Y-%m-%d %H:%M:%S UTC"): the canonical form's date and whole
+  // seconds (the fraction is dropped, not rounded, as strftime does).
+  const std::string canonical = FormatCanonical(now);
+  return fmt::format("⏰ {} {} UTC", std::string_view(canonical).substr(0, 10),
+                     std::string_view(canonical).substr(11, 8));
+}
+
+std::string AlertBlock(const Alert& alert, Lang lang, Micros now) {
+  std::string text = AlertBody(alert, lang);
+  // The title is one line (the symbol's control characters were refused at ingest).
+  const std::size_t title_end = text.find('\n');
+  text.insert(title_end == std::string::npos ? text.size() : title_end, "\n" + AlertTimeLine(now));
+  return text;
+}
+
+namespace {
+
+// The reference's footer is Python's json.dumps({"alerts": [...]}, indent=2,
+// ensure_ascii=False): two-space indent, "," ending an item's line, ": " between key and value,
+// floats as repr(), strings with only the escapes Python writes (non-ASCII kept as it is).
+void AppendPythonJsonString(std::string_view text, std::string& out) {
+  out += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+struct Field {
+  std::string key;
+  std::string json;  // the value, already JSON
+};
+
+std::string StringValue(std::string_view text) {
+  std::string out;
+  AppendPythonJsonString(ToValidUtf8(text), out);
+  return out;
+}
+
+// One alert as the reference's dict {"symbol", **payload, "message", "subject_part"}; its
+// payload is {"action", "delta_pct", "last", "sma", "dev_pct"}. Another rule's alert says which
+// rule and why, then its own numbers in the same place.
+std::vector<Field> FooterFields(const Alert& a, Lang lang, Micros now) {
+  const rules::Decision& d = a.decision;
+  std::vector<Field> fields;
+  fields.push_back({"symbol", StringValue(a.symbol)});
+  fields.push_back({"action", StringValue(ActionName(a.action()))});
+  if (a.rule->ReferenceFooter()) {
+    fields.push_back({"delta_pct", PythonFloatRepr(d.Value("delta_pct"))});
+    fields.push_back({"last", PythonFloatRepr(d.last)});
+    fields.push_back({"sma", PythonFloatRepr(d.Value("sma"))});
+    fields.push_back({"dev_pct", PythonFloatRepr(d.Value("dev_pct"))});
+  } else {
+    fields.push_back({"rule", StringValue(a.rule->Name())});
+    fields.push_back({"reason", StringValue(d.reason)});
+    fields.push_back({"last", PythonFloatRepr(d.last)});
+    for (const rules::Number& n : d.Numbers()) {
+      fields.push_back({std::string(n.name), PythonFloatRepr(n.value)});
+    }
+  }
+  fields.push_back({"message", StringValue(AlertBlock(a, lang, now))});
+  fields.push_back({"subject_part", StringValue(AlertSubjectPart(a, lang))});
+  return fields;
+}
+
+}  // namespace
+
 std::string AlertMessageBody(std::span<const Alert> alerts, Lang lang, Micros now,
                              bool include_json_footer) {
-  const std::string time = FormatCanonical(now);
   std::string body;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     if (i > 0) body += "\n\n";
-    body += AlertBody(alerts[i], lang);
-    body += fmt::format("\n{}: {}", For(lang).time, time);
+    body += AlertBlock(alerts[i], lang, now);
   }
   if (!include_json_footer) return body;
-  bool reference = true;
-  for (const Alert& a : alerts) reference = reference && a.rule->ReferenceFooter();
-  std::string json = "[";
+  body += "\n\n---\nRaw JSON:\n{\n  \"alerts\": [";
   for (std::size_t i = 0; i < alerts.size(); ++i) {
-    const Alert& a = alerts[i];
-    const rules::Decision& d = a.decision;
-    if (i > 0) json += ',';
-    json += R"({"symbol":)";
-    AppendJsonString(a.symbol, json);
-    json += fmt::format(R"(,"action":"{}")", ActionName(a.action()));
-    if (!reference) json += fmt::format(R"(,"rule":"{}","reason":"{}")", a.rule->Name(), d.reason);
-    json += R"(,"last":)";
-    AppendShortestDouble(d.last, json);
-    for (const rules::Number& n : d.Numbers()) {
-      json += fmt::format(R"(,"{}":)", n.name);
-      AppendShortestDouble(n.value, json);
+    body += i > 0 ? ",\n    {" : "\n    {";
+    const std::vector<Field> fields = FooterFields(alerts[i], lang, now);
+    for (std::size_t f = 0; f < fields.size(); ++f) {
+      body += f > 0 ? ",\n      " : "\n      ";
+      body += StringValue(fields[f].key) + ": " + fields[f].json;
     }
-    json += R"(,"time":")" + time + "\"}";
+    body += "\n    }";
   }
-  return body + "\n\n---\n" + json + "]";
+  body += alerts.empty() ? "]\n}" : "\n  ]\n}";
+  return body;
 }
 
 }  // namespace stockpipe

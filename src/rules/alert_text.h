@@ -9,8 +9,9 @@
 //   SMA5: 196.24 (diff: 0.80%)
 //   Params: THRESH_PCT=0.3%, LOOKBACK_POINTS=5, SMA_WINDOW=5, MIN_POINTS=5, EPS_PCT=0.1%
 // 📉 marks a BUY and 📈 a SELL. The reason, numbers and params lines are the rule's
-// (Rule::AlertText); the rest is laid out here. A sent message adds each alert's time line and
-// optionally a raw JSON footer.
+// (Rule::AlertText); the rest is laid out here. A sent message adds each alert's time line as its
+// second line (`⏰ 2026-12-04 14:10:21 UTC`, as the reference does) and optionally the
+// reference's raw JSON footer.
 #pragma once
 
 #include <span>
@@ -39,13 +40,26 @@ std::string_view LocalAction(Action action, Lang lang);
 // The alert's body without the time line (what the golden vectors hold).
 std::string AlertBody(const Alert& alert, Lang lang);
 
-// "Alerts: AAPL:BUY, MSFT:SELL" ("Alerty: ..." in Polish), cut to 100 characters.
+// "⏰ 2026-12-04 14:10:21 UTC": the reference's time line, whole seconds.
+std::string AlertTimeLine(Micros now);
+
+// The alert as a message carries it: AlertBody with AlertTimeLine(now) as its second line.
+std::string AlertBlock(const Alert& alert, Lang lang, Micros now);
+
+// One alert's part of a subject: "Alerts: AAPL:BUY" ("Alerty: AAPL:KUPUJ" in Polish).
+std::string AlertSubjectPart(const Alert& alert, Lang lang);
+
+// The parts of every alert joined by ", " and cut to 100 characters, as the reference does:
+// "Alerts: AAPL:BUY, Alerts: MSFT:SELL" (the prefix repeats; mail filters built on the reference's
+// subjects rely on it).
 std::string AlertSubject(std::span<const Alert> alerts, Lang lang);
 
-// The whole message for a run: every alert's body and time line, blank-line separated, and the
-// JSON footer when asked for: per alert its symbol, action, rule and reason, last price, its
-// rule's numbers and the time. When every alert's rule has the ReferenceFooter(), rule and reason
-// are left out: the reference pipeline's footer exactly.
+// The whole message for a run, byte for byte the reference's: every AlertBlock, blank-line
+// separated, and when asked for the footer "\n\n---\nRaw JSON:\n" + the reference's
+// json.dumps({"alerts": [...]}, indent=2, ensure_ascii=False). Per alert: symbol, action,
+// delta_pct, last, sma, dev_pct, message (its block), subject_part. An alert of another rule has
+// rule and reason after its action, then last and its rule's numbers, where the reference's
+// numbers are.
 std::string AlertMessageBody(std::span<const Alert> alerts, Lang lang, Micros now,
                              bool include_json_footer);
 

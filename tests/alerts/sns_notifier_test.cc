@@ -39,6 +39,14 @@ TEST(SnsSubject, TransliteratesPolishAndKeepsAsciiPrintable) {
   EXPECT_EQ(SnsSubject("Straße — „Grüße” … Œuvre"), "Strasse - \"Grusse\" ... OEuvre");
 }
 
+TEST(SnsSubject, AReferenceSubjectCutAfterItsCommaKeepsItsTrailingSpace) {
+  // The reference publishes subject[:100] as it is, and its joined subjects can be cut right
+  // after ", " (3 of the 120 golden runs in tests/fixtures/trends_run_vectors.jsonl).
+  const std::string cut = "Alerts: AAPL:SELL, Alerts: ";
+  EXPECT_EQ(SnsSubject(cut), cut);
+  EXPECT_EQ(SnsSubject("Alerts: AAPL:SELL,  "), "Alerts: AAPL:SELL, ");
+}
+
 TEST(SnsSubject, LineBreaksAndControlsBecomeOneSpaceAndOthersAreDropped) {
   EXPECT_EQ(SnsSubject("  \n📉 Stock\r\n\tAlert\x01 — AAPL  \n"), "Stock Alert - AAPL");
   EXPECT_EQ(SnsSubject("bad \xC3\x28 utf8 \xFF!"), "bad ( utf8 !");

@@ -252,6 +252,11 @@ TEST_F(S3ArchiveTest, AMissingBucketIsAnErrorNotAnEmptyArchive) {
   Status put = other.Put("raw/x", "x");
   ASSERT_FALSE(put.ok());
   EXPECT_THAT(put.message(), HasSubstr("never-created-bucket"));
+  // Each says what to do.
+  for (const std::string& error : {list.error(), got.error(), put.message()}) {
+    EXPECT_THAT(error, HasSubstr("the bucket does not exist: create it"));
+    EXPECT_THAT(error, HasSubstr("RAW_DATA_BUCKET"));
+  }
 }
 
 TEST_F(S3ArchiveTest, CreateBucketIfMissingIsIdempotentAndNamesTheRegion) {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -171,7 +171,7 @@ TEST_F(PipelineTest, TrendsOnceWritesOneAlertLineForTrendingData) {
   const auto log_path = dir_.path() / "data" / "alerts.jsonl";
   auto trends = Cli({"trends", "--once", "--lang", "en"});
   ASSERT_EQ(trends.exit_code, 0) << trends.err;
-  EXPECT_NE(trends.out.find("Alerts: AAPL:SELL, MSFT:BUY"), std::string::npos)
+  EXPECT_NE(trends.out.find("Alerts: AAPL:SELL, Alerts: MSFT:BUY"), std::string::npos)
       << "console channel: " << trends.out;
 
   auto lines = Lines(testing::ReadFile(log_path));
@@ -180,10 +180,16 @@ TEST_F(PipelineTest, TrendsOnceWritesOneAlertLineForTrendingData) {
   simdjson::dom::element root;
   ASSERT_EQ(parser.parse(lines[0]).get(root), simdjson::SUCCESS) << lines[0];
   EXPECT_EQ(std::string_view(root["kind"]), "signals");
-  EXPECT_EQ(std::string_view(root["subject"]), "Alerts: AAPL:SELL, MSFT:BUY");
+  EXPECT_EQ(std::string_view(root["subject"]), "Alerts: AAPL:SELL, Alerts: MSFT:BUY");
   const std::string_view body = root["body"];
-  EXPECT_NE(body.find("📈 Stock Alert — AAPL\nAction: SELL"), std::string::npos) << body;
-  EXPECT_NE(body.find("📉 Stock Alert — MSFT\nAction: BUY"), std::string::npos) << body;
+  // The reference's layout: each alert's time as its second line.
+  const std::string time_line = "\n⏰ " + std::string(std::string_view(root["time"]).substr(0, 10)) +
+                                " " + std::string(std::string_view(root["time"]).substr(11, 8)) +
+                                " UTC\n";
+  EXPECT_NE(body.find("📈 Stock Alert — AAPL" + time_line + "Action: SELL"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("📉 Stock Alert — MSFT" + time_line + "Action: BUY"), std::string::npos)
+      << body;
   EXPECT_EQ(body.find("GOOG"), std::string::npos) << body;
   EXPECT_EQ(std::string_view(root["time"]).size(), kCanonicalTimestampSize);
 
@@ -198,7 +204,7 @@ TEST_F(PipelineTest, TrendsOnceWritesOneAlertLineForTrendingData) {
   lines = Lines(testing::ReadFile(log_path));
   ASSERT_EQ(lines.size(), 2u);
   ASSERT_EQ(parser.parse(lines[1]).get(root), simdjson::SUCCESS) << lines[1];
-  EXPECT_EQ(std::string_view(root["subject"]), "Alerts: AAPL:SELL, MSFT:BUY");
+  EXPECT_EQ(std::string_view(root["subject"]), "Alerts: AAPL:SELL, Alerts: MSFT:BUY");
 }
 
 TEST_F(PipelineTest, TrendsOnceOnFlatDataWritesNoAlert) {

@@ -18,8 +18,11 @@
 #include "alerts/smtp/smtp_notifier.h"
 #include "alerts/webhook/webhook_notifier.h"
 #include "cli/webhook_sink.h"
+#include "codec/base64.h"
 #include "pipeline/backends.h"
 #include "pipeline/local_stores.h"
+#include "rules/alert_text.h"
+#include "rules/pct_sma_rule.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"
 #include "support/subprocess.h"
@@ -153,6 +156,88 @@ TEST_F(AlertChannelsTest, SmtpThroughTheOutboxReachesTheSink) {
   const json envelope = json::parse(testing::ReadFile(mail_dir() / "1.json"));
   EXPECT_EQ(envelope["rcptTo"], json::array({"ops@example.com"}));
   EXPECT_EQ(HealthOf(*outbox, "smtp").delivered, 1u);
+}
+
+TEST_F(AlertChannelsTest, AReferenceMessageArrivesUnchangedOnEveryChannel) {
+  // A run's message as the reference writes it: 9 alerts, the subject cut to 100 characters
+  // right after ", " (its trailing space kept), each body's second line `⏰ ... UTC`.
+  const rules::PctSmaRule rule(PctSmaParams{});
+  std::vector<double> falling;
+  for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
+  std::vector<Alert> alerts;
+  for (const char* symbol : {"AAPL", "AMZN", "BAC", "CVX", "G", "I", "JPM", "KO", "MSFT"}) {
+    alerts.push_back({symbol, &rule, rule.Evaluate(falling)});
+  }
+  const AlertMessage message{MessageKind::kSignals, AlertSubject(alerts, Lang::kEn),
+                             AlertMessageBody(alerts, Lang::kEn, kT0 + 123'456, false), kT0};
+  ASSERT_EQ(message.subject,
+            "Alerts: AAPL:BUY, Alerts: AMZN:BUY, Alerts: BAC:BUY, Alerts: CVX:BUY, Alerts: G:BUY, "
+            "Alerts: I:BUY, ");
+  ASSERT_TRUE(message.body.starts_with("📉 Stock Alert — AAPL\n⏰ 2025-08-14 14:38:12 UTC\n"));
+
+  auto smtp_sink = StartSmtpSink();
+  WebhookSink hook_sink(/*fail_first=*/0);
+  std::FILE* console_out = std::tmpfile();
+  ASSERT_NE(console_out, nullptr);
+  ConsoleNotifier console(console_out);
+  const fs::path log_path = dir_.path() / "alerts.jsonl";
+  LogNotifier log(log_path.string());
+  SmtpNotifier smtp(Smtp(*smtp_sink));
+  WebhookOptions hook_options;
+  hook_options.url = hook_sink.url(kHookPath);
+  WebhookNotifier webhook(hook_options);
+  auto outbox = OpenOutbox({&console, &log, &smtp, &webhook}, hook_sink.url(kHookPath));
+  ASSERT_TRUE(outbox);
+  ASSERT_TRUE(outbox->Send(message).ok());
+
+  std::fflush(console_out);
+  std::rewind(console_out);
+  std::string printed;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, console_out)) > 0;) {
+    printed.append(buffer, n);
+  }
+  std::fclose(console_out);
+  EXPECT_EQ(printed, "\n=== " + message.subject + " ===\n" + message.body + "\n\n");
+
+  const json logged = json::parse(testing::ReadFile(log_path));
+  EXPECT_EQ(logged["subject"], message.subject);
+  EXPECT_EQ(logged["body"], message.body);
+
+  const std::vector<json> hooks = hook_sink.accepted();
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0]["subject"], message.subject);
+  EXPECT_EQ(hooks[0]["body"], message.body);
+  EXPECT_EQ(hooks[0]["text"], message.subject + "\n\n" + message.body);
+
+  // Mail: the subject in RFC 2047 words (it is longer than a header line), the body base64 of
+  // its text with CRLF line ends, as MIME requires of text/plain; decoded, the same text.
+  const std::string mail = testing::ReadFile(mail_dir() / "1.eml");
+  const std::size_t subject_at = mail.find("\r\nSubject: ");
+  ASSERT_NE(subject_at, std::string::npos) << mail;
+  std::string subject;
+  const std::string header = mail.substr(subject_at, mail.find("\r\nMessage-ID:") - subject_at);
+  for (std::size_t at = header.find("=?UTF-8?B?"); at != std::string::npos;
+       at = header.find("=?UTF-8?B?", at + 1)) {
+    const std::size_t from = at + 10;
+    auto word = Base64Decode(header.substr(from, header.find("?=", from) - from));
+    ASSERT_TRUE(word) << word.error();
+    subject += *word;
+  }
+  EXPECT_EQ(subject, message.subject);
+  const std::size_t body_at = mail.find("\r\n\r\n");
+  std::string base64;
+  for (char c : mail.substr(body_at + 4)) {
+    if (c != '\r' && c != '\n') base64 += c;
+  }
+  auto text = Base64Decode(base64);
+  ASSERT_TRUE(text) << text.error();
+  std::string unix_text;
+  for (std::size_t i = 0; i < text->size(); ++i) {
+    if ((*text)[i] == '\r' && i + 1 < text->size() && (*text)[i + 1] == '\n') continue;
+    unix_text += (*text)[i];
+  }
+  EXPECT_EQ(unix_text, message.body);
 }
 
 TEST_F(AlertChannelsTest, NoDataAlarmAndRecoveryReachEveryChannelExactlyOnce) {

@@ -14,6 +14,7 @@
 
 #include "core/timestamp.h"
 #include "rules/pct_sma_rule.h"
+#include "support/temp_dir.h"
 
 namespace stockpipe {
 namespace {
@@ -143,8 +144,9 @@ TEST(AlertSubject, OneAlertPerLanguage) {
 TEST(AlertSubject, SeveralAlertsInOrder) {
   const std::vector<Alert> alerts{MakeAlert("AAPL", Action::kBuy),
                                   MakeAlert("MSFT", Action::kSell)};
-  EXPECT_EQ(AlertSubject(alerts, Lang::kEn), "Alerts: AAPL:BUY, MSFT:SELL");
-  EXPECT_EQ(AlertSubject(alerts, Lang::kPl), "Alerty: AAPL:KUPUJ, MSFT:SPRZEDAJ");
+  // The reference repeats the prefix per alert; mail filters built on its subjects rely on it.
+  EXPECT_EQ(AlertSubject(alerts, Lang::kEn), "Alerts: AAPL:BUY, Alerts: MSFT:SELL");
+  EXPECT_EQ(AlertSubject(alerts, Lang::kPl), "Alerty: AAPL:KUPUJ, Alerty: MSFT:SPRZEDAJ");
 }
 
 TEST(AlertSubject, ManyAlertsAreCutToOneHundredCharacters) {
@@ -155,8 +157,8 @@ TEST(AlertSubject, ManyAlertsAreCutToOneHundredCharacters) {
   for (Lang lang : {Lang::kEn, Lang::kPl}) {
     const std::string subject = AlertSubject(alerts, lang);
     EXPECT_EQ(Utf8Chars(subject), 100u) << subject;
-    EXPECT_TRUE(subject.starts_with(lang == Lang::kPl ? "Alerty: SYM0:KUPUJ, SYM1:SPRZEDAJ"
-                                                      : "Alerts: SYM0:BUY, SYM1:SELL"))
+    EXPECT_TRUE(subject.starts_with(lang == Lang::kPl ? "Alerty: SYM0:KUPUJ, Alerty: SYM1:SPRZEDAJ"
+                                                      : "Alerts: SYM0:BUY, Alerts: SYM1:SELL"))
         << subject;
   }
 }
@@ -207,41 +209,57 @@ TEST(AlertBody, PolishSellReadsLikeTheReference) {
 
 // ---- AlertMessageBody ----
 
-TEST(AlertMessageBody, EveryAlertWithItsTimeLineBlankLineSeparated) {
+TEST(AlertMessageBody, EveryAlertWithItsTimeLineAsSecondLineBlankLineSeparated) {
   const std::vector<Alert> alerts{MakeAlert("AAPL", Action::kBuy, 99, 100, -2, 1),
                                   MakeAlert("MSFT", Action::kSell),
                                   MakeAlert("ŻABKA", Action::kBuy, 10, 11, -3, 9.09)};
-  const Micros now = 1'755'182'292'123'456;  // 2025-08-14T14:38:12.123456Z
-  const std::string time = FormatCanonical(now);
+  const Micros now = 1'755'182'292'999'999;  // 2025-08-14T14:38:12.999999Z
+  // The reference's strftime: whole seconds, the fraction dropped (not rounded up to :13).
+  EXPECT_EQ(AlertTimeLine(now), "⏰ 2025-08-14 14:38:12 UTC");
   for (Lang lang : {Lang::kEn, Lang::kPl}) {
-    const std::string time_line = std::string(lang == Lang::kPl ? "Czas: " : "Time: ") + time;
     std::string expected;
     for (std::size_t i = 0; i < alerts.size(); ++i) {
       if (i) expected += "\n\n";
-      expected += AlertBody(alerts[i], lang) + "\n" + time_line;
+      const std::string body = AlertBody(alerts[i], lang);
+      const std::size_t title_end = body.find('\n');
+      expected +=
+          body.substr(0, title_end) + "\n⏰ 2025-08-14 14:38:12 UTC" + body.substr(title_end);
+      EXPECT_EQ(AlertBlock(alerts[i], lang, now),
+                body.substr(0, title_end) + "\n⏰ 2025-08-14 14:38:12 UTC" + body.substr(title_end));
     }
     EXPECT_EQ(AlertMessageBody(alerts, lang, now, false), expected);
   }
 }
 
-TEST(AlertMessageBody, JsonFooterIsValidJsonDescribingEveryAlert) {
+TEST(AlertMessageBody, JsonFooterIsTheReferencesRawJsonByteForByte) {
+  // tests/fixtures/reference_message_with_footer.txt is what the reference handler's own
+  // _format_message and json.dumps({"alerts": ...}, indent=2, ensure_ascii=False) printed for
+  // these three alerts (Polish, default parameters, 2025-08-14 14:38:12 UTC): quotes, a
+  // backslash and a control character to escape, floats in Python's repr (0.30000000000000004,
+  // 1e-07, 20.0).
   const std::vector<Alert> alerts{
       MakeAlert("AAPL", Action::kBuy, 99.5, 100.25, -2.0000000000000004, 0.7481296758104738),
       MakeAlert("MS\"FT\\", Action::kSell, 0.1 + 0.2, 0.25, 3.5, 20),
-      MakeAlert("ŻABKA\n", Action::kBuy, 1e-7, 2e-7, -50, 50)};
+      MakeAlert("ŻABKA\x01", Action::kBuy, 1e-7, 2e-7, -50, 50)};
   const Micros now = 1'755'182'292'000'000;
-  const std::string body = AlertMessageBody(alerts, Lang::kPl, now, true);
-  const std::string plain = AlertMessageBody(alerts, Lang::kPl, now, false);
-  ASSERT_TRUE(body.starts_with(plain));
-  const std::string separator = "\n\n---\n";
-  ASSERT_EQ(body.compare(plain.size(), separator.size(), separator), 0) << body;
-  const std::string json = body.substr(plain.size() + separator.size());
+  const std::string reference =
+      testing::ReadFile(std::string(STOCKPIPE_FIXTURES) + "/reference_message_with_footer.txt");
+  ASSERT_FALSE(reference.empty());
+  EXPECT_EQ(AlertMessageBody(alerts, Lang::kPl, now, true), reference);
+  // Without the footer: the reference's text before its "---".
+  EXPECT_EQ(AlertMessageBody(alerts, Lang::kPl, now, false),
+            reference.substr(0, reference.find("\n\n---\n")));
 
+  // And it is JSON a consumer reads back: every alert's fields.
+  const std::string body = AlertMessageBody(alerts, Lang::kPl, now, true);
+  const std::string separator = "\n\n---\nRaw JSON:\n";
+  const std::size_t at = body.find(separator);
+  ASSERT_NE(at, std::string::npos) << body;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  ASSERT_EQ(parser.parse(body.substr(at + separator.size())).get(root), simdjson::SUCCESS);
   simdjson::dom::array array;
-  ASSERT_EQ(root.get_array().get(array), simdjson::SUCCESS);
+  ASSERT_EQ(root["alerts"].get_array().get(array), simdjson::SUCCESS);
   ASSERT_EQ(array.size(), alerts.size());
   std::size_t i = 0;
   for (simdjson::dom::element item : array) {
@@ -252,7 +270,8 @@ TEST(AlertMessageBody, JsonFooterIsValidJsonDescribingEveryAlert) {
     EXPECT_EQ(double(item["sma"]), a.decision.Value("sma"));
     EXPECT_EQ(double(item["delta_pct"]), a.decision.Value("delta_pct"));
     EXPECT_EQ(double(item["dev_pct"]), a.decision.Value("dev_pct"));
-    EXPECT_EQ(std::string_view(item["time"]), FormatCanonical(now));
+    EXPECT_EQ(std::string_view(item["message"]), AlertBlock(a, Lang::kPl, now));
+    EXPECT_EQ(std::string_view(item["subject_part"]), AlertSubjectPart(a, Lang::kPl));
   }
 }
 

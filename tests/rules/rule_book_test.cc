@@ -94,21 +94,22 @@ TEST(RuleAlertText, ARunOfReferenceAlertsIsTheReferenceMessage) {
   const Alert alert{"MSFT", &rule, rule.Evaluate(falling)};
   ASSERT_TRUE(alert.decision.action);
   const std::vector<Alert> ours{alert};
-  // The reference's message, field by field: its body, its time line, its footer (no rule, no
-  // reason: the Python pipeline's fields in its order).
+  // The reference's message, field by field: its title, its time line, the rest of its body,
+  // its footer (no rule, no reason: the Python pipeline's fields in its order).
   const rules::Decision& d = alert.decision;
-  const std::string body = AlertBody(alert, Lang::kPl) + "\nCzas: 2025-08-14T14:38:12.000000Z";
+  const std::string text = AlertBody(alert, Lang::kPl);
+  const std::size_t title_end = text.find('\n');
+  const std::string body =
+      text.substr(0, title_end) + "\n⏰ 2025-08-14 14:38:12 UTC" + text.substr(title_end);
   std::string footer =
-      "\n\n---\n"
-      R"([{"symbol":"MSFT","action":"BUY","last":)";
-  AppendShortestDouble(d.last, footer);
-  footer += R"(,"sma":)";
-  AppendShortestDouble(d.Value("sma"), footer);
-  footer += R"(,"delta_pct":)";
-  AppendShortestDouble(d.Value("delta_pct"), footer);
-  footer += R"(,"dev_pct":)";
-  AppendShortestDouble(d.Value("dev_pct"), footer);
-  footer += R"(,"time":"2025-08-14T14:38:12.000000Z"}])";
+      "\n\n---\nRaw JSON:\n{\n  \"alerts\": [\n    {\n      \"symbol\": \"MSFT\",\n"
+      "      \"action\": \"BUY\",\n      \"delta_pct\": ";
+  footer += PythonFloatRepr(d.Value("delta_pct")) + ",\n      \"last\": ";
+  footer += PythonFloatRepr(d.last) + ",\n      \"sma\": ";
+  footer += PythonFloatRepr(d.Value("sma")) + ",\n      \"dev_pct\": ";
+  footer += PythonFloatRepr(d.Value("dev_pct")) + ",\n      \"message\": ";
+  AppendJsonString(body, footer);
+  footer += ",\n      \"subject_part\": \"Alerty: MSFT:KUPUJ\"\n    }\n  ]\n}";
   EXPECT_EQ(AlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, false), body);
   EXPECT_EQ(AlertMessageBody(ours, Lang::kPl, 1'755'182'292'000'000, true), body + footer);
   EXPECT_TRUE(
@@ -125,15 +126,24 @@ TEST(RuleAlertText, AMixedRunHasEveryBodyTimeLineAndFooter) {
       {"MSFT", &reference_rule, reference_rule.Evaluate(falling)},
       {"AAPL", &cross, cross.Evaluate(std::vector<double>{10, 10, 10, 10, 6})}};
   const std::string body = AlertMessageBody(alerts, Lang::kEn, 1'755'182'292'000'000, true);
-  EXPECT_EQ(body.find(AlertBody(alerts[0], Lang::kEn) + "\nTime: 2025-08-14T14:38:12"), 0u) << body;
-  EXPECT_NE(body.find("📈 Stock Alert — AAPL\nAction: SELL\nReason: death cross: SMA2 crossed "
-                      "below SMA4\n"),
+  EXPECT_EQ(body.find("📉 Stock Alert — MSFT\n⏰ 2025-08-14 14:38:12 UTC\nAction: BUY\n"), 0u)
+      << body;
+  EXPECT_NE(body.find("📈 Stock Alert — AAPL\n⏰ 2025-08-14 14:38:12 UTC\nAction: SELL\nReason: "
+                      "death cross: SMA2 crossed below SMA4\n"),
             std::string::npos)
       << body;
-  EXPECT_NE(
-      body.find(
-          R"("symbol":"AAPL","action":"SELL","rule":"sma_cross","reason":"death_cross","last":6,"fast_sma":8,"slow_sma":9)"),
-      std::string::npos)
+  EXPECT_NE(body.find(
+                R"("symbol": "AAPL",
+      "action": "SELL",
+      "rule": "sma_cross",
+      "reason": "death_cross",
+      "last": 6.0,
+      "fast_sma": 8.0,
+      "slow_sma": 9.0,
+      "prev_fast_sma": 10.0,
+      "prev_slow_sma": 10.0,
+      "message": "📈 Stock Alert — AAPL\n⏰ 2025-08-14 14:38:12 UTC\nAction: SELL\n)"),
+            std::string::npos)
       << body;
 }
 

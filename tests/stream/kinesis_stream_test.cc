@@ -111,6 +111,22 @@ class KinesisStreamTest : public ::testing::Test {
   std::unique_ptr<KinesisStream> stream_;
 };
 
+TEST_F(KinesisStreamTest, AMissingStreamIsNamedWithWhatToDo) {
+  auto missing = Make("never-created");
+  auto shards = missing->Shards();
+  ASSERT_FALSE(shards.ok());
+  EXPECT_NE(shards.error().find(
+                "Kinesis stream never-created does not exist in region us-east-1: create it"),
+            std::string::npos)
+      << shards.error();
+  EXPECT_NE(shards.error().find("KINESIS_STREAM"), std::string::npos) << shards.error();
+  const std::vector<StreamRecord> records{{"AAPL", R"({"symbol":"AAPL"})"}};
+  Status put = missing->Put(records);
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.message().find("Kinesis stream never-created does not exist"), std::string::npos)
+      << put.message();
+}
+
 TEST_F(KinesisStreamTest, RoundTripKeepsShardOrderAndRoutesEachSymbolToOneShard) {
   KinesisStream& s = Create("ticks", 4);
   const auto symbols = Symbols(12);

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "alerts/outbox/outbox.h"
-#include "support/subprocess.h"
 #include "sqlite/database.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
+#include "support/subprocess.h"
 #include "trends/streaming_signals.h"
 
 namespace stockpipe {
@@ -198,7 +198,7 @@ TEST_P(KillDuringOnDurable, TheReplayQueuesOnceAndTheChannelGetsItOnce) {
   if (!p->channel.received.empty()) {
     // Cooldown 0: each tick of the batch alerts; otherwise its first one does.
     std::string subject = "Alerts: AAPL:SELL";
-    for (int i = 1; i < (c.cooldown ? 1 : kBatch); ++i) subject += ", AAPL:SELL";
+    for (int i = 1; i < (c.cooldown ? 1 : kBatch); ++i) subject += ", Alerts: AAPL:SELL";
     EXPECT_EQ(p->channel.received[0].subject, subject);
   }
 }

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -93,7 +93,7 @@ TEST_F(TrendsJobTest, AllAlertsOfARunGoOutAsOneMessageToEveryChannel) {
     ASSERT_EQ(channel->sent.size(), 1u) << channel->Name();
     const AlertMessage& m = channel->sent[0];
     EXPECT_EQ(m.kind, MessageKind::kSignals);
-    EXPECT_EQ(m.subject, "Alerty: AAPL:SPRZEDAJ, MSFT:KUPUJ");
+    EXPECT_EQ(m.subject, "Alerty: AAPL:SPRZEDAJ, Alerty: MSFT:KUPUJ");
     EXPECT_EQ(m.created, kT0);
     EXPECT_EQ(m.body, AlertMessageBody(run->alerts, Lang::kPl, kT0, false));
     EXPECT_NE(m.body.find("📈 Alert giełdowy — AAPL"), std::string::npos) << m.body;
@@ -274,13 +274,15 @@ TEST_F(TrendsJobTest, JsonFooterWhenAskedFor) {
   ASSERT_TRUE(Job({&channel}, 0, Lang::kEn, true).RunOnce(kT0));
   ASSERT_EQ(channel.sent.size(), 1u);
   const std::string& body = channel.sent[0].body;
-  const auto at = body.find("\n\n---\n");
+  // The reference's footer: "Raw JSON:" and {"alerts": [...]}.
+  const std::string separator = "\n\n---\nRaw JSON:\n";
+  const auto at = body.find(separator);
   ASSERT_NE(at, std::string::npos) << body;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  ASSERT_EQ(parser.parse(body.substr(at + 6)).get(root), simdjson::SUCCESS);
-  EXPECT_EQ(std::string_view(root.at(0)["symbol"]), "AAPL");
-  EXPECT_EQ(std::string_view(root.at(0)["action"]), "SELL");
+  ASSERT_EQ(parser.parse(body.substr(at + separator.size())).get(root), simdjson::SUCCESS);
+  EXPECT_EQ(std::string_view(root["alerts"].at(0)["symbol"]), "AAPL");
+  EXPECT_EQ(std::string_view(root["alerts"].at(0)["action"]), "SELL");
 }
 
 TEST_F(TrendsJobTest, ManySymbolsStillOneMessageWithASubjectOfAtMostOneHundredCharacters) {
@@ -330,11 +332,12 @@ TEST_F(TrendsJobTest, EachSymbolIsEvaluatedByItsConfiguredRule) {
   EXPECT_EQ(run->alerts[1].symbol, "MSFT");
   EXPECT_EQ(run->alerts[1].rule->Name(), "pct_sma");
   ASSERT_EQ(channel.sent.size(), 1u);
-  EXPECT_EQ(channel.sent[0].subject, "Alerts: AAPL:BUY, MSFT:BUY");
+  EXPECT_EQ(channel.sent[0].subject, "Alerts: AAPL:BUY, Alerts: MSFT:BUY");
   EXPECT_NE(channel.sent[0].body.find("Reason: golden cross: SMA2 crossed above SMA4"),
             std::string::npos)
       << channel.sent[0].body;
-  EXPECT_NE(channel.sent[0].body.find(AlertBody(run->alerts[1], Lang::kEn)), std::string::npos);
+  EXPECT_NE(channel.sent[0].body.find(AlertBlock(run->alerts[1], Lang::kEn, kT0)),
+            std::string::npos);
 }
 
 TEST_F(TrendsJobTest, ABadRuleInTheConfigIsAnErrorNamingTheKey) {

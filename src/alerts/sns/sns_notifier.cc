@@ -103,8 +103,9 @@ std::string SnsSubject(std::string_view subject) {
   out.reserve(std::min(subject.size(), kSnsMaxSubjectChars));
   bool pending_space = false;
   bool full = false;
+  long cp = -1;
   for (std::size_t i = 0; i < subject.size() && !full;) {
-    const long cp = NextCodePoint(subject, i);
+    cp = NextCodePoint(subject, i);
     std::string_view ascii;
     char single = 0;
     if (cp >= 0x21 && cp < 0x7F) {
@@ -120,7 +121,8 @@ std::string SnsSubject(std::string_view subject) {
         pending_space = !out.empty();  // no leading space: SNS wants a printable first character
         continue;
       }
-      // A space is written only with the character after it, so the subject never ends in one.
+      // A space is written only with the character after it (or below, when it ended the
+      // subject), so a cut never leaves one.
       if (out.size() + (pending_space ? 2 : 1) > kSnsMaxSubjectChars) {
         full = true;
         break;
@@ -130,6 +132,9 @@ std::string SnsSubject(std::string_view subject) {
       out += c;
     }
   }
+  // A subject that ends in a plain space keeps it, as SNS does: the reference's subjects cut to
+  // 100 characters can end in ", " and mail filters see them so.
+  if (!full && pending_space && cp == ' ' && out.size() < kSnsMaxSubjectChars) out += ' ';
   if (out.empty()) out = kFallbackSubject;
   return out;
 }

@@ -6,7 +6,8 @@
 //  - Subject: ASCII printable only, no line breaks, at most 100 characters. Polish and other Latin
 //    letters are transliterated (ł -> l, ż -> z), typographic dashes and quotes become ASCII,
 //    whitespace runs and control characters become one space, anything else (emoji) is dropped.
-//    It is never empty.
+//    It never starts with a space and never ends in one unless the given subject ended in a
+//    plain space (the reference's cut subjects can: "..., Alerts: "). It is never empty.
 //  - Message: valid UTF-8 (bad bytes become U+FFFD) of at most 262,144 bytes; a longer one is cut
 //    on a character boundary and ends with a visible marker saying how long it was.
 // Thread-safe (the client is).

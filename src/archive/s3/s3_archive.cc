@@ -37,7 +37,13 @@ std::string Explain(const aws::HttpResponse& response) {
   std::string code = aws::ErrorCode(response.body);
   std::string text = code.empty() ? "error" : code;
   if (const auto message = XmlText(response.body, "Message")) text += ": " + *message;
-  return text + " (HTTP " + std::to_string(response.status) + ")";
+  text += " (HTTP " + std::to_string(response.status) + ")";
+  if (code == "NoSuchBucket") {
+    text +=
+        ": the bucket does not exist: create it (Terraform, infra/s3.tf, or `aws s3 mb "
+        "s3://BUCKET`), or set RAW_DATA_BUCKET to the bucket that holds the archive";
+  }
+  return text;
 }
 
 }  // namespace

@@ -50,8 +50,25 @@ bool IsError(const Status& status, std::string_view code) {
   return !status.ok() && status.message().find(": " + std::string(code) + ":") != std::string::npos;
 }
 
+Status ExplainMissingTable(aws::Client& client, Status status,
+                           std::initializer_list<TableRole> tables) {
+  if (!IsError(status, "ResourceNotFoundException")) return status;
+  for (const TableRole& table : tables) {
+    auto found = Call(client, "DescribeTable", nlohmann::json{{"TableName", table.name}});
+    if (found || !IsError(found.status(), "ResourceNotFoundException")) continue;
+    return Status::Error(
+        "DynamoDB table " + table.name + " (" + std::string(table.what) + ") does not exist" +
+        (client.options().region.empty() ? "" : " in region " + client.options().region) +
+        ": create it with `stockpipe init --store dynamodb` (or Terraform, infra/dynamodb.tf), or "
+        "set " +
+        std::string(table.setting) + " to the table that holds it (" + status.message() + ")");
+  }
+  return status;
+}
+
 Status EnsureTable(aws::Client& client, const std::string& name, const std::string& hash,
-                   const std::string& range) {
+                   const std::string& range, bool* created) {
+  if (created) *created = false;
   const nlohmann::json describe = {{"TableName", name}};
   auto found = Call(client, "DescribeTable", describe);
   if (!found && !IsError(found.status(), "ResourceNotFoundException")) return found.status();
@@ -64,11 +81,11 @@ Status EnsureTable(aws::Client& client, const std::string& name, const std::stri
                                     {{{"AttributeName", hash}, {"KeyType", "HASH"}},
                                      {{"AttributeName", range}, {"KeyType", "RANGE"}}}},
                                    {"BillingMode", "PAY_PER_REQUEST"}};
-    auto created = Call(client, "CreateTable", create);
+    auto made = Call(client, "CreateTable", create);
     // ResourceInUse: another process created it meanwhile, which is what we wanted.
-    if (!created && !IsError(created.status(), "ResourceInUseException")) {
-      return created.status();
-    }
+    if (!made && !IsError(made.status(), "ResourceInUseException")) return made.status();
+    const bool created_ok = made.ok();
+    if (created) *created = created_ok;
     spdlog::info("DynamoDB table {} created ({} hash, {} range)", name, hash, range);
     found = Call(client, "DescribeTable", describe);
     if (!found) return found.status();

@@ -2,6 +2,7 @@
 // Internal to the DynamoDB adapters.
 #pragma once
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -20,10 +21,26 @@ Result<nlohmann::json> Call(aws::Client& client, std::string_view op, std::strin
 // `ResourceNotFoundException`).
 bool IsError(const Status& status, std::string_view code);
 
-// Creates table `name` (`hash` S hash key, `range` S range key, on-demand billing) unless it
-// exists, and waits until it is ACTIVE. An existing table with another key schema is an error.
+// Creates table `name` (`hash` S hash key, `range` S range key, on-demand billing: the schema of
+// infra/dynamodb.tf) unless it exists, and waits until it is ACTIVE; `created` (if given) says
+// whether this call created it. An existing table with another key schema is an error.
 Status EnsureTable(aws::Client& client, const std::string& name, const std::string& hash,
-                   const std::string& range);
+                   const std::string& range, bool* created = nullptr);
+
+// A table an adapter uses, what it is ("the state table") and the setting naming it.
+struct TableRole {
+  std::string name;
+  std::string_view what;
+  std::string_view setting;
+};
+
+// `status` as it is, unless it is a ResourceNotFoundException: then the first of `tables` that
+// does not exist (asked with DescribeTable) is named with what to do, e.g. "DynamoDB table
+// stockpipe-state (the state table) does not exist in region eu-central-1: create it with
+// `stockpipe init --store dynamodb` (or Terraform, infra/dynamodb.tf), or set
+// DYNAMODB_STATE_TABLE to the table that holds it".
+Status ExplainMissingTable(aws::Client& client, Status status,
+                           std::initializer_list<TableRole> tables);
 
 // JSON text that never throws on invalid UTF-8 (it is replaced).
 std::string Dump(const nlohmann::json& value);

@@ -18,6 +18,12 @@ json KeyOf(std::string_view key) {
 DynamoDbStateStore::DynamoDbStateStore(DynamoDbOptions options)
     : options_(std::move(options)), client_(options_.client) {}
 
+Status DynamoDbStateStore::Explained(Status status) {
+  return dynamodb::ExplainMissingTable(
+      client_, std::move(status),
+      {{options_.state_table, "the state table", "DYNAMODB_STATE_TABLE"}});
+}
+
 Status DynamoDbStateStore::CreateTableIfMissing() {
   return dynamodb::EnsureTable(client_, options_.state_table, "pk", "sk");
 }
@@ -27,7 +33,7 @@ Result<std::optional<std::string>> DynamoDbStateStore::Get(std::string_view key)
   auto answer = dynamodb::Call(
       client_, "GetItem",
       json{{"TableName", options_.state_table}, {"Key", KeyOf(key)}, {"ConsistentRead", true}});
-  if (!answer) return answer.status();
+  if (!answer) return Explained(answer.status());
   const auto item = answer->find("Item");
   if (item == answer->end()) return std::optional<std::string>();
   const auto value = item->find("value");
@@ -44,7 +50,7 @@ Status DynamoDbStateStore::Put(std::string_view key, std::string_view value) {
   item["value"] = {{"S", std::string(value)}};
   auto answer =
       dynamodb::Call(client_, "PutItem", json{{"TableName", options_.state_table}, {"Item", item}});
-  return answer.status();
+  return answer ? Status::Ok() : Explained(answer.status());
 }
 
 }  // namespace stockpipe

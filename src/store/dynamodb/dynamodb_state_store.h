@@ -4,6 +4,7 @@
 // Get is a strongly consistent GetItem, so a value Put by another process (an alert cooldown, a
 // Kinesis consumer checkpoint) is seen as soon as that Put returned. Put is one PutItem: the
 // whole value is replaced atomically. Keys must not be empty (DynamoDB key values cannot be).
+// A missing state table is an error naming it and how to create it.
 //
 // Thread-safe.
 #pragma once
@@ -27,6 +28,8 @@ class DynamoDbStateStore final : public StateStore {
   aws::Client& client() { return client_; }
 
  private:
+  Status Explained(Status status);
+
   DynamoDbOptions options_;
   aws::Client client_;
 };

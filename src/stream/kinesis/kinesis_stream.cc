@@ -82,6 +82,17 @@ void SleepMicros(std::int64_t us) {
   std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
 
+// `error` of a call on stream `stream`, with what to do when the stream does not exist.
+std::string MissingStreamHelp(std::string error, const std::string& stream,
+                              const std::string& region) {
+  if (error.find("ResourceNotFoundException") == std::string::npos) return error;
+  return fmt::format(
+      "Kinesis stream {} does not exist{}: create it (Terraform, infra/kinesis.tf, or `aws "
+      "kinesis create-stream --stream-name {} --shard-count 1`), or set KINESIS_STREAM to the "
+      "stream the producers write to ({})",
+      stream, region.empty() ? "" : " in region " + region, stream, error);
+}
+
 }  // namespace
 
 KinesisStream::KinesisStream(KinesisStreamOptions options, StateStore& checkpoints)
@@ -123,8 +134,10 @@ Status KinesisStream::PutCall(std::vector<PutEntry> pending) {
     auto body = client_.CallJson(kTarget, "PutRecords",
                                  kinesis::PutRecordsBody(options_.stream_name, pending));
     if (!body) {
-      return Status::Error(fmt::format("{}; {} records not accepted by stream {}", body.error(),
-                                       pending.size(), options_.stream_name));
+      return Status::Error(fmt::format(
+          "{}; {} records not accepted by stream {}",
+          MissingStreamHelp(body.error(), options_.stream_name, client_.options().region),
+          pending.size(), options_.stream_name));
     }
     auto outcome = kinesis::EntriesToResend(*body, pending);
     if (!outcome) return outcome.status();
@@ -160,7 +173,10 @@ Result<std::vector<std::string>> KinesisStream::RefreshShards() {
   json request = {{"StreamName", options_.stream_name}};
   while (true) {
     auto body = client_.CallJson(kTarget, "ListShards", request.dump());
-    if (!body) return body.status();
+    if (!body) {
+      return Status::Error(
+          MissingStreamHelp(body.error(), options_.stream_name, client_.options().region));
+    }
     auto parsed = ParseObject("ListShards", *body);
     if (!parsed) return parsed.status();
     const json& response = *parsed;

@@ -29,8 +29,8 @@ export const kCases = [
   },
   {
     name: 'an action the code never calls',
-    expect: 'grants dynamodb:Scan on',
-    files: (f) => statement(f, 'trends', 'ReadSymbolsAndTicks').actions.push('dynamodb:Scan'),
+    expect: 'grants dynamodb:DeleteItem on',
+    files: (f) => statement(f, 'trends', 'ReadSymbolsAndTicks').actions.push('dynamodb:DeleteItem'),
   },
   {
     name: "a dev helper's action",
