@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/log.h"
 #include "pipeline/backends.h"
 #include "pipeline/shutdown.h"
 #include "producers/csv/csv_replay.h"
@@ -39,7 +40,7 @@ int ProduceFile(Stream& stream, const ProduceOptions& options) {
     spdlog::error("produce file: {}", sent.error());
     return 1;
   }
-  spdlog::info("produce file: sent {} records from {}", *sent, options.path);
+  log::Info("produce done", {{"records", *sent}, {"path", options.path}});
   std::cout << "sent " << *sent << "\n";
   return 0;
 }
@@ -66,7 +67,7 @@ int ProduceSynthetic(Stream& stream, const ProduceOptions& options) {
     return 1;
   }
   const double seconds = static_cast<double>(NowMicros() - started) / 1e6;
-  spdlog::info("produce synthetic: sent {} records in {:.2f} s", *sent, seconds);
+  log::Info("produce done", {{"records", *sent}, {"duration_ms", std::llround(seconds * 1000)}});
   std::cout << "sent " << *sent << "\n";
   return 0;
 }
@@ -154,7 +155,8 @@ int ProduceCsv(Stream& stream, const ProduceOptions& options) {
   replay.batch = options.batch;
   replay.sleep = WaitUnlessStopping;
   replay.stopping = [] { return StopRequested(); };
-  replay.progress = &std::cerr;
+  // A JSON log is one object a line: the progress lines would break it (the summary is logged).
+  replay.progress = log::CurrentFormat() == log::Format::json ? nullptr : &std::cerr;
   replay.terminal = ::isatty(STDERR_FILENO) == 1;
 
   int code = 0;

@@ -2,7 +2,6 @@
 // flags) and hands over to one command. Each command registers its flags and its runner
 // (kCommands below); the runner is `cli/cmd_*.cc`: flags -> service -> exit code.
 #include <malloc.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +14,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/log.h"
+#include "core/version.h"
 #include "pipeline/backends.h"
 #include "pipeline/shutdown.h"
 #include "trends/trends_job.h"
@@ -480,11 +481,20 @@ Registered AddMigrate(CLI::App& app, Overrides& overrides) {
           }};
 }
 
+Registered AddVersion(CLI::App& app, Overrides&) {
+  auto* version = app.add_subcommand("version", "Print the version and the git commit, then exit");
+  return {version, [](Config&) { return 0; },
+          []() -> std::optional<int> {
+            std::cout << VersionLine() << "\n";
+            return 0;
+          }};
+}
+
 // In the order `--help` lists them.
 using Registration = Registered (*)(CLI::App&, Overrides&);
 constexpr Registration kCommands[] = {AddRun,      AddServe,   AddProduce, AddIngest, AddTrends,
                                       AddHealth,   AddCheck,   AddCatalog, AddQuery,  AddRepair,
-                                      AddBacktest, AddMigrate, AddInit};
+                                      AddBacktest, AddMigrate, AddInit,    AddVersion};
 
 // The configuration: TOML < environment < flags, then checked as every command needs it. Exit
 // code 2 and the reason logged when it cannot be used.
@@ -515,6 +525,45 @@ std::optional<Config> LoadChecked(const CLI::App& app, const std::string& config
   return std::move(*config);
 }
 
+// "produce synthetic": the subcommands parsed, for the `command` field of every log line.
+std::string CommandPath(const CLI::App& app) {
+  std::string path;
+  for (const CLI::App* at = &app;;) {
+    const auto subcommands = at->get_subcommands();
+    if (subcommands.empty()) break;
+    at = subcommands.front();
+    path += (path.empty() ? "" : " ") + at->get_name();
+  }
+  return path;
+}
+
+// Secrets the environment may hold, never shown in a log line (src/core/log.h); the
+// configuration's own (which the TOML file may add) once it is read.
+// A webhook URL is a secret whole and by its path and query (where its token is), which a
+// message might quote without the host.
+void RegisterUrlSecret(std::string_view url) {
+  log::RegisterSecret(url);
+  if (const std::size_t scheme = url.find("://"); scheme != std::string_view::npos) {
+    if (const std::size_t path = url.find('/', scheme + 3); path != std::string_view::npos) {
+      log::RegisterSecret(url.substr(path));
+    }
+  }
+}
+
+void RegisterEnvironmentSecrets() {
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "SMTP_PASSWORD", "STOCKPIPE_HTTP_TOKEN"}) {
+    if (const char* value = std::getenv(name)) log::RegisterSecret(value);
+  }
+  if (const char* url = std::getenv("WEBHOOK_URL")) RegisterUrlSecret(url);
+}
+
+void RegisterConfigSecrets(const Config& config) {
+  log::RegisterSecret(config.alerts.smtp.password);
+  RegisterUrlSecret(config.alerts.webhook.url);
+  log::RegisterSecret(config.serve.token);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -522,9 +571,9 @@ int main(int argc, char** argv) {
   // after every batch and fault them in again (a third of ingest's CPU). Keep them.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  auto logger = spdlog::stderr_color_mt("stockpipe");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  // Text, coloured on a terminal, until the configuration says otherwise.
+  log::Configure(log::Format::text);
+  RegisterEnvironmentSecrets();
   // An unknown level would silently mean "off" in spdlog: a configuration error instead.
   if (Status s = CheckLogLevel(std::getenv("STOCKPIPE_LOG")); !s.ok()) {
     spdlog::error("configuration: {}", s.message());
@@ -532,6 +581,16 @@ int main(int argc, char** argv) {
   }
   if (const char* level = std::getenv("STOCKPIPE_LOG")) {
     spdlog::set_level(spdlog::level::from_str(level));
+  }
+  // The environment's log format applies from the first line on (configuration errors too);
+  // the TOML file's once it is read.
+  if (const char* format = std::getenv("STOCKPIPE_LOG_FORMAT"); format && *format) {
+    auto parsed = log::ParseFormat(format);
+    if (!parsed) {
+      spdlog::error("configuration: STOCKPIPE_LOG_FORMAT {}", parsed.error());
+      return 2;
+    }
+    log::Configure(*parsed);
   }
 
   CLI::App app{
@@ -547,20 +606,33 @@ int main(int argc, char** argv) {
   app.add_option("--batch-records", overrides.batch_records, "records per ingest batch");
   app.add_option("--batch-window", overrides.batch_window,
                  "how long a small ingest batch may wait for more records (default 5s)");
+  app.set_version_flag("--version", VersionLine(), "Print the version and exit");
   std::vector<Registered> commands;
   for (Registration add : kCommands) commands.push_back(add(app, overrides));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end here with 0; every usage error exits 2 (as configuration errors
+    // do), with CLI11's message on stderr.
+    const int code = app.exit(e);
+    if (code == 0) return 0;
+    // CLI11 reports a misspelt command as a missing one: name what it did not know.
+    const std::vector<std::string> rest = app.remaining();
+    if (app.get_subcommands().empty() && !rest.empty() && !rest.front().starts_with("-")) {
+      std::cerr << "unknown command \"" << rest.front() << "\" (stockpipe --help lists them)\n";
+    }
+    return 2;
   }
+  log::SetCommand(CommandPath(app));
   for (const Registered& c : commands) {
     if (!c.command->parsed() || !c.without_config) continue;
     if (std::optional<int> code = c.without_config()) return *code;
   }
   std::optional<Config> config = LoadChecked(app, config_path, overrides);
   if (!config) return 2;
+  RegisterConfigSecrets(*config);
+  log::Configure(*log::ParseFormat(config->log.format));  // checked by LoadChecked
   InstallStopHandlers();
   for (const Registered& c : commands) {
     if (c.command->parsed()) return c.run(*config);

@@ -159,6 +159,8 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Text(c.serve.http, v);
   else if (key == "STOCKPIPE_HTTP_TOKEN")
     set.Text(c.serve.token, v);
+  else if (key == "STOCKPIPE_LOG_FORMAT")
+    set.Text(c.log.format, v);
   else if (key == "serve.query_timeout")
     set.Duration(key, v, c.serve.query_timeout, kSecond);
   else if (key == "serve.query_max_rows")
@@ -249,6 +251,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.smtp.username", "SMTP_USERNAME"},
     {"alerts.webhook.url", "WEBHOOK_URL"},
     {"serve.http", "STOCKPIPE_HTTP"},
+    {"log.format", "STOCKPIPE_LOG_FORMAT"},
     // TOML only: the key is its own name.
     {"alerts.console", "alerts.console"},
     {"alerts.log", "alerts.log"},
@@ -353,6 +356,10 @@ Status ValidateConfig(const Config& c) {
     return Status::Error("RAW_DATA_BUCKET must name the bucket when the archive is s3");
   if (c.backends.store == "dynamodb" && c.aws.dynamodb_table.empty())
     return Status::Error("DYNAMODB_TABLE must not be empty when the store is dynamodb");
+  if (c.log.format != "text" && c.log.format != "json") {
+    return Status::Error(fmt::format(
+        "STOCKPIPE_LOG_FORMAT ([log] format) must be text or json, got \"{}\"", c.log.format));
+  }
   if (Status serve = ValidateServe(c.serve); !serve.ok()) return serve;
   return ValidateAlerts(c.alerts);
 }

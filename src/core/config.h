@@ -129,6 +129,12 @@ struct ServeConfig {
   bool allow_plain_http = false;
 };
 
+// Logs on stderr (`[log]`, src/core/log.h): "text" or "json" (STOCKPIPE_LOG_FORMAT). The level is
+// STOCKPIPE_LOG (environment only: it applies before the file is read).
+struct LogConfig {
+  std::string format = "text";
+};
+
 // An address to listen on: "127.0.0.1:8080", "localhost:0", "[::1]:8080" (brackets dropped).
 struct HostPort {
   std::string host;
@@ -150,10 +156,11 @@ struct Config {
   AwsConfig aws;
   AlertsConfig alerts;
   ServeConfig serve;
+  LogConfig log;
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 35> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 36> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -187,7 +194,8 @@ inline constexpr std::array<std::string_view, 35> kEnvironmentKeys = {"THRESH_PC
                                                                       "SMTP_PASSWORD",
                                                                       "WEBHOOK_URL",
                                                                       "STOCKPIPE_HTTP",
-                                                                      "STOCKPIPE_HTTP_TOKEN"};
+                                                                      "STOCKPIPE_HTTP_TOKEN",
+                                                                      "STOCKPIPE_LOG_FORMAT"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "codec/gzip.h"
+#include "core/log.h"
 #include "ingest/quarantine_line.h"
 
 namespace stockpipe {
@@ -192,9 +193,17 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
         error = s;
         return;
       }
-      spdlog::debug("ingest: {} {}..{} ({} records): claim {} us, sinks {} us, commit {} us", shard,
-                    batch->first_sequence, batch->last_sequence, batch->entries.size(), t1 - t0,
-                    t2 - t1, NowMicros() - t2);
+      const Micros t3 = NowMicros();
+      log::Debug("ingest batch", {{"shard", shard},
+                                  {"first_sequence", batch->first_sequence},
+                                  {"last_sequence", batch->last_sequence},
+                                  {"records", batch->entries.size()},
+                                  {"accepted", outcome->counts.accepted},
+                                  {"rejected", outcome->counts.rejected_total()},
+                                  {"claim_us", t1 - t0},
+                                  {"sinks_us", t2 - t1},
+                                  {"commit_us", t3 - t2},
+                                  {"duration_ms", (t3 - t0) / 1000}});
       total += outcome->counts;
     }
   };

@@ -8,7 +8,6 @@
 // adapters' options by the pipeline layer (pipeline/aws_options.h) as for the CLI. A set-up that
 // cannot work (a missing variable, an unknown handler) is reported to the Runtime API as an init
 // error.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -18,6 +17,8 @@
 
 #include "alerts/logged_notifier.h"
 #include "core/config.h"
+#include "core/log.h"
+#include "core/version.h"
 #include "lambda/ingest_handler.h"
 #include "lambda/runtime.h"
 #include "lambda/trends_handler.h"
@@ -86,10 +87,15 @@ int ServeTrends(Runtime& runtime, const Config& config) {
 int main() {
   using namespace stockpipe;
   using namespace stockpipe::lambda;
-  // Lambda sends stdout and stderr to CloudWatch Logs, which adds its own timestamps.
-  auto logger = spdlog::stderr_logger_mt("stockpipe-lambda");
-  logger->set_pattern("[%l] %v");
-  spdlog::set_default_logger(logger);
+  // Lambda sends stdout and stderr to CloudWatch Logs, which adds its own timestamps to text
+  // lines; with the function's log format set to JSON, Lambda's JSON shape (with requestId).
+  const char* log_format = std::getenv("AWS_LAMBDA_LOG_FORMAT");
+  log::Configure(log_format && std::string_view(log_format) == "JSON" ? log::Format::lambda_json
+                                                                      : log::Format::lambda_text,
+                 false);
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+    if (const char* value = std::getenv(name)) log::RegisterSecret(value);
+  }
 
   const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
   if (!api || !*api) {
@@ -108,6 +114,8 @@ int main() {
 
   const char* handler = std::getenv("_HANDLER");
   const std::string name = handler ? handler : "";
+  log::SetCommand(name);
+  log::Info("stockpipe-lambda start", {{"version", Version()}, {"commit", GitCommit()}});
   if (name == "ingest") return ServeIngest(runtime, *config);
   if (name == "trends") return ServeTrends(runtime, *config);
   return Fail(runtime, kNoSuchHandlerErrorType,

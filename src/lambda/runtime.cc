@@ -12,6 +12,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/log.h"
+
 namespace stockpipe::lambda {
 namespace {
 
@@ -171,6 +173,8 @@ Status Runtime::Run(const Handler& handler) {
     } else {
       ::setenv("_X_AMZN_TRACE_ID", context.trace_id.c_str(), 1);
     }
+    // Every line logged while this invocation is handled carries its id (Lambda's JSON logs).
+    log::SetRequestId(context.request_id);
 
     Result<std::string> result = Status::Error("handler did not run");
     std::string_view error_type = kHandlerErrorType;
@@ -200,6 +204,7 @@ Status Runtime::Run(const Handler& handler) {
     // A refused POST (e.g. a response over the payload limit) fails this invocation only; the
     // Runtime API itself being gone shows up in the next GET.
     if (!posted.ok()) spdlog::error("invocation {}: {}", context.request_id, posted.message());
+    log::SetRequestId("");
   }
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "ingest/ingestor.h"
 #include "pipeline/backends.h"
 #include "pipeline/local_stores.h"
@@ -21,6 +22,27 @@ std::string DescribeCounts(const IngestCounts& c) {
   }
   return text;
 }
+
+namespace {
+
+// An ingest summary line: the counts as fields, one `rejected_<reason>` per reason that occurred.
+void LogCounts(std::string_view msg, const IngestCounts& c, Micros duration) {
+  std::vector<std::string> keys;
+  std::vector<log::Field> fields{{"records", c.received},
+                                 {"accepted", c.accepted},
+                                 {"rejected", c.rejected_total()},
+                                 {"duration_ms", duration / 1000}};
+  keys.reserve(kRejectReasonCount);
+  for (int i = 0; i < kRejectReasonCount; ++i) {
+    const std::uint64_t n = c.rejected[static_cast<std::size_t>(i)];
+    if (n == 0) continue;
+    keys.push_back(fmt::format("rejected_{}", ReasonCode(static_cast<RejectReason>(i))));
+    fields.emplace_back(keys.back(), n);
+  }
+  log::Write(log::Level::info, msg, fields);
+}
+
+}  // namespace
 
 // Destroyed bottom-up: the ingestor and streaming refer to the stores and channels, the Kinesis
 // stream to `state` (its checkpoints), and the lock goes last.
@@ -59,8 +81,9 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config)
   p->stream = std::move(*stream);
   p->store = std::move(*store);
   p->archive = std::move(*archive);
-  spdlog::info("ingest: {} stream -> {} archive + {} store", config.backends.stream,
-               config.backends.archive, config.backends.store);
+  log::Info("ingest started", {{"stream", config.backends.stream},
+                               {"archive", config.backends.archive},
+                               {"store", config.backends.store}});
   p->ingestor = std::make_unique<Ingestor>(*p->archive, *p->store, config.limits);
   if (config.backends.stream == "local") {
     // Object names carry the stream generation, so a new stream never names an old object.
@@ -92,9 +115,14 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config)
       for (const std::string& error : batch->run.channel_errors) {
         spdlog::warn("ingest: streaming alert: {}", error);
       }
+      for (const Alert& alert : batch->run.alerts) {
+        log::Info("alert queued", {{"symbol", alert.symbol},
+                                   {"action", ActionName(alert.action())},
+                                   {"source", "streaming"}});
+      }
       if (!batch->run.alerts.empty()) {
-        spdlog::info("ingest: streaming sent {} alerts ({} held by the cooldown)",
-                     batch->run.alerts.size(), batch->run.suppressed_by_cooldown);
+        log::Info("streaming alerts", {{"alerts", batch->run.alerts.size()},
+                                       {"held_by_cooldown", batch->run.suppressed_by_cooldown}});
       }
       return Status::Ok();
     });
@@ -108,7 +136,8 @@ Result<IngestCounts> IngestService::Run(bool once, const std::function<bool()>& 
   Ingestor& ingestor = *parts_->ingestor;
   Stream& stream = *parts_->stream;
   IngestCounts total;
-  Micros last_trim = 0, last_report = NowMicros();
+  const Micros started = NowMicros();
+  Micros last_trim = 0, last_report = started;
   while (!stopping()) {
     // --once drains everything now; a running ingest lets small batches gather for a while.
     const ClaimLimits limits{config.batch_records, once ? 0 : config.batch_min_records,
@@ -126,12 +155,12 @@ Result<IngestCounts> IngestService::Run(bool once, const std::function<bool()>& 
     const Micros now = NowMicros();
     if (now - last_trim > 60'000'000) {
       if (auto trimmed = stream.Trim(now, config.retention); trimmed && *trimmed > 0) {
-        spdlog::info("ingest: retention removed {} records", *trimmed);
+        log::Info("stream retention", {{"removed", *trimmed}});
       }
       last_trim = now;
     }
     if (now - last_report > 10'000'000) {
-      spdlog::info("ingest: {}", DescribeCounts(total));
+      LogCounts("ingest progress", total, now - started);
       last_report = now;
     }
     if (pass->received == 0) {
@@ -145,7 +174,7 @@ Result<IngestCounts> IngestService::Run(bool once, const std::function<bool()>& 
     if (!drained || drained->received == 0) break;
     total += *drained;
   }
-  spdlog::info("ingest: stopped after {}", DescribeCounts(total));
+  LogCounts("ingest summary", total, NowMicros() - started);
   return total;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log.h"
 #include "pipeline/backends.h"
 #include "pipeline/local_stores.h"
 #include "pipeline/shutdown.h"
@@ -105,8 +106,14 @@ std::optional<TrendsService::Failure> TrendsService::Run(const std::function<boo
       // Only a message the outbox could not even queue lands here; a channel that is down is
       // the outbox's to retry (and shows in `stockpipe health`).
       for (const std::string& e : run->channel_errors) spdlog::error("trends: channel {}", e);
-      spdlog::info("trends: {} symbols checked, {} alerts, {} held back by cooldown",
-                   run->symbols_checked, run->alerts.size(), run->suppressed_by_cooldown);
+      for (const Alert& alert : run->alerts) {
+        log::Info("alert queued",
+                  {{"symbol", alert.symbol}, {"action", ActionName(alert.action())}});
+      }
+      log::Info("trends run", {{"symbols_checked", run->symbols_checked},
+                               {"alerts", run->alerts.size()},
+                               {"held_by_cooldown", run->suppressed_by_cooldown},
+                               {"duration_ms", (NowMicros() - now) / 1000}});
       last_run_ok_ = run->channel_errors.empty();
     }
     if (options_.once) break;

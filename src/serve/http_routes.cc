@@ -8,6 +8,7 @@
 
 #include "serve/access.h"
 #include "serve/assets.h"
+#include "serve/process_metrics.h"
 #include "serve/query_api.h"
 
 namespace stockpipe::serve {
@@ -383,6 +384,8 @@ void HttpRoutes::Metrics(HttpResponse& res) {
   }
   std::string out = std::move(std::get<std::string>(text));
   if (!out.empty() && out.back() != '\n') out += '\n';
+  out += BuildInfoText();
+  out += ProcessMetricsText();
   out +=
       "# HELP stockpipe_http_requests_total HTTP requests answered, by route and status code.\n"
       "# TYPE stockpipe_http_requests_total counter\n";

@@ -286,6 +286,7 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
       {"WEBHOOK_URL",
        {"https://hooks.example.com/T/B/x",
         [](const Config& c) { return c.alerts.webhook.url == "https://hooks.example.com/T/B/x"; }}},
+      {"STOCKPIPE_LOG_FORMAT", {"json", [](const Config& c) { return c.log.format == "json"; }}},
   };
   // Keys that are only valid together: what each needs beside it.
   const std::map<std::string, std::string> smtp_base = {

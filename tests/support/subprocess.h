@@ -164,14 +164,14 @@ inline Child SpawnWithExactly(const std::string& program,
 }
 
 // The parent's environment without the variables stockpipe reads (configuration, producers,
-// STOCKPIPE_LOG) and without `also_drop`.
+// STOCKPIPE_LOG, NO_COLOR) and without `also_drop`.
 inline std::vector<std::string> CleanEnvironment(
     const std::map<std::string, std::string>& also_drop = {}) {
   std::vector<std::string> out;
   for (char** e = environ; *e; ++e) {
     const std::string entry(*e);
     const std::string key = entry.substr(0, entry.find('='));
-    bool drop = key == "STOCKPIPE_LOG" || also_drop.count(key) > 0;
+    bool drop = key == "STOCKPIPE_LOG" || key == "NO_COLOR" || also_drop.count(key) > 0;
     for (std::string_view k : kEnvironmentKeys) drop = drop || key == k;
     for (std::string_view k : kSyntheticEnvKeys) drop = drop || key == k;
     if (!drop) out.push_back(entry);

@@ -9,6 +9,8 @@
 #include <map>
 #include <random>
 
+#include "core/log.h"
+
 namespace stockpipe {
 namespace {
 
@@ -381,17 +383,24 @@ Status Outbox::Settle(const Claimed& row, const Status& sent, Micros now) {
                  row.channel, row.message_id);
   }
   if (sent.ok()) {
-    if (row.attempts > 0) {
-      spdlog::info("alerts: {} took message {} after {} failed attempts", row.channel,
-                   row.message_id, row.attempts);
-    }
+    log::Info("alert sent", {{"channel", row.channel},
+                             {"message_id", row.message_id},
+                             {"kind", KindName(row.message.kind)},
+                             {"subject", row.message.subject},
+                             {"failed_attempts", row.attempts}});
   } else if (give_up) {
-    spdlog::error("alerts: {} gave up on message {} ({}) after {} attempts: {}", row.channel,
-                  row.message_id, KindName(row.message.kind), attempt, error);
+    log::Error("alert given up", {{"channel", row.channel},
+                                  {"message_id", row.message_id},
+                                  {"kind", KindName(row.message.kind)},
+                                  {"attempts", attempt},
+                                  {"error", error}});
   } else {
-    spdlog::warn("alerts: {} could not take message {} ({}), attempt {}, next try {}: {}",
-                 row.channel, row.message_id, KindName(row.message.kind), attempt,
-                 FormatCanonical(next), error);
+    log::Warn("alert not taken, will retry", {{"channel", row.channel},
+                                              {"message_id", row.message_id},
+                                              {"kind", KindName(row.message.kind)},
+                                              {"attempt", attempt},
+                                              {"next_try", FormatCanonical(next)},
+                                              {"error", error}});
   }
   return Status::Ok();
 }
