@@ -33,7 +33,7 @@ aws::ClientOptions Options(const aws::Service& service, const std::string& endpo
   o.service = service;
   o.region = "us-east-1";
   o.endpoint = endpoint;
-  o.credentials = {"S3RVER", "S3RVER", "", "bench"};
+  o.credentials = aws::StaticCredentials({"S3RVER", "S3RVER", "", "bench"});
   return o;
 }
 

@@ -23,8 +23,7 @@ void GlobalInitOnce() {
 }
 
 std::string EnvOr(const GetEnv& getenv, const std::string& name) {
-  const char* value = getenv(name.c_str());
-  return value ? std::string(value) : std::string();
+  return aws::EnvOr(getenv, name.c_str());
 }
 
 // Errors a retry cannot fix: the request or the peer's identity is wrong, not the moment.
@@ -101,23 +100,33 @@ struct Client::Handle {
   ~Handle() { curl_easy_cleanup(curl); }
 };
 
+std::string EndpointFor(const Service& service, const std::string& region, const GetEnv& getenv) {
+  std::string endpoint = EnvOr(getenv, "AWS_ENDPOINT_URL_" + std::string(service.env_name));
+  if (endpoint.empty()) endpoint = EnvOr(getenv, "AWS_ENDPOINT_URL");
+  if (endpoint.empty()) {
+    endpoint = "https://" + std::string(service.host_prefix) + "." + region + ".amazonaws.com";
+  }
+  while (endpoint.ends_with('/')) endpoint.pop_back();
+  return endpoint;
+}
+
 Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEnv& getenv) {
+  return OptionsFromEnvironment(service, getenv, DefaultCredentialChain(getenv));
+}
+
+Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEnv& getenv,
+                                             std::shared_ptr<CredentialChain> chain) {
   ClientOptions options;
   options.service = service;
   options.region = RegionFromEnvironment(getenv);
   if (options.region.empty()) {
-    return Status::Error("AWS region not set: set AWS_REGION (for example eu-central-1)");
+    return Status::Error(
+        "AWS region not set: set AWS_REGION (for example eu-central-1) or the profile's region");
   }
-  auto credentials = LoadCredentials(getenv);
+  auto credentials = chain->Get();
   if (!credentials) return credentials.status();
-  options.credentials = std::move(*credentials);
-  options.endpoint = EnvOr(getenv, "AWS_ENDPOINT_URL_" + std::string(service.env_name));
-  if (options.endpoint.empty()) options.endpoint = EnvOr(getenv, "AWS_ENDPOINT_URL");
-  if (options.endpoint.empty()) {
-    options.endpoint =
-        "https://" + std::string(service.host_prefix) + "." + options.region + ".amazonaws.com";
-  }
-  while (options.endpoint.ends_with('/')) options.endpoint.pop_back();
+  options.credentials = std::move(chain);
+  options.endpoint = EndpointFor(service, options.region, getenv);
   options.ca_bundle = EnvOr(getenv, "AWS_CA_BUNDLE");
   return options;
 }
@@ -221,22 +230,35 @@ Result<HttpResponse> Client::Send(std::string_view operation, const HttpRequest&
   if (options_.service.signing_name == kS3.signing_name && !has_header("x-amz-content-sha256")) {
     headers.emplace_back("x-amz-content-sha256", Sha256Hex(request.body));
   }
-  if (!options_.credentials.session_token.empty()) {
-    headers.emplace_back("X-Amz-Security-Token", options_.credentials.session_token);
-  }
   if (!has_header("Content-Type")) headers.emplace_back("Content-Type", "application/octet-stream");
-
-  curl_slist* header_list = nullptr;
-  for (const auto& [name, value] : headers) {
-    header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
-  }
 
   const RetryPolicy& policy = options_.retry;
   const std::string op(operation);
   auto handle = Acquire();
   Result<HttpResponse> outcome = Status::Error("not sent");
+  curl_slist* header_list = nullptr;
   int attempt = 1;
   for (;; ++attempt) {
+    // Asked on every attempt: a retry after the credentials' refresh point signs with new ones.
+    Credentials credentials;
+    if (options_.credentials) {
+      auto current = options_.credentials->Get();
+      if (!current) {
+        outcome = Status::Error(std::string(options_.service.signing_name) + " " + op + ": " +
+                                current.error());
+        break;
+      }
+      credentials = std::move(*current);
+    }
+    curl_slist_free_all(header_list);
+    header_list = nullptr;
+    for (const auto& [name, value] : headers) {
+      header_list = curl_slist_append(header_list, (name + ": " + value).c_str());
+    }
+    if (!credentials.session_token.empty()) {
+      header_list = curl_slist_append(
+          header_list, ("X-Amz-Security-Token: " + credentials.session_token).c_str());
+    }
     CURL* curl = handle->curl;
     curl_easy_reset(curl);
     HttpResponse response;
@@ -249,9 +271,11 @@ Result<HttpResponse> Client::Send(std::string_view operation, const HttpRequest&
     }
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERNAME, options_.credentials.access_key_id.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.credentials.secret_access_key.c_str());
+    if (options_.credentials) {
+      curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_.c_str());
+      curl_easy_setopt(curl, CURLOPT_USERNAME, credentials.access_key_id.c_str());
+      curl_easy_setopt(curl, CURLOPT_PASSWORD, credentials.secret_access_key.c_str());
+    }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);

@@ -4,7 +4,10 @@
 // transport failures, HTTP 5xx, 429 and the services' throttling errors with exponential backoff
 // and full jitter (a random wait in [0, min(max_delay, base_delay * 2^attempt)]), at most
 // `max_attempts` tries, each retry logged with its reason. Query strings are sorted and
-// percent-encoded before signing, as SigV4 requires; TLS peers are always verified.
+// percent-encoded before signing, as SigV4 requires; TLS peers are always verified. Credentials
+// come from a shared `CredentialChain` asked before every attempt, so temporary credentials are
+// renewed under a long-running client; a client without a chain sends unsigned requests (the
+// metadata endpoints, the SSO portal, STS AssumeRoleWithWebIdentity).
 //
 // Thread-safe: requests from several threads share a small pool of libcurl handles, so
 // connections are reused. Secrets go to libcurl only; they are never logged or put in errors.
@@ -36,6 +39,9 @@ inline constexpr Service kSns{"sns", "SNS", "sns"};
 inline constexpr Service kSqs{"sqs", "SQS", "sqs"};
 inline constexpr Service kAthena{"athena", "ATHENA", "athena"};
 inline constexpr Service kCloudWatch{"monitoring", "CLOUDWATCH", "monitoring"};
+// The credential sources' services (sts_credentials.h, sso_credentials.h).
+inline constexpr Service kSts{"sts", "STS", "sts"};
+inline constexpr Service kSso{"awsssoportal", "SSO", "portal.sso"};
 
 struct RetryPolicy {
   int max_attempts = 8;  // the first try included
@@ -47,7 +53,9 @@ struct ClientOptions {
   Service service = kKinesis;
   std::string region;
   std::string endpoint;  // scheme://host[:port], no trailing slash
-  Credentials credentials;
+  // Asked on every attempt, so temporary credentials are renewed under a long-running client.
+  // Null: requests go unsigned (the STS web-identity call, the SSO portal, metadata endpoints).
+  std::shared_ptr<CredentialChain> credentials;
   long connect_timeout_ms = 5'000;
   long request_timeout_ms = 30'000;  // per attempt
   RetryPolicy retry;
@@ -55,11 +63,17 @@ struct ClientOptions {
 };
 
 // Region and credentials from the environment (see credentials.h); the endpoint from
-// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the service's public endpoint
-// `https://<prefix>.<region>.amazonaws.com`; the CA bundle from `AWS_CA_BUNDLE` (the Lambda
-// zip carries Debian's libcurl, whose default path Amazon Linux lacks). Errors name the missing
-// variable.
+// `EndpointFor`; the CA bundle from `AWS_CA_BUNDLE` (the Lambda zip carries Debian's libcurl,
+// whose default path Amazon Linux lacks). The credential chain is resolved once here, so a
+// set-up without credentials fails at start with the chain's message; errors name the missing
+// variable. The first form builds a default chain of its own; the second shares `chain`.
 Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEnv& getenv);
+Result<ClientOptions> OptionsFromEnvironment(const Service& service, const GetEnv& getenv,
+                                             std::shared_ptr<CredentialChain> chain);
+
+// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the service's public endpoint
+// `https://<prefix>.<region>.amazonaws.com`; no trailing slash.
+std::string EndpointFor(const Service& service, const std::string& region, const GetEnv& getenv);
 
 struct HttpRequest {
   std::string method = "POST";

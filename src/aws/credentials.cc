@@ -1,90 +1,119 @@
 #include "aws/credentials.h"
 
-#include <fstream>
-#include <sstream>
-#include <string_view>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "aws/metadata_credentials.h"
+#include "aws/profile_credentials.h"
+#include "aws/shared_config.h"
+#include "aws/sts_credentials.h"
+#include "core/timestamp.h"
 
 namespace stockpipe::aws {
-namespace {
-
-std::string_view Trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r");
-  return text.substr(first, last - first + 1);
-}
-
-std::string EnvOr(const GetEnv& getenv, const char* name, std::string fallback = {}) {
+std::string EnvOr(const GetEnv& getenv, const char* name, std::string fallback) {
   const char* value = getenv(name);
   return value && *value ? std::string(value) : std::move(fallback);
 }
 
-}  // namespace
-
-Result<Credentials> ParseCredentialsFile(const std::string& text, const std::string& profile) {
-  Credentials credentials;
-  bool in_profile = false;
-  bool found = false;
-  std::istringstream lines(text);
-  std::string raw;
-  while (std::getline(lines, raw)) {
-    const std::string_view line = Trim(raw);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      std::string_view name = Trim(line.substr(1, line.size() - 2));
-      if (name.starts_with("profile ")) name = Trim(name.substr(8));
-      in_profile = name == profile;
-      found = found || in_profile;
-      continue;
-    }
-    if (!in_profile) continue;
-    const auto equals = line.find('=');
-    if (equals == std::string_view::npos) continue;
-    const std::string_view key = Trim(line.substr(0, equals));
-    const std::string value(Trim(line.substr(equals + 1)));
-    if (key == "aws_access_key_id") credentials.access_key_id = value;
-    if (key == "aws_secret_access_key") credentials.secret_access_key = value;
-    if (key == "aws_session_token") credentials.session_token = value;
+Result<TimePoint> ParseExpiration(const std::string& text, const std::string& what) {
+  std::string normal = text;
+  // botocore's SSO cache once wrote "2026-12-06T12:00:00UTC".
+  if (normal.ends_with("UTC")) normal.replace(normal.size() - 3, 3, "Z");
+  const auto micros = ParseTimestampText(normal);
+  if (!micros || normal.find('T') == std::string::npos) {
+    return Status::Error(what + ": expiration '" + text + "' is not an RFC 3339 time");
   }
-  if (!found) return Status::Error("profile [" + profile + "] not found");
-  if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
-    return Status::Error("profile [" + profile +
-                         "] lacks aws_access_key_id or aws_secret_access_key");
-  }
-  return credentials;
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(*micros)));
 }
 
-Result<Credentials> LoadCredentials(const GetEnv& getenv) {
-  const std::string key = EnvOr(getenv, "AWS_ACCESS_KEY_ID");
-  const std::string secret = EnvOr(getenv, "AWS_SECRET_ACCESS_KEY");
-  if (!key.empty() || !secret.empty()) {
-    if (key.empty() || secret.empty()) {
-      return Status::Error(
-          "AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
+CredentialChain::CredentialChain(std::vector<std::unique_ptr<CredentialProvider>> providers,
+                                 Clock clock)
+    : providers_(std::move(providers)), clock_(std::move(clock)) {}
+
+std::chrono::seconds CredentialChain::RefreshMargin(TimePoint fetched, TimePoint expiration) {
+  const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(expiration - fetched);
+  return std::clamp(lifetime / 2, std::chrono::seconds(0), std::chrono::seconds(5 * 60));
+}
+
+Result<Credentials> CredentialChain::Get() {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = clock_();
+  if (cached_) {
+    if (!cached_->expiration ||
+        now < *cached_->expiration - RefreshMargin(fetched_at_, *cached_->expiration)) {
+      return *cached_;
     }
-    return Credentials{key, secret, EnvOr(getenv, "AWS_SESSION_TOKEN"), "environment"};
+    auto fresh = providers_[cached_from_]->Fetch();
+    if (fresh) {
+      cached_ = std::move(*fresh);
+      fetched_at_ = now;
+      return *cached_;
+    }
+    if (now < *cached_->expiration) {
+      spdlog::warn(
+          "aws credentials: refreshing {} failed ({}); using the current ones until they "
+          "expire",
+          cached_->source, fresh.error());
+      return *cached_;
+    }
+    return Status::Error("AWS credentials from " + cached_->source +
+                         " expired and could not be refreshed: " + fresh.error());
   }
-  const std::string home = EnvOr(getenv, "HOME");
-  const std::string path =
-      EnvOr(getenv, "AWS_SHARED_CREDENTIALS_FILE", home.empty() ? "" : home + "/.aws/credentials");
-  const std::string profile = EnvOr(getenv, "AWS_PROFILE", "default");
-  std::ifstream file(path);
-  if (path.empty() || !file) {
-    return Status::Error(
-        "AWS credentials not found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
-        "AWS_PROFILE with a shared credentials file (" +
-        (path.empty() ? std::string("~/.aws/credentials") : path) + ")");
+  std::string tried;
+  for (std::size_t i = 0; i < providers_.size(); ++i) {
+    auto credentials = providers_[i]->Fetch();
+    if (credentials) {
+      cached_ = std::move(*credentials);
+      cached_from_ = i;
+      fetched_at_ = now;
+      spdlog::debug("aws credentials from {}", cached_->source);
+      return *cached_;
+    }
+    tried += "\n  " + providers_[i]->Name() + ": " + credentials.error();
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  auto credentials = ParseCredentialsFile(text.str(), profile);
-  if (!credentials) return Status::Error("AWS credentials in " + path + ": " + credentials.error());
-  credentials->source = path + " [" + profile + "]";
-  return credentials;
+  return Status::Error("AWS credentials not found; tried, in order:" + tried);
+}
+
+std::shared_ptr<CredentialChain> StaticCredentials(Credentials credentials) {
+  std::vector<std::unique_ptr<CredentialProvider>> providers;
+  providers.push_back(std::make_unique<StaticProvider>(std::move(credentials)));
+  return std::make_shared<CredentialChain>(std::move(providers));
+}
+
+Result<Credentials> EnvironmentProvider::Fetch() {
+  const std::string key = EnvOr(getenv_, "AWS_ACCESS_KEY_ID");
+  const std::string secret = EnvOr(getenv_, "AWS_SECRET_ACCESS_KEY");
+  if (key.empty() && secret.empty()) {
+    return Status::Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY not set");
+  }
+  if (key.empty() || secret.empty()) {
+    return Status::Error("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
+  }
+  return Credentials{key, secret, EnvOr(getenv_, "AWS_SESSION_TOKEN"), "environment"};
+}
+
+std::shared_ptr<CredentialChain> DefaultCredentialChain(const GetEnv& getenv, Clock clock) {
+  std::vector<std::unique_ptr<CredentialProvider>> providers;
+  providers.push_back(std::make_unique<EnvironmentProvider>(getenv));
+  providers.push_back(std::make_unique<ProfileProvider>(getenv, clock));
+  providers.push_back(std::make_unique<WebIdentityProvider>(WebIdentityFromEnvironment(getenv)));
+  providers.push_back(std::make_unique<ContainerProvider>(getenv));
+  providers.push_back(std::make_unique<ImdsProvider>(getenv));
+  return std::make_shared<CredentialChain>(std::move(providers), std::move(clock));
 }
 
 std::string RegionFromEnvironment(const GetEnv& getenv) {
-  return EnvOr(getenv, "AWS_REGION", EnvOr(getenv, "AWS_DEFAULT_REGION"));
+  std::string region = EnvOr(getenv, "AWS_REGION", EnvOr(getenv, "AWS_DEFAULT_REGION"));
+  if (!region.empty()) return region;
+  // A malformed or missing config file leaves the region unset: the caller says what to set.
+  auto config = LoadSharedConfig(getenv);
+  if (!config) return {};
+  const auto* profile = config->Profile(ProfileName(getenv));
+  if (!profile) return {};
+  const auto found = profile->find("region");
+  return found == profile->end() ? std::string() : found->second;
 }
 
 }  // namespace stockpipe::aws

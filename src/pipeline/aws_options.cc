@@ -7,8 +7,16 @@
 namespace stockpipe {
 namespace {
 
+const char* ProcessEnvironment(const char* name) {
+  return std::getenv(name);
+}
+
+// One credential chain for every client of the process: a credential_process runs, a role is
+// assumed, once, and its refresh serves them all.
 Result<aws::ClientOptions> ClientFor(const aws::Service& service) {
-  return aws::OptionsFromEnvironment(service, [](const char* name) { return std::getenv(name); });
+  static const std::shared_ptr<aws::CredentialChain> chain =
+      aws::DefaultCredentialChain(ProcessEnvironment);
+  return aws::OptionsFromEnvironment(service, ProcessEnvironment, chain);
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ class SnsOnFauxqs : public ::testing::Test {
       o.service = service;
       o.region = "us-east-1";
       o.endpoint = peer_.endpoint();
-      o.credentials = {"test", "test", "", "test"};
+      o.credentials = aws::StaticCredentials({"test", "test", "", "test"});
       o.retry.max_attempts = 2;
       return o;
     };

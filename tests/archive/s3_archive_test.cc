@@ -57,7 +57,7 @@ class S3ArchiveTest : public ::testing::Test {
     options.client.region = std::move(region);
     options.client.endpoint = peer_->endpoint();
     // s3rver knows one account: access key S3RVER (its secret is not checked).
-    options.client.credentials = {"S3RVER", "S3RVER", "", "test"};
+    options.client.credentials = aws::StaticCredentials({"S3RVER", "S3RVER", "", "test"});
     options.bucket = std::move(bucket);
     return options;
   }

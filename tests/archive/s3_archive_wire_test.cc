@@ -32,7 +32,7 @@ class S3WireTest : public ::testing::Test {
     options.client.service = aws::kS3;
     options.client.region = "eu-central-1";
     options.client.endpoint = "http://" + host + ":" + std::to_string(port_);
-    options.client.credentials = {"AKID", "SECRET", "", "test"};
+    options.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     options.bucket = "stockpipe-raw";
     options.path_style = path_style;
     return options;

@@ -21,7 +21,7 @@ class ClientFaults : public ::testing::Test {
     options.service = kKinesis;
     options.region = "us-east-1";
     options.endpoint = proxy_.endpoint();
-    options.credentials = {"AKIDEXAMPLE", "secret", "", "test"};
+    options.credentials = aws::StaticCredentials({"AKIDEXAMPLE", "secret", "", "test"});
     options.retry = {max_attempts, 1'000, 4'000};
     return std::make_unique<Client>(options);
   }

@@ -31,36 +31,6 @@ TEST(FormEncode, SortsByKeyAndEncodesBeforeSigning) {
             "Action=Publish&a=x%2Fy&b=2%203");
 }
 
-TEST(Credentials, EnvironmentFirstThenProfileOfTheSharedFile) {
-  auto env = LoadCredentials(EnvFrom({{"AWS_ACCESS_KEY_ID", "AK"},
-                                      {"AWS_SECRET_ACCESS_KEY", "SK"},
-                                      {"AWS_SESSION_TOKEN", "TOKEN"}}));
-  ASSERT_TRUE(env) << env.error();
-  EXPECT_EQ(env->access_key_id, "AK");
-  EXPECT_EQ(env->session_token, "TOKEN");
-
-  auto half = LoadCredentials(EnvFrom({{"AWS_ACCESS_KEY_ID", "AK"}}));
-  ASSERT_FALSE(half);
-  EXPECT_NE(half.error().find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
-
-  const std::string file =
-      "# comment\n[default]\naws_access_key_id = D\naws_secret_access_key = DS\n"
-      "[profile trading]\naws_access_key_id=T\naws_secret_access_key=TS\naws_session_token=TT\n";
-  auto trading = ParseCredentialsFile(file, "trading");
-  ASSERT_TRUE(trading) << trading.error();
-  EXPECT_EQ(trading->access_key_id, "T");
-  EXPECT_EQ(trading->session_token, "TT");
-  auto missing = ParseCredentialsFile(file, "nope");
-  ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().find("[nope]"), std::string::npos);
-}
-
-TEST(Credentials, ErrorsNeverContainTheSecret) {
-  auto result = ParseCredentialsFile("[p]\naws_secret_access_key = SUPERSECRET\n", "p");
-  ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().find("SUPERSECRET"), std::string::npos);
-}
-
 TEST(OptionsFromEnvironment, ServiceEndpointBeatsGlobalBeatsPublic) {
   const std::map<std::string, std::string> base = {
       {"AWS_REGION", "eu-central-1"}, {"AWS_ACCESS_KEY_ID", "A"}, {"AWS_SECRET_ACCESS_KEY", "S"}};
@@ -110,7 +80,7 @@ class ClientOnKinesalite : public ::testing::Test {
     options.service = kKinesis;
     options.region = "us-east-1";
     options.endpoint = peer_.endpoint();
-    options.credentials = {"AKIDEXAMPLE", "secret", "", "test"};
+    options.credentials = aws::StaticCredentials({"AKIDEXAMPLE", "secret", "", "test"});
     client_ = std::make_unique<Client>(options);
   }
   testing::Peer peer_;
@@ -145,7 +115,7 @@ TEST(Client, UnreachableEndpointRetriesBoundedThenReportsTheEndpoint) {
   ClientOptions options;
   options.region = "us-east-1";
   options.endpoint = "http://127.0.0.1:1";  // nothing listens on port 1
-  options.credentials = {"A", "S", "", "test"};
+  options.credentials = aws::StaticCredentials({"A", "S", "", "test"});
   options.retry = {3, 1'000, 2'000};
   Client client(options);
   auto result = client.CallJson("Kinesis_20131202", "ListStreams", "{}");

@@ -144,8 +144,8 @@ class SigningServer : public ::testing::Test {
     options.service = service;
     options.region = "eu-central-1";
     options.endpoint = "http://127.0.0.1:" + std::to_string(port_);
-    options.credentials = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                           std::move(token), "test"};
+    options.credentials = StaticCredentials(
+        {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", std::move(token), "test"});
     return Client(options);
   }
 

@@ -61,7 +61,8 @@ class AwsPipeline : public ::testing::Test {
     o.service = service;
     o.region = "us-east-1";
     o.endpoint = endpoint;
-    o.credentials = {"S3RVER", "S3RVER", "", "test"};  // s3rver's fixed key; the others take any
+    // s3rver's fixed key; the others take any.
+    o.credentials = aws::StaticCredentials({"S3RVER", "S3RVER", "", "test"});
     return o;
   }
 

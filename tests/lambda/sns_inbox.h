@@ -18,7 +18,8 @@ inline aws::ClientOptions LocalClientOptions(aws::Service service, const std::st
   o.service = service;
   o.region = "eu-central-1";
   o.endpoint = endpoint;
-  o.credentials = {"S3RVER", "S3RVER", "", "test"};  // s3rver insists on this key; others take any
+  // s3rver insists on this key; others take any.
+  o.credentials = aws::StaticCredentials({"S3RVER", "S3RVER", "", "test"});
   o.retry.max_attempts = 3;
   return o;
 }

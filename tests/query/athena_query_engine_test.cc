@@ -322,7 +322,7 @@ class AthenaQueryEngineTest : public ::testing::Test {
     AthenaOptions options;
     options.client.region = kRegion;
     options.client.endpoint = fake.endpoint();
-    options.client.credentials = {kKey, "athena-test-secret", "", "test"};
+    options.client.credentials = aws::StaticCredentials({kKey, "athena-test-secret", "", "test"});
     options.client.retry.base_delay_us = 1'000;  // the client's backoff, kept short for the test
     options.client.retry.max_delay_us = 5'000;
     options.database = expect.database;

@@ -48,7 +48,7 @@ class DynamoDbCleanStoreTest : public ::testing::Test {
     options_.client.service = aws::kDynamoDb;
     options_.client.region = "eu-central-1";
     options_.client.endpoint = peer_->endpoint();
-    options_.client.credentials = {"AKID", "SECRET", "", "test"};
+    options_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     options_.table = "ticks-" + name;
     options_.state_table = "state-" + name;
     store_ = std::make_unique<DynamoDbCleanStore>(options_);

@@ -19,7 +19,7 @@ class DynamoDbStateStoreTest : public ::testing::Test {
     options_.client.service = aws::kDynamoDb;
     options_.client.region = "eu-central-1";
     options_.client.endpoint = peer_.endpoint();
-    options_.client.credentials = {"AKID", "SECRET", "", "test"};
+    options_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     options_.state_table = "stockpipe-state";
     store_ = std::make_unique<DynamoDbStateStore>(options_);
     ASSERT_TRUE(store_->CreateTableIfMissing().ok());

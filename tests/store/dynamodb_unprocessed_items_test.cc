@@ -112,7 +112,7 @@ class UnprocessedItemsTest : public ::testing::Test {
     direct_.client.service = aws::kDynamoDb;
     direct_.client.region = "eu-central-1";
     direct_.client.endpoint = peer_.endpoint();
-    direct_.client.credentials = {"AKID", "SECRET", "", "test"};
+    direct_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     direct_.table = "ticks";
     direct_.state_table = "state";
     // Quick backoff: the test is about what is resent, not about how long it waits.

@@ -158,7 +158,7 @@ class KinesisPutRetryTest : public ::testing::Test {
     KinesisStreamOptions options;
     options.client.region = "us-east-1";
     options.client.endpoint = peer.endpoint();
-    options.client.credentials = {"AKIDEXAMPLE", "secret", "", "test"};
+    options.client.credentials = aws::StaticCredentials({"AKIDEXAMPLE", "secret", "", "test"});
     options.stream_name = "ticks";
     options.put_attempts = attempts;
     options.put_backoff_base_us = 1'000;

@@ -63,7 +63,7 @@ class KinesisStreamTest : public ::testing::Test {
     options.client.service = aws::kKinesis;
     options.client.region = "us-east-1";
     options.client.endpoint = peer_.endpoint();
-    options.client.credentials = {"AKIDEXAMPLE", "secret", "", "test"};
+    options.client.credentials = aws::StaticCredentials({"AKIDEXAMPLE", "secret", "", "test"});
     options.stream_name = name;
     return std::make_unique<KinesisStream>(options, *store_);
   }
