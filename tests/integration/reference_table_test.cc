@@ -60,7 +60,7 @@ class ReferenceTableTest : public ::testing::Test {
     o.service = aws::kDynamoDb;
     o.region = "us-east-1";
     o.endpoint = dynamo_.endpoint();
-    o.credentials = {"AKID", "SECRET", "", "test"};
+    o.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     client_ = std::make_unique<aws::Client>(o);
     ASSERT_TRUE(dynamodb::EnsureTable(*client_, "StockCleanedData", "symbol", "timestamp").ok());
     env_ = {{"AWS_REGION", "us-east-1"},
@@ -155,7 +155,7 @@ TEST_F(ReferenceTableTest, TrendsFindsTheSymbolsAndSendsTheReferenceAlerts) {
   const auto first = Run({"trends", "--once"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.err, HasSubstr("rebuilt the registry"));
-  EXPECT_THAT(first.err, HasSubstr("5 symbols checked, 3 alerts"));
+  EXPECT_THAT(first.err, HasSubstr("trends run symbols_checked=5 alerts=3 "));
   EXPECT_THAT(first.err, HasSubstr("NVDA: 2 items not read as points (2 price is not a positive "
                                    "number)"));
   EXPECT_THAT(first.err,
@@ -184,7 +184,7 @@ TEST_F(ReferenceTableTest, TrendsFindsTheSymbolsAndSendsTheReferenceAlerts) {
   const auto second = Run({"trends", "--once"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, Not(HasSubstr("rebuilt the registry")));
-  EXPECT_THAT(second.err, HasSubstr("5 symbols checked, 3 alerts"));
+  EXPECT_THAT(second.err, HasSubstr("trends run symbols_checked=5 alerts=3 "));
 }
 
 }  // namespace

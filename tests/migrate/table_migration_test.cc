@@ -60,7 +60,7 @@ class TableMigrationTest : public ::testing::Test {
     client.service = aws::kDynamoDb;
     client.region = "us-east-1";
     client.endpoint = peer_->endpoint();
-    client.credentials = {"AKID", "SECRET", "", "test"};
+    client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     client.retry.base_delay_us = 1000;
     client_ = std::make_unique<aws::Client>(client);
     ASSERT_TRUE(dynamodb::EnsureTable(*client_, options_.table, "symbol", "timestamp").ok());

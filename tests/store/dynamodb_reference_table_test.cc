@@ -59,7 +59,7 @@ class DynamoDbReferenceTableTest : public ::testing::Test {
     options_.client.service = aws::kDynamoDb;
     options_.client.region = "eu-central-1";
     options_.client.endpoint = peer_->endpoint();
-    options_.client.credentials = {"AKID", "SECRET", "", "test"};
+    options_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     options_.table = "StockCleanedData-" + name;
     options_.state_table = "state-" + name;
     options_.scan_page_items = 7;  // several Scan pages from a small table

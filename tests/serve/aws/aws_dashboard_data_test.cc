@@ -59,7 +59,7 @@ class AwsDashboardDataTest : public ::testing::Test {
     dynamodb_.client.service = aws::kDynamoDb;
     dynamodb_.client.region = "us-east-1";
     dynamodb_.client.endpoint = dynalite_->endpoint();
-    dynamodb_.client.credentials = {"AKID", "SECRET", "", "test"};
+    dynamodb_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     dynamodb_.table = "StockCleanedData" + std::to_string(counter);
     dynamodb_.state_table = "stockpipe-state" + std::to_string(counter);
     DynamoDbCleanStore store(dynamodb_);
