@@ -7,18 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/encoding.h"
+#include "support/env_from.h"
 #include "support/peers.h"
 
 namespace stockpipe::aws {
 namespace {
 
-GetEnv EnvFrom(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
+using testing::EnvFrom;
 
 TEST(UriEncode, KeepsUnreservedAndEncodesTheRestUpperCase) {
   EXPECT_EQ(UriEncode("AZaz09-_.~"), "AZaz09-_.~");

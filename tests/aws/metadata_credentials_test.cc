@@ -12,23 +12,18 @@
 #include <map>
 #include <mutex>
 
+#include "support/env_from.h"
 #include "support/loopback_http.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe::aws {
 namespace {
 
+using testing::EnvFrom;
+
 using testing::LoopbackHttp;
 using testing::TempDir;
 using testing::WriteFile;
-
-GetEnv EnvFrom(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
 
 constexpr const char* kCredentialsJson =
     R"({"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAMETA",

@@ -8,21 +8,16 @@
 
 #include <map>
 
+#include "support/env_from.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe::aws {
 namespace {
 
+using testing::EnvFrom;
+
 using testing::TempDir;
 using testing::WriteFile;
-
-GetEnv EnvFrom(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
 
 class Profiles : public ::testing::Test {
  protected:

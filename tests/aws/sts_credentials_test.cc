@@ -10,23 +10,18 @@
 
 #include "aws/client.h"
 #include "aws/profile_credentials.h"
+#include "support/env_from.h"
 #include "support/loopback_http.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe::aws {
 namespace {
 
+using testing::EnvFrom;
+
 using testing::LoopbackHttp;
 using testing::TempDir;
 using testing::WriteFile;
-
-GetEnv EnvFrom(std::map<std::string, std::string> vars) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
-  return [shared](const char* name) -> const char* {
-    auto it = shared->find(name);
-    return it == shared->end() ? nullptr : it->second.c_str();
-  };
-}
 
 struct StsCall {
   std::map<std::string, std::string> params;

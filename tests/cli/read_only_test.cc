@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.h"
 #include "support/folder_snapshot.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
@@ -41,9 +41,13 @@ void BuildDataFolder(const fs::path& cwd, const fs::path& data) {
 // Every read-only command on `data`; each must exit 0.
 void RunReaders(const fs::path& cwd, const fs::path& data, bool with_query) {
   const std::string d = data.string();
-  std::vector<std::vector<std::string>> commands = {
-      {"health"},   {"health", "--json"}, {"check"}, {"check", "--deep"}, {"check", "--json"},
-      {"backtest"}, {"backtest", "--source", "raw"}};
+  std::vector<std::vector<std::string>> commands = {{"health"},
+                                                    {"health", "--json"},
+                                                    {"check"},
+                                                    {"check", "--deep"},
+                                                    {"check", "--json"},
+                                                    {"backtest"},
+                                                    {"backtest", "--source", "raw"}};
   if (with_query) {
     commands.push_back({"query", "SELECT count(*) FROM stock_raw_db.raw"});
     commands.push_back({"query", "SELECT count(*) FROM clean.ticks"});
@@ -70,20 +74,11 @@ TEST_F(ReadOnlyTest, ReadersLeaveABuiltFolderByteAndMtimeIdentical) {
   // The dashboard: every read endpoint once.
   auto child = testing::Start({"--data-dir", data.string(), "serve", "--http", "127.0.0.1:0"},
                               {.cwd = dir_.path()});
-  static const std::regex line(R"(serve: dashboard at http://127\.0\.0\.1:(\d+)/)");
-  int port = 0;
-  ASSERT_TRUE(testing::Eventually(
-      [&] {
-        std::smatch m;
-        const std::string err = child.StdErrSoFar();
-        if (!std::regex_search(err, m, line)) return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      std::chrono::seconds(60)));
+  const int port = testing::WaitForDashboardPort(child);
+  ASSERT_GT(port, 0) << child.StdErrSoFar();
   httplib::Client client("127.0.0.1", port);
-  for (const char* path : {"/api/status", "/api/symbols", "/api/series?symbol=AAPL",
-                           "/api/alerts", "/metrics", "/healthz"}) {
+  for (const char* path : {"/api/status", "/api/symbols", "/api/series?symbol=AAPL", "/api/alerts",
+                           "/metrics", "/healthz"}) {
     auto res = client.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 200) << path << ": " << res->body;
@@ -113,8 +108,8 @@ TEST_F(ReadOnlyTest, HealthOnAFolderWithoutStoresReportsEmptyAndCreatesNothing) 
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::is_empty(data)) << args[0] << " created a file";
   }
-  const auto r = RunStockpipe({"--data-dir", data.string(), "health", "--json"},
-                              {.cwd = dir_.path()});
+  const auto r =
+      RunStockpipe({"--data-dir", data.string(), "health", "--json"}, {.cwd = dir_.path()});
   EXPECT_NE(r.out.find(R"("clean":{"rows":0)"), std::string::npos) << r.out;
   // No folder at all: health creates none either.
   const fs::path missing = dir_.path() / "missing";

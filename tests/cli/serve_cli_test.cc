@@ -11,29 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "support/subprocess.h"
 #include "support/loopback_http.h"
+#include "support/subprocess.h"
 
 namespace stockpipe {
 namespace {
 
 using testing::RunStockpipe;
-
-// Waits for `serve: dashboard at http://HOST:PORT/` in the child's stderr; the port, or 0.
-int WaitForPort(const testing::Child& child) {
-  static const std::regex line(R"(serve: dashboard at http://127\.0\.0\.1:(\d+)/)");
-  int port = 0;
-  testing::Eventually(
-      [&] {
-        std::smatch m;
-        const std::string err = child.StdErrSoFar();
-        if (!std::regex_search(err, m, line)) return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      std::chrono::seconds(60));
-  return port;
-}
 
 class ServeCliTest : public ::testing::Test {
  protected:
@@ -49,7 +33,7 @@ TEST_F(ServeCliTest, RunServesTheDashboardAtTheLoggedUrlUntilCtrlC) {
       testing::Start(With({"run", "--producer", "synthetic", "--for", "10m", "--INTERVAL_SEC",
                            "0.05", "--seed", "5", "--http", "127.0.0.1:0"}),
                      {.cwd = dir_.path()});
-  const int port = WaitForPort(child);
+  const int port = testing::WaitForDashboardPort(child);
   ASSERT_GT(port, 0) << child.StdErrSoFar();
   httplib::Client client("127.0.0.1", port);
   auto health = client.Get("/healthz");
@@ -85,7 +69,7 @@ TEST_F(ServeCliTest, RunServesTheDashboardAtTheLoggedUrlUntilCtrlC) {
 
 TEST_F(ServeCliTest, ServeRunsAloneAndStopsOnCtrlC) {
   auto child = testing::Start(With({"serve", "--http", "127.0.0.1:0"}), {.cwd = dir_.path()});
-  const int port = WaitForPort(child);
+  const int port = testing::WaitForDashboardPort(child);
   ASSERT_GT(port, 0) << child.StdErrSoFar();
   httplib::Client client("127.0.0.1", port);
   auto symbols = client.Get("/api/symbols");

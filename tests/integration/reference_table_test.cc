@@ -4,10 +4,14 @@
 //  - `stockpipe trends` and `stockpipe ingest` name the missing state table and what to do;
 //  - `stockpipe init --store dynamodb` creates it (and says so), then is a no-op;
 //  - `stockpipe trends` finds every symbol (one scan, with a warning, once) and sends the alerts
-//    the rule gives on each symbol's cleaned, time-ordered series, in the reference's text.
+//    the rule gives on each symbol's cleaned, time-ordered series, in the reference's text;
+//  - `stockpipe migrate dynamodb` rewrites the table to stockpipe's form (bad items reported and
+//    left), after which trends sends the same alerts, backtest reads every symbol and the dashboard
+//    over AWS (`serve --store dynamodb`) shows the series.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -185,6 +189,79 @@ TEST_F(ReferenceTableTest, TrendsFindsTheSymbolsAndSendsTheReferenceAlerts) {
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, Not(HasSubstr("rebuilt the registry")));
   EXPECT_THAT(second.err, HasSubstr("trends run symbols_checked=5 alerts=3 "));
+}
+
+TEST_F(ReferenceTableTest, MigratedTableServesTrendsBacktestAndTheDashboard) {
+  const auto clean = Fill({{"AAPL", 200, 1.01},
+                           {"MSFT", 400, 0.99},
+                           {"TSLA", 300, 0.985},
+                           {"KO", 60, 1.0},
+                           {"NVDA", 120, 1.0}});
+  Put("NVDA", FormatCanonical(kT0 + 41 * kHalfSecond), {{"N", "-1"}});
+  Put("KO", ReferenceForm(kT0 + 43 * kHalfSecond, 1), json());
+  ASSERT_EQ(Run({"init"}).exit_code, 0);
+
+  const std::string report = (dir_.path() / "report.jsonl").string();
+  const auto migrated = Run({"migrate", "dynamodb", "--report", report});
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
+  // 200 ticks, of which 30 canonical already (every 4th form, its price a number, not a string),
+  // and 2 bad items; the store's one-time rebuild registers the 5 symbols.
+  EXPECT_THAT(migrated.out, HasSubstr(" items scanned: 30 already canonical, 170 rewritten to "
+                                      "canonical timestamps, 0 merged"));
+  EXPECT_THAT(migrated.out, HasSubstr("2 bad (left in the table)"));
+  EXPECT_THAT(migrated.out, HasSubstr("5 symbols registered; 2 items reported"));
+  const std::string lines = testing::ReadFile(report);
+  EXPECT_THAT(lines, HasSubstr(R"("reason":"price_not_positive")"));
+  EXPECT_THAT(lines, HasSubstr(R"("reason":"invalid_price")"));
+
+  // Every good item is canonical now; the bad ones are where they were.
+  std::size_t canonical = 0, items = 0;
+  json start;
+  do {
+    json scan = {{"TableName", "StockCleanedData"}};
+    if (!start.is_null()) scan["ExclusiveStartKey"] = start;
+    auto page = dynamodb::Call(*client_, "Scan", scan);
+    ASSERT_TRUE(page) << page.error();
+    for (const json& item : (*page)["Items"]) {
+      ++items;
+      const std::string t = item["timestamp"]["S"];
+      if (t.size() == kCanonicalTimestampSize && FormatCanonical(*ParseTimestampText(t)) == t &&
+          item.contains("price") && item["price"].contains("N")) {
+        ++canonical;
+        EXPECT_EQ(item["currency"]["S"], "USD") << "attributes kept";
+      }
+    }
+    start = page->value("LastEvaluatedKey", json());
+  } while (!start.is_null());
+  EXPECT_EQ(items, 202u);
+  EXPECT_EQ(canonical, 201u);  // and the NVDA -1: canonical in form, left as it was
+
+  const auto trends = Run({"trends", "--once"});
+  ASSERT_EQ(trends.exit_code, 0) << trends.err;
+  EXPECT_THAT(trends.err, HasSubstr("trends run symbols_checked=5 alerts=3 "));
+  EXPECT_THAT(trends.err, Not(HasSubstr("rebuilt the registry")));
+
+  const auto backtest = Run({"backtest", "--format", "csv"});
+  ASSERT_EQ(backtest.exit_code, 0) << backtest.err;
+  for (const char* symbol : {"AAPL", "MSFT", "TSLA", "KO", "NVDA"}) {
+    EXPECT_THAT(backtest.out, HasSubstr(symbol));
+  }
+
+  auto serve = testing::Start({"serve", "--http", "127.0.0.1:0"}, {dir_.path(), "", {}, env_});
+  const int port = testing::WaitForDashboardPort(serve);
+  ASSERT_GT(port, 0) << serve.StdErrSoFar();
+  httplib::Client http("127.0.0.1", port);
+  auto symbols = http.Get("/api/symbols");
+  ASSERT_TRUE(symbols);
+  ASSERT_EQ(symbols->status, 200) << symbols->body;
+  EXPECT_EQ(json::parse(symbols->body)["symbols"].size(), 5u);
+  auto series = http.Get("/api/series?symbol=AAPL");
+  ASSERT_TRUE(series);
+  ASSERT_EQ(series->status, 200) << series->body;
+  const json points = json::parse(series->body)["points"];
+  ASSERT_EQ(points.size(), clean.at("AAPL").size());
+  EXPECT_EQ(points.back()[1].get<double>(), clean.at("AAPL").back());
+  EXPECT_EQ(serve.Stop().exit_code, 0);
 }
 
 }  // namespace

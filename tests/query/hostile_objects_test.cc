@@ -149,17 +149,7 @@ TEST_F(HostileObjectsTest, BacktestFromRawFailsNamingTheObject) {
 TEST_F(HostileObjectsTest, DashboardQueryAnswersWithTheErrorAndServeStaysUp) {
   auto child = testing::Start({"--data-dir", data(), "serve", "--http", "127.0.0.1:0"},
                               {.cwd = dir_.path(), .address_space_bytes = kAddressSpace});
-  static const std::regex line(R"(serve: dashboard at http://127\.0\.0\.1:(\d+)/)");
-  int port = 0;
-  testing::Eventually(
-      [&] {
-        std::smatch m;
-        const std::string err = child.StdErrSoFar();
-        if (!std::regex_search(err, m, line)) return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      std::chrono::seconds(60));
+  const int port = testing::WaitForDashboardPort(child);
   ASSERT_GT(port, 0) << child.StdErrSoFar();
   httplib::Client client("127.0.0.1", port);
   for (const Hostile& h : HostileObjects()) {  // planted while it serves: each query lists anew

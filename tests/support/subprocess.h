@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -224,6 +225,23 @@ bool Eventually(Condition condition, std::chrono::seconds limit = std::chrono::s
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return condition();
+}
+
+// Waits for `serve: dashboard at http://127.0.0.1:PORT/` in a `serve` or `run` child's stderr
+// (written once the port is bound); the port, or 0 when it never came.
+inline int WaitForDashboardPort(const Child& child) {
+  static const std::regex line(R"(serve: dashboard at http://127\.0\.0\.1:(\d+)/)");
+  int port = 0;
+  Eventually(
+      [&] {
+        std::smatch m;
+        const std::string err = child.StdErrSoFar();
+        if (!std::regex_search(err, m, line)) return false;
+        port = std::stoi(m[1]);
+        return true;
+      },
+      std::chrono::seconds(60));
+  return port;
 }
 
 }  // namespace stockpipe::testing

@@ -178,22 +178,6 @@ TEST(MetricNames, AMisspeltNameIsCaught) {
   EXPECT_NE(missing[0].find("stockpipe_ingest_records_acepted_total"), std::string::npos);
 }
 
-// Waits for `serve: dashboard at http://127.0.0.1:PORT/` in the child's stderr; the port, or 0.
-int WaitForPort(const testing::Child& child) {
-  static const std::regex line(R"(dashboard at http://127\.0\.0\.1:(\d+)/)");
-  int port = 0;
-  testing::Eventually(
-      [&] {
-        std::smatch m;
-        const std::string err = child.StdErrSoFar();
-        if (!std::regex_search(err, m, line)) return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      std::chrono::seconds(60));
-  return port;
-}
-
 class DashboardTest : public ::testing::Test {
  protected:
   testing::ProcessResult Cli(std::vector<std::string> args, std::string stdin_text = "") {
@@ -223,7 +207,7 @@ TEST_F(DashboardTest, EveryQueriedMetricIsExportedOnMetrics) {
   auto server = testing::Start(
       {"--data-dir", (dir_.path() / "data").string(), "serve", "--http", "127.0.0.1:0"},
       {.cwd = dir_.path()});
-  const int port = WaitForPort(server);
+  const int port = testing::WaitForDashboardPort(server);
   ASSERT_GT(port, 0) << server.StdErrSoFar();
   httplib::Client client("127.0.0.1", port);
   auto metrics = client.Get("/metrics");
