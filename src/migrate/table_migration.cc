@@ -25,19 +25,6 @@ constexpr std::size_t kWritesPerCall = 25;  // BatchWriteItem's limit
 constexpr std::size_t kReadsPerCall = 100;  // BatchGetItem's limit
 constexpr double kMaxPrice = 1e9;           // as ingest (core/record.h RecordLimits)
 
-// An item's string or number attribute as text; empty when absent.
-std::string Text(const json& item, const char* name, bool* numeric = nullptr) {
-  const auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return {};
-  for (const char* type : {"S", "N"}) {
-    if (it->contains(type) && (*it)[type].is_string()) {
-      if (numeric) *numeric = std::string_view(type) == "N";
-      return (*it)[type].get<std::string>();
-    }
-  }
-  return {};
-}
-
 std::optional<double> Price(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
@@ -47,11 +34,10 @@ std::optional<double> Price(std::string_view text) {
   return value;
 }
 
-// The fixed-point decimal DynamoDB stores for `price` (the store writes prices the same way).
 std::string Number(double price) {
-  char buf[512];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, price, std::chars_format::fixed);
-  return std::string(buf, ec == std::errc() ? end : buf);
+  std::string text;
+  dynamodb::AppendNumber(price, text);
+  return text;
 }
 
 std::string NormalSymbol(std::string_view symbol) {
@@ -88,11 +74,11 @@ class TableMigration {
     std::vector<Move> moves;
     for (const json& item : items) {
       ++counts_.scanned;
-      bool numeric = false;
       Move move;
-      move.stored_symbol = Text(item, "symbol");
-      move.stored_timestamp = Text(item, "timestamp");
-      move.stored_price = Text(item, "price", &numeric);
+      move.stored_symbol = dynamodb::AttributeText(item, "symbol");
+      move.stored_timestamp = dynamodb::AttributeText(item, "timestamp");
+      move.stored_price = dynamodb::AttributeText(item, "price");
+      const bool numeric = dynamodb::Attribute(item, "price", "N") != nullptr;
       move.symbol = NormalSymbol(move.stored_symbol);
       const auto time = ParseTimestampText(move.stored_timestamp);
       const auto price = Price(move.stored_price);
@@ -151,7 +137,9 @@ class TableMigration {
         auto answer = dynamodb::Call(client_, "BatchGetItem", json{{"RequestItems", request}});
         if (!answer) return answer.status();
         for (const json& item : (*answer)["Responses"].value(options_.table, json::array())) {
-          existing[Text(item, "symbol") + '\t' + Text(item, "timestamp")] = Text(item, "price");
+          existing[dynamodb::AttributeText(item, "symbol") + '\t' +
+                   dynamodb::AttributeText(item, "timestamp")] =
+              dynamodb::AttributeText(item, "price");
         }
         request = answer->value("UnprocessedKeys", json::object());
         if (!request.empty()) Wait(round);

@@ -14,14 +14,6 @@ using nlohmann::json;
 constexpr Micros kEarliest = 0;
 constexpr Micros kLatest = 253'402'300'799'999'999;  // 9999-12-31T23:59:59.999999Z
 
-std::string Attribute(const json& item, const char* name, const char* type) {
-  const auto it = item.find(name);
-  if (it == item.end() || !it->is_object() || !it->contains(type) || !(*it)[type].is_string()) {
-    return {};
-  }
-  return (*it)[type].get<std::string>();
-}
-
 }  // namespace
 
 AwsDashboardData::AwsDashboardData(AwsDashboardOptions options)
@@ -99,8 +91,10 @@ Result<std::vector<PricePoint>> AwsDashboardData::Range(std::string_view symbol,
     auto page = dynamodb::Call(dynamodb_, "Query", query);
     if (!page) return page.status();
     for (const json& item : page->value("Items", json::array())) {
-      const auto time = ParseTimestampText(Attribute(item, "timestamp", "S"));
-      const std::string price_text = Attribute(item, "price", "N");
+      const std::string* stamp = dynamodb::Attribute(item, "timestamp", "S");
+      const auto time = stamp ? ParseTimestampText(*stamp) : std::nullopt;
+      const std::string* number = dynamodb::Attribute(item, "price", "N");
+      const std::string price_text = number ? *number : std::string();
       double price = 0;
       const auto [end, ec] =
           std::from_chars(price_text.data(), price_text.data() + price_text.size(), price);

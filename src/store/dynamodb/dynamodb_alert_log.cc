@@ -19,17 +19,8 @@ std::string SortKey(std::int64_t id) {
   return fmt::format("{:019}", id);
 }
 
-std::string Text(const json& item, const char* name) {
-  const auto it = item.find(name);
-  if (it == item.end() || !it->is_object()) return {};
-  for (const char* type : {"S", "N"}) {
-    if (it->contains(type) && (*it)[type].is_string()) return (*it)[type].get<std::string>();
-  }
-  return {};
-}
-
 std::int64_t Integer(const json& item, const char* name) {
-  const std::string text = Text(item, name);
+  const std::string text = dynamodb::AttributeText(item, name);
   std::int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
@@ -107,11 +98,11 @@ Result<std::vector<LoggedAlert>> DynamoDbAlertLog::Recent(std::size_t limit,
     for (const json& item : page->value("Items", json::array())) {
       LoggedAlert alert;
       alert.id = Integer(item, "sk");
-      alert.message.kind = KindFrom(Text(item, "kind"));
-      alert.message.subject = Text(item, "subject");
-      alert.message.body = Text(item, "body");
+      alert.message.kind = KindFrom(dynamodb::AttributeText(item, "kind"));
+      alert.message.subject = dynamodb::AttributeText(item, "subject");
+      alert.message.body = dynamodb::AttributeText(item, "body");
       alert.message.created = Integer(item, "created");
-      alert.channel = Text(item, "channel");
+      alert.channel = dynamodb::AttributeText(item, "channel");
       alerts.push_back(std::move(alert));
       if (alerts.size() == limit) break;
     }
@@ -134,7 +125,7 @@ Result<ChannelRecord> DynamoDbAlertLog::Channel(std::string_view channel) {
   record.delivered = static_cast<std::uint64_t>(Integer(item, "delivered"));
   record.failures = static_cast<std::uint64_t>(Integer(item, "failures"));
   record.last_success = Integer(item, "last_success");
-  record.last_error = Text(item, "last_error");
+  record.last_error = dynamodb::AttributeText(item, "last_error");
   record.last_error_at = Integer(item, "last_error_at");
   return record;
 }

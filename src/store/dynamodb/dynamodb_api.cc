@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -27,6 +28,26 @@ std::string KeySchemaText(const nlohmann::json& table) {
 }
 
 }  // namespace
+
+const std::string* Attribute(const nlohmann::json& item, const char* name, const char* type) {
+  const auto attribute = item.find(name);
+  if (attribute == item.end() || !attribute->is_object()) return nullptr;
+  const auto value = attribute->find(type);
+  if (value == attribute->end() || !value->is_string()) return nullptr;
+  return &value->get_ref<const std::string&>();
+}
+
+std::string AttributeText(const nlohmann::json& item, const char* name) {
+  const std::string* text = Attribute(item, name, "S");
+  if (!text) text = Attribute(item, name, "N");
+  return text ? *text : std::string();
+}
+
+void AppendNumber(double value, std::string& out) {
+  char buf[512];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
+  out.append(buf, ec == std::errc() ? end : buf);
+}
 
 std::string Dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -42,6 +42,15 @@ struct TableRole {
 Status ExplainMissingTable(aws::Client& client, Status status,
                            std::initializer_list<TableRole> tables);
 
+// The string value of attribute `name` of type `type` ("S", "N") in an item, or null.
+const std::string* Attribute(const nlohmann::json& item, const char* name, const char* type);
+// The value of attribute `name` whether a string or a number, as text; empty when absent.
+std::string AttributeText(const nlohmann::json& item, const char* name);
+
+// Appends the fixed-point decimal DynamoDB stores for `value`: numbers there are decimal, so this
+// is the double itself, not a rounding of it.
+void AppendNumber(double value, std::string& out);
+
 // JSON text that never throws on invalid UTF-8 (it is replaced).
 std::string Dump(const nlohmann::json& value);
 

@@ -29,14 +29,6 @@ constexpr std::string_view kRegistryPk = "symbols";
 // this store created the table, or after a scan rebuilt the registry.
 constexpr std::string_view kRegistryCompleteKey = "symbols/registry_complete";
 
-// The shortest fixed-point decimal that reads back as exactly `price`: DynamoDB numbers are
-// decimal, so this stores the double itself, not a rounding of it.
-void AppendNumber(double price, std::string& out) {
-  char buf[512];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, price, std::chars_format::fixed);
-  out.append(buf, ec == std::errc() ? end : buf);
-}
-
 void AppendTickPut(const Tick& tick, std::string& out) {
   out += R"({"PutRequest":{"Item":{"symbol":{"S":)";
   AppendJsonString(tick.symbol, out);
@@ -45,7 +37,7 @@ void AppendTickPut(const Tick& tick, std::string& out) {
   out.resize(at + kCanonicalTimestampSize);
   FormatCanonical(tick.timestamp, out.data() + at);
   out += R"("},"price":{"N":")";
-  AppendNumber(tick.price, out);
+  dynamodb::AppendNumber(tick.price, out);
   out += R"("}}}})";
 }
 
@@ -79,27 +71,18 @@ std::vector<const Tick*> LastPerKey(std::span<const Tick> ticks) {
   return unique;
 }
 
-// The string value of attribute `name` of type `type` ("S", "N") in a DynamoDB item, or null.
-const std::string* Attribute(const json& item, const char* name, const char* type) {
-  const auto attribute = item.find(name);
-  if (attribute == item.end() || !attribute->is_object()) return nullptr;
-  const auto value = attribute->find(type);
-  if (value == attribute->end() || !value->is_string()) return nullptr;
-  return &value->get_ref<const std::string&>();
-}
-
 // Why an item of the tick table cannot feed a rule; empty when it can. Tables another program
 // wrote (the reference ingest stored what it was sent) hold prices as numbers or strings, some
 // not positive or not numbers at all, and timestamps in several forms.
 std::string_view ReadItem(const json& item, PricePoint& point, std::string_view& stamp) {
-  const std::string* text = Attribute(item, "timestamp", "S");
+  const std::string* text = dynamodb::Attribute(item, "timestamp", "S");
   if (!text) return "no string timestamp";
   stamp = *text;
   const auto time = ParseTimestampText(*text);
   if (!time) return "timestamp is not a time";
   point.timestamp = *time;
-  const std::string* price = Attribute(item, "price", "N");
-  if (!price) price = Attribute(item, "price", "S");
+  const std::string* price = dynamodb::Attribute(item, "price", "N");
+  if (!price) price = dynamodb::Attribute(item, "price", "S");
   if (!price) return "no price";
   std::string_view digits = *price;
   while (!digits.empty() && digits.front() == ' ') digits.remove_prefix(1);
@@ -166,7 +149,7 @@ Result<std::vector<std::string>> DynamoDbCleanStore::LoadRegistry() {
     auto page = dynamodb::Call(client_, "Query", query);
     if (!page) return Explained(page.status());
     for (const auto& item : page->value("Items", json::array())) {
-      const std::string* symbol = Attribute(item, "sk", "S");
+      const std::string* symbol = dynamodb::Attribute(item, "sk", "S");
       if (!symbol) {
         return Status::Error("DynamoDB table " + options_.state_table +
                              ": a symbols registry item has no string sk");
@@ -219,7 +202,8 @@ Result<std::set<std::string, std::less<>>> DynamoDbCleanStore::ScanSymbols(std::
     if (!page) return Explained(page.status());
     for (const auto& item : page->value("Items", json::array())) {
       ++items;
-      if (const std::string* symbol = Attribute(item, "symbol", "S")) found.insert(*symbol);
+      if (const std::string* symbol = dynamodb::Attribute(item, "symbol", "S"))
+        found.insert(*symbol);
     }
     if (!page->contains("LastEvaluatedKey")) break;
     scan["ExclusiveStartKey"] = (*page)["LastEvaluatedKey"];
