@@ -2,10 +2,15 @@
 // synthetic ticks while this process ingests them (RAW gzip objects fsynced + CLEAN SQLite
 // commits + checkpoints), exactly as `stockpipe produce` and `stockpipe ingest` do.
 //
-//   ./build/bench/stockpipe_e2e_bench --records 1000000 [--prefill] [--symbols 50]
+//   ./build/bench/stockpipe_e2e_bench --records 1000000 [--prefill] [--symbols 50] [--volume]
+//                                     [--candles 1m,1h,1d]
 //
+// `--volume` adds a `volume` member to every record (what Yahoo and CSV feeds send); `--candles`
+// sets the intervals bars are kept at (the default's three unless given; `none`: no bars, to
+// measure what bars cost in the same binary).
 // Prints ticks/s, CPU seconds and peak RSS for each side. `--prefill` produces everything first
 // and then times ingest alone.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -14,8 +19,6 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "archive/local/file_archive.h"
 #include "ingest/ingestor.h"
@@ -27,10 +30,12 @@ namespace {
 
 using namespace stockpipe;
 
-double Seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
+double Seconds(const timeval& t) {
+  return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+}
 
 int Produce(const std::string& dir, std::uint64_t records, int symbols, int shards,
-            std::size_t batch) {
+            std::size_t batch, bool volume) {
   auto stream = SqliteStream::Open(dir + "/stream.db", shards);
   if (!stream) {
     std::cerr << stream.error() << "\n";
@@ -47,7 +52,11 @@ int Produce(const std::string& dir, std::uint64_t records, int symbols, int shar
   std::uint64_t sent = 0;
   while (sent < records) {
     while (pending.size() < batch && sent + pending.size() < records) {
+      const std::size_t from = pending.size();
       feed.NextRound(t += 1'000'000, pending);
+      for (std::size_t i = from; volume && i < pending.size(); ++i) {
+        pending[i].data.insert(pending[i].data.size() - 1, fmt::format(",\"volume\":{}", 100 + i));
+      }
     }
     if (sent + pending.size() > records) pending.resize(records - sent);
     if (Status s = (*stream)->Put(pending); !s.ok()) {
@@ -71,14 +80,17 @@ int main(int argc, char** argv) {
   std::uint64_t records = 1'000'000;
   int symbols = 50, shards = 4;
   std::size_t batch = 20'000;
-  bool prefill = false;
+  bool prefill = false, volume = false;
   std::string dir;
+  std::vector<std::string> candles = {"1m", "1h", "1d"};
   app.add_option("--records", records)->capture_default_str();
   app.add_option("--symbols", symbols)->capture_default_str();
   app.add_option("--shards", shards)->capture_default_str();
   app.add_option("--batch", batch, "records per Put and per ingest batch")->capture_default_str();
   app.add_option("--dir", dir, "data folder (default: a new temporary one, removed after)");
   app.add_flag("--prefill", prefill, "produce everything first, then time ingest alone");
+  app.add_flag("--volume", volume, "a volume member in every record");
+  app.add_option("--candles", candles, "candle intervals")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   const bool temporary = dir.empty();
@@ -93,7 +105,7 @@ int main(int argc, char** argv) {
 
   const Micros produce_start = NowMicros();
   const pid_t child = ::fork();
-  if (child == 0) ::_exit(Produce(dir, records, symbols, shards, batch));
+  if (child == 0) ::_exit(Produce(dir, records, symbols, shards, batch, volume));
   rusage producer_usage{};
   int status = 0;
   Micros produce_end = 0;
@@ -103,7 +115,14 @@ int main(int argc, char** argv) {
   }
 
   auto stream = SqliteStream::Open(dir + "/stream.db", shards);
-  auto store = SqliteCleanStore::Open(dir + "/clean.db");
+  const bool no_bars = candles == std::vector<std::string>{"none"};
+  auto intervals = no_bars ? Result<std::vector<Interval>>(std::vector<Interval>{})
+                           : ParseIntervals(candles);
+  if (!intervals) {
+    std::cerr << intervals.error() << "\n";
+    return 2;
+  }
+  auto store = SqliteCleanStore::Open(dir + "/clean.db", sqlite::Sync::kNormal, *intervals);
   if (!stream || !store) {
     std::cerr << (!stream ? stream.error() : store.error()) << "\n";
     return 1;
@@ -137,8 +156,8 @@ int main(int argc, char** argv) {
 
   const double ingest_s = static_cast<double>(ingest_end - ingest_start) / 1e6;
   const double produce_s = static_cast<double>(produce_end - produce_start) / 1e6;
-  const double cpu = Seconds(after.ru_utime) + Seconds(after.ru_stime) -
-                     Seconds(before.ru_utime) - Seconds(before.ru_stime);
+  const double cpu = Seconds(after.ru_utime) + Seconds(after.ru_stime) - Seconds(before.ru_utime) -
+                     Seconds(before.ru_stime);
   std::uint64_t raw_bytes = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/raw")) {
     if (e.is_regular_file()) raw_bytes += e.file_size();
@@ -146,7 +165,8 @@ int main(int argc, char** argv) {
   std::cout << fmt::format(
       "mode            {}\nrecords         {} ({} symbols, {} shards, batch {})\n"
       "producer        {:.0f} ticks/s ({:.2f} s, cpu {:.2f} s, peak RSS {} MB)\n"
-      "ingest          {:.0f} ticks/s ({:.2f} s wall, cpu {:.2f} s = {:.2f} us/tick, peak RSS {} MB)\n"
+      "ingest          {:.0f} ticks/s ({:.2f} s wall, cpu {:.2f} s = {:.2f} us/tick, peak RSS {} "
+      "MB)\n"
       "end to end      {:.0f} ticks/s (first put to last checkpoint)\n"
       "raw archive     {:.1f} MB gzip ({:.1f} bytes/tick)\n",
       prefill ? "prefilled stream, ingest alone" : "producer and ingest concurrently", ingested,

@@ -96,7 +96,7 @@ int RunCandlesRebuild(const Config& config, const CandlesRebuildOptions& o) {
     scope.symbols.push_back(std::move(symbol));
   }
   if (!TimeOf(o.from, "--from", scope.from) || !TimeOf(o.to, "--to", scope.to)) return 2;
-  auto store = OpenStore(config);
+  auto store = OpenStore(config, CandleIntervalsChange::kApply);
   if (!store) {
     spdlog::error("candles rebuild: {}", store.error());
     return 1;

@@ -38,6 +38,11 @@ struct CandleRebuild {
   std::function<void(std::size_t, std::size_t)> progress;
 };
 
+// Whether opening a store brings its stored bars to the configured interval list (the writer:
+// ingest, `candles rebuild`) or leaves them as they are (every reader: a command run with another
+// list must not drop the bars the pipeline keeps; it reads only the intervals the store has).
+enum class CandleIntervalsChange { kApply, kLeave };
+
 struct SymbolSummary {
   std::string symbol;
   std::uint64_t rows = 0;

@@ -48,12 +48,13 @@ class Setter {
     if (!ParseBool(text, out)) Fail(key, text, "true or false");
   }
   void Text(std::string& out, std::string_view text) { out = std::string(text); }
-  void Intervals(std::string_view text, std::vector<Interval>& out) {
+  void Intervals(std::string_view key, std::string_view text, std::vector<Interval>& out) {
     std::vector<std::string> texts;
     List(texts, text);
     auto intervals = ParseIntervals(texts);
     if (!intervals) {
-      if (error_.empty()) error_ = intervals.error();
+      if (error_.empty())
+        error_ = fmt::format("{} ([candles] intervals): {}", key, intervals.error());
       return;
     }
     out = *std::move(intervals);
@@ -154,7 +155,7 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
   else if (key == "ATHENA_OUTPUT_LOCATION")
     c.aws.athena_output = std::string(v);
   else if (key == "CANDLE_INTERVALS")
-    set.Intervals(v, c.candles.intervals);
+    set.Intervals(key, v, c.candles.intervals);
   else if (key == "SMTP_URL")
     set.Text(c.alerts.smtp.url, v);
   else if (key == "SMTP_FROM")

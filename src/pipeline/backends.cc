@@ -33,13 +33,13 @@ Result<std::unique_ptr<StateStore>> OpenState(const Config& config) {
   return Up<StateStore>(OpenStateStore(config));
 }
 
-Result<std::unique_ptr<CleanStore>> OpenStore(const Config& config) {
+Result<std::unique_ptr<CleanStore>> OpenStore(const Config& config, CandleIntervalsChange change) {
   if (config.backends.store == "dynamodb") {
     auto options = DynamoDbOptionsFrom(config);
     if (!options) return options.status();
     return std::unique_ptr<CleanStore>(std::make_unique<DynamoDbCleanStore>(std::move(*options)));
   }
-  return Up<CleanStore>(OpenCleanStore(config));
+  return Up<CleanStore>(OpenCleanStore(config, change));
 }
 
 Result<std::vector<std::string>> CreateMissingStores(const Config& config) {

@@ -31,7 +31,9 @@ namespace stockpipe {
 // ---- Stages -------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<StateStore>> OpenState(const Config& config);
-Result<std::unique_ptr<CleanStore>> OpenStore(const Config& config);
+// `change`: kApply for the writer (ingest, `candles rebuild`), see sqlite_clean_store.h.
+Result<std::unique_ptr<CleanStore>> OpenStore(
+    const Config& config, CandleIntervalsChange change = CandleIntervalsChange::kLeave);
 // Creates the CLEAN store and the state store where missing: with the dynamodb store its tick
 // table (DYNAMODB_TABLE) and state table (DYNAMODB_STATE_TABLE), keyed as infra/dynamodb.tf
 // keys them, on demand (point-in-time recovery is Terraform's to switch on); the embedded

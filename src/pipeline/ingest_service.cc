@@ -85,7 +85,7 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config)
   if (!state) return state.status();
   p->state = std::move(*state);
   auto stream = OpenStreamBackend(config, *p->state);
-  auto store = OpenStore(config);
+  auto store = OpenStore(config, CandleIntervalsChange::kApply);
   auto archive = OpenArchive(config);
   if (!stream || !store || !archive) {
     return !stream ? stream.status() : !store ? store.status() : archive.status();

@@ -40,10 +40,11 @@ Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
   return SqliteStream::Open(LocalPaths(config.data_dir).stream, config.shards);
 }
 
-Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config) {
+Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config,
+                                                         CandleIntervalsChange change) {
   if (Status s = EnsureStore(config, StoreKind::kClean); !s.ok()) return s;
   return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean, sqlite::Sync::kNormal,
-                                config.candles.intervals);
+                                config.candles.intervals, change);
 }
 
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config) {

@@ -38,7 +38,9 @@ Status EnsureDataDir(const Config& config);
 Status EnsureStore(const Config& config, StoreKind kind);
 
 Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config);
-Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config);
+// Readers leave the stored candle intervals alone; ingest passes kApply (sqlite_clean_store.h).
+Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(
+    const Config& config, CandleIntervalsChange change = CandleIntervalsChange::kLeave);
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config);
 
 // Holds an exclusive lock on the data folder's ingest lock file while alive, so two ingest

@@ -219,12 +219,16 @@ Status SqliteQueryEngine::Setup() {
     }
     has_clean_ = true;
   } else {
-    // Keep the name resolvable so `SHOW TABLES` and `clean.ticks` give an answer, not an error.
-    if (Status s = exec("ATTACH ':memory:' AS clean"); !s.ok()) return s;
-    if (Status s = exec("CREATE TABLE clean.ticks(symbol TEXT NOT NULL, timestamp TEXT NOT NULL, "
-                        "price REAL NOT NULL, PRIMARY KEY (symbol, timestamp))");
-        !s.ok()) {
-      return s;
+    // Keep the names resolvable so `SHOW TABLES`, `clean.ticks` and `clean.candles` give an
+    // answer, not an error: empty, with the columns of store/sqlite/sqlite_clean_store.h.
+    for (const char* sql :
+         {"ATTACH ':memory:' AS clean",
+          "CREATE TABLE clean.ticks(symbol TEXT NOT NULL, timestamp TEXT NOT NULL, "
+          "price REAL NOT NULL, volume REAL, open REAL, high REAL, low REAL, "
+          "PRIMARY KEY (symbol, timestamp))",
+          "CREATE TABLE clean.candles(symbol TEXT, interval TEXT, start TEXT, open REAL, "
+          "high REAL, low REAL, close REAL, volume REAL, ticks INTEGER)"}) {
+      if (Status s = exec(sql); !s.ok()) return s;
     }
   }
   // From here on nothing more can be attached, and every statement passes the authorizer.

@@ -11,6 +11,7 @@
 //  - `health --json` counters: received == sent == accepted + rejected, lag 0.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "codec/gzip.h"
+#include "core/candles.h"
 #include "core/config.h"
 #include "core/timestamp.h"
 #include "producers/synthetic.h"
@@ -248,14 +250,14 @@ Expected GenerateInput(const std::vector<fs::path>& parts, std::size_t lines_per
         const std::string when =
             id % 2 ? fmt::format("{}", t / kSecond)
                    : fmt::format(R"("{}+00:00")", FormatCanonical(t).substr(0, 19));
-        line = fmt::format(R"({{"symbol":"{}","timestamp":{},"price":{},"id":{}}})", s, when, price,
-                           id);
+        line = fmt::format(R"({{"symbol":"{}","timestamp":{},"price":{},"volume":{},"id":{}}})", s,
+                           when, price, id % 100, id);
         x.accepted[id] = {s, t, price};
         x.last_price[{s, t}] = price;
       } else {
         const Micros t = kFileBase + static_cast<Micros>(id) * kSecond;
-        line = fmt::format(R"({{"symbol":"{}","timestamp":"{}Z","price":{},"id":{}}})", symbol,
-                           FormatCanonical(t).substr(0, 19), price, id);
+        line = fmt::format(R"({{"symbol":"{}","timestamp":"{}Z","price":{},"volume":{},"id":{}}})",
+                           symbol, FormatCanonical(t).substr(0, 19), price, id % 100, id);
         keys.push_back({symbol, t});
         x.accepted[id] = {symbol, t, price};
         x.last_price[{symbol, t}] = price;
@@ -586,6 +588,27 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
   }
   EXPECT_EQ(file_rows, expected.last_price.size());
   EXPECT_EQ(wrong_price, 0u) << "CLEAN rows whose price is not the last one sent";
+
+  // -- Candles: the bars kept with CLEAN equal bars computed afresh from CLEAN's rows --
+  std::vector<Tick> clean_ticks;
+  for (const auto& row : Query(clean, "SELECT symbol, timestamp, price, volume FROM ticks")) {
+    Tick& tick = clean_ticks.emplace_back();
+    tick.symbol = row[0];
+    tick.timestamp = ParseTimestampText(row[1]).value_or(-1);
+    tick.price = std::stod(row[2]);
+    if (!row[3].empty()) tick.volume = std::stod(row[3]);
+  }
+  std::set<std::string> computed, stored;
+  for (const Candle& b : CandlesFrom(clean_ticks, DefaultIntervals())) {
+    computed.insert(fmt::format("{} {} {} {} {} {} {} {} {}", b.symbol, b.interval,
+                                FormatCanonical(b.start), b.open, b.high, b.low, b.close,
+                                b.volume ? fmt::format("{}", *b.volume) : "", b.ticks));
+  }
+  for (const auto& row : Query(clean, "SELECT * FROM candles")) {
+    stored.insert(fmt::format("{}", fmt::join(row, " ")));
+  }
+  EXPECT_EQ(stored.size(), computed.size());
+  EXPECT_TRUE(stored == computed) << "bars that differ from a fresh computation over CLEAN";
   // A killed writer's temporary file is reused when its batch is replayed under the same key.
   EXPECT_EQ(archive.temporary_files, 0u);
   std::cout << "[ kill test ] sent " << sent << ", accepted " << health->accepted << ", rejected "

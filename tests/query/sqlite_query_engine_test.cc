@@ -452,7 +452,8 @@ TEST_F(QueryEngineTest, TableValuedPragmasThatOnlyReadAnswer) {
       engine->Run("SELECT name FROM pragma_table_info('ticks') ORDER BY cid", info);
   ASSERT_TRUE(r.ok()) << r.status.message();
   EXPECT_EQ(info.rows,
-            (std::vector<std::vector<std::string>>{{"symbol"}, {"timestamp"}, {"price"}}));
+            (std::vector<std::vector<std::string>>{
+                {"symbol"}, {"timestamp"}, {"price"}, {"volume"}, {"open"}, {"high"}, {"low"}}));
   Collect list;
   ASSERT_TRUE(engine->Run("SELECT count(*) FROM pragma_database_list", list).ok());
   Collect refused;

@@ -24,7 +24,6 @@
 #include "alerts/console_notifier.h"
 #include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
-#include "support/subprocess.h"
 #include "cli/webhook_sink.h"
 #include "rules/rule_book.h"
 #include "serve/dashboard_metrics.h"
@@ -32,6 +31,7 @@
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/shell.h"
+#include "support/subprocess.h"
 #include "trends/watchdog.h"
 
 namespace stockpipe {
@@ -527,17 +527,19 @@ TEST_F(DashboardTest, MetricsParseAndEqualTheStatusNumbers) {
       if (rest.ends_with(" counter")) EXPECT_TRUE(name.ends_with("_total")) << name;
     }
   }
-  EXPECT_EQ(helps.size(), 13u);
+  EXPECT_EQ(helps.size(), 14u);
   for (const auto& [name, n] : helps) EXPECT_EQ(n, 1) << name;
   for (const auto& [name, n] : types) EXPECT_EQ(n, 1) << name;
 
   const json m = ParsePrometheus(text, dir_->path());
-  ASSERT_EQ(m.size(), 13u);
+  ASSERT_EQ(m.size(), 14u);
   const json& ingest = status["ingest"];
   EXPECT_EQ(SampleOf(m, "stockpipe_ingest_records_received_total"), ingest["received"]);
   EXPECT_EQ(SampleOf(m, "stockpipe_ingest_records_accepted_total"), ingest["accepted"]);
   EXPECT_EQ(Family(m, "stockpipe_ingest_records_rejected_total")->at("metrics").size(),
             static_cast<std::size_t>(kRejectReasonCount));
+  EXPECT_EQ(Family(m, "stockpipe_ingest_members_ignored_total")->at("metrics").size(),
+            static_cast<std::size_t>(kIgnoredFieldCount));
   for (int i = 0; i < kRejectReasonCount; ++i) {
     const std::string reason(ReasonCode(static_cast<RejectReason>(i)));
     EXPECT_EQ(SampleOf(m, "stockpipe_ingest_records_rejected_total", "reason", reason),
@@ -643,7 +645,7 @@ TEST_F(DashboardTest, AMissingDataFolderGivesEmptyDocumentsAndIsNotCreated) {
   ASSERT_EQ(status["alerts"].size(), 2u) << "console and log, configured, nothing sent";
   EXPECT_EQ(status["alerts"][0]["delivered"], 0);
   const json m = ParsePrometheus(std::get<std::string>(d->Metrics(NowMicros())), other.path());
-  EXPECT_EQ(m.size(), 13u);
+  EXPECT_EQ(m.size(), 14u);
   EXPECT_EQ(SampleOf(m, "stockpipe_ingest_records_received_total"), 0);
   const auto look = std::get<Dashboard::Fingerprint>(d->Look());
   EXPECT_TRUE(look.newest_by_symbol.empty());

@@ -230,5 +230,22 @@ TEST_F(SqliteCandlesTest, AnotherConnectionsRebuildIsNotOverwrittenByRememberedB
   EXPECT_EQ(Stored(*ingest, {"A"}), CandlesFrom(written_, intervals));
 }
 
+TEST_F(SqliteCandlesTest, AReaderWithAnotherIntervalListChangesNothing) {
+  const auto kept = Intervals({"1m", "1h"});
+  auto writer = Open(kept);
+  written_ = {T("A", kT0, 10), T("A", kT0 + 61 * kSecond, 11)};
+  ASSERT_TRUE(writer->Upsert(written_).ok());
+  auto reader = SqliteCleanStore::Open(path_, sqlite::Sync::kNormal, Intervals({"1m", "5m"}),
+                                       CandleIntervalsChange::kLeave);
+  ASSERT_TRUE(reader.ok()) << reader.error();
+  auto minutes = (*reader)->Candles({"A", "1m", std::nullopt, std::nullopt, 10});
+  ASSERT_TRUE(minutes.ok()) << minutes.error();
+  EXPECT_EQ(minutes->size(), 2U);
+  auto five = (*reader)->Candles({"A", "5m", std::nullopt, std::nullopt, 10});
+  ASSERT_FALSE(five.ok());
+  EXPECT_THAT(five.error(), HasSubstr("keeps no bars at 5m"));
+  EXPECT_EQ(Stored(*writer, {"A"}), CandlesFrom(written_, kept)) << "the 1h bars are still there";
+}
+
 }  // namespace
 }  // namespace stockpipe

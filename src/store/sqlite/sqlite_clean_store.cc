@@ -90,7 +90,8 @@ Micros BarStartFrom(Micros t, Micros length) {
 
 Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::string& path,
                                                                  sqlite::Sync sync,
-                                                                 std::vector<Interval> intervals) {
+                                                                 std::vector<Interval> intervals,
+                                                                 CandleIntervalsChange change) {
   auto db = sqlite::Database::Open(path, true, sync);
   if (!db) return db.status();
   // Columns first: the schema's view must not meet a ticks table without them.
@@ -112,7 +113,13 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   std::unique_ptr<SqliteCleanStore> store(
       new SqliteCleanStore(std::move(*db), std::move(intervals)));
   if (Status s = store->PrepareStatements(); !s.ok()) return s;
-  if (Status s = store->ReconcileIntervals(); !s.ok()) return s;
+  if (change == CandleIntervalsChange::kApply) {
+    if (Status s = store->ReconcileIntervals(); !s.ok()) return s;
+  } else {
+    auto stored = store->StoredIntervals();
+    if (!stored) return stored.status();
+    store->stored_ = *std::move(stored);
+  }
   return store;
 }
 
@@ -148,8 +155,8 @@ Status SqliteCleanStore::PrepareStatements() {
   return Status::Ok();
 }
 
-Status SqliteCleanStore::ReconcileIntervals() {
-  auto stored = db_->Prepare("SELECT name, length FROM candle_intervals");
+Result<std::vector<Interval>> SqliteCleanStore::StoredIntervals() {
+  auto stored = db_->Prepare("SELECT name, length FROM candle_intervals ORDER BY length");
   if (!stored) return stored.status();
   std::vector<Interval> kept;
   int rc;
@@ -157,6 +164,13 @@ Status SqliteCleanStore::ReconcileIntervals() {
     kept.push_back({std::string(stored->Text(0)), stored->Int(1)});
   }
   if (Status s = db_->Check(rc, "read candle intervals"); !s.ok()) return s;
+  return kept;
+}
+
+Status SqliteCleanStore::ReconcileIntervals() {
+  auto stored = StoredIntervals();
+  if (!stored) return stored.status();
+  const std::vector<Interval>& kept = *stored;
   std::vector<Interval> added, dropped;
   for (const Interval& interval : intervals_) {
     if (std::find(kept.begin(), kept.end(), interval) == kept.end()) added.push_back(interval);
@@ -203,11 +217,14 @@ Status SqliteCleanStore::ReconcileIntervals() {
   return Status::Ok();
 }
 
-Result<sqlite::Statement*> SqliteCleanStore::InsertRows(std::size_t rows) {
-  sqlite::Statement& cached = inserts_[rows];
+Result<sqlite::Statement*> SqliteCleanStore::InsertRows(std::size_t rows, bool members) {
+  sqlite::Statement& cached = inserts_[{rows, members}];
   if (cached.get() == nullptr) {
-    std::string sql = "INSERT INTO ticks(symbol, timestamp, price, volume, open, high, low) VALUES";
-    for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
+    std::string sql =
+        members ? "INSERT INTO ticks(symbol, timestamp, price, volume, open, high, low) VALUES"
+                : "INSERT INTO ticks(symbol, timestamp, price) VALUES";
+    const std::string_view row = members ? "(?,?,?,?,?,?,?)" : "(?,?,?)";
+    for (std::size_t i = 0; i < rows; ++i) (sql += i == 0 ? "" : ",") += row;
     sql += " ON CONFLICT DO NOTHING";
     auto statement = db_->Prepare(sql);
     if (!statement) return statement.status();
@@ -260,14 +277,22 @@ Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
       std::int64_t added = 0;
       for (std::size_t from = i; from < run_end; from += kRowsPerInsert) {
         const std::size_t rows = std::min(kRowsPerInsert, run_end - from);
-        auto insert = InsertRows(rows);
+        // Plain ticks (most feeds) bind 3 columns, not 7: the rest stay NULL.
+        const bool members = std::any_of(order_.begin() + static_cast<std::ptrdiff_t>(from),
+                                         order_.begin() + static_cast<std::ptrdiff_t>(from + rows),
+                                         [](const Tick* t) { return t->volume || t->bar; });
+        auto insert = InsertRows(rows, members);
         if (!insert) return insert.status();
         sqlite::Statement& statement = **insert;
         statement.Reset();
         for (std::size_t r = 0; r < rows; ++r) {
-          const int column = static_cast<int>(r * 7);
+          const int column = static_cast<int>(r * (members ? 7 : 3));
           statement.BindStatic(column + 1, symbol).BindStatic(column + 2, stamp(from + r));
-          bind_tick(statement, column + 3, *order_[from + r]);
+          if (members) {
+            bind_tick(statement, column + 3, *order_[from + r]);
+          } else {
+            statement.Bind(column + 3, order_[from + r]->price);
+          }
         }
         if (Status s = d.Check(statement.Step(), "insert ticks"); !s.ok()) return s;
         const auto inserted = static_cast<std::size_t>(sqlite3_changes(d.handle()));
@@ -463,6 +488,9 @@ Status SqliteCleanStore::RebuildSymbol(std::string_view symbol, std::span<const 
 }
 
 Result<std::uint64_t> SqliteCleanStore::RebuildCandles(const CandleRebuild& scope) {
+  // A rebuild is a writer: it also brings the stored intervals to this store's list.
+  if (Status s = ReconcileIntervals(); !s.ok()) return s;
+  stored_.clear();
   std::vector<std::string> symbols = scope.symbols;
   if (symbols.empty()) {
     auto all = Symbols();
@@ -484,6 +512,12 @@ Result<std::uint64_t> SqliteCleanStore::RebuildCandles(const CandleRebuild& scop
 Result<std::vector<Candle>> SqliteCleanStore::Candles(const CandleQuery& query) {
   auto interval = FindInterval(intervals_, query.interval);
   if (!interval) return interval.status();
+  if (!stored_.empty() && std::find(stored_.begin(), stored_.end(), *interval) == stored_.end()) {
+    return Status::Error(fmt::format(
+        "{} keeps no bars at {} yet: ingest computes them when it starts with {} in [candles] "
+        "intervals (or run `stockpipe candles rebuild`)",
+        db_->path(), interval->name, interval->name));
+  }
   auto q = db_->Prepare(
       "SELECT start, open, high, low, close, volume, ticks, first, last FROM bars "
       "WHERE symbol=?1 AND interval=?2 AND start >= ?3 AND (?4 = '' OR start < ?4) "

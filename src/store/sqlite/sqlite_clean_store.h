@@ -9,8 +9,8 @@
 // bars be recomputed from `ticks`. The bars a batch touches last are remembered between batches,
 // so a feed in time order reads no bar back; another connection's commit (PRAGMA data_version)
 // forgets them. A folder from before candles, or one whose `[candles] intervals` changed, gets the
-// missing bars computed from its ticks when the store is opened (and bars of intervals no longer
-// configured dropped), in one transaction.
+// missing bars computed from its ticks when the store is opened by the writer (and bars of
+// intervals no longer configured dropped), in one transaction.
 #pragma once
 
 #include <map>
@@ -27,7 +27,8 @@ class SqliteCleanStore final : public CleanStore {
  public:
   static Result<std::unique_ptr<SqliteCleanStore>> Open(
       const std::string& path, sqlite::Sync sync = sqlite::Sync::kNormal,
-      std::vector<Interval> intervals = DefaultIntervals());
+      std::vector<Interval> intervals = DefaultIntervals(),
+      CandleIntervalsChange change = CandleIntervalsChange::kApply);
 
   Status Upsert(std::span<const Tick> ticks) override;
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
@@ -45,9 +46,12 @@ class SqliteCleanStore final : public CleanStore {
   SqliteCleanStore(std::unique_ptr<sqlite::Database> db, std::vector<Interval> intervals)
       : db_(std::move(db)), intervals_(std::move(intervals)) {}
   static constexpr std::size_t kRowsPerInsert = 64;
-  // The multi-row INSERT for `rows` rows, prepared on first use.
-  Result<sqlite::Statement*> InsertRows(std::size_t rows);
+  // The multi-row INSERT for `rows` rows, with the candle members or without, prepared on first
+  // use.
+  Result<sqlite::Statement*> InsertRows(std::size_t rows, bool members);
   Status PrepareStatements();
+  // The intervals bars are stored at (candle_intervals).
+  Result<std::vector<Interval>> StoredIntervals();
   // Adds the bars of intervals the table has none of yet, drops those of intervals not kept.
   Status ReconcileIntervals();
 
@@ -67,7 +71,8 @@ class SqliteCleanStore final : public CleanStore {
 
   std::unique_ptr<sqlite::Database> db_;
   std::vector<Interval> intervals_;
-  std::map<std::size_t, sqlite::Statement> inserts_;
+  std::vector<Interval> stored_;  // as the folder keeps them, when opened with kLeave
+  std::map<std::pair<std::size_t, bool>, sqlite::Statement> inserts_;
   sqlite::Statement update_, summarise_, read_bar_, write_bar_, bar_ticks_;
   std::vector<const Tick*> order_;
   std::vector<bool> fresh_;  // per order_: the tick was not in the table before
