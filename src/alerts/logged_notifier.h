@@ -1,6 +1,7 @@
 // A channel whose every send is written to an AlertLog (core/alert_log.h): what lets a dashboard
 // over AWS list the alerts SNS delivered and the channel's health.
 //
+// It wraps single-request channels (SNS): `Resume` is `Send`, with no parts to resume.
 // The log is written after the channel answered. A log that cannot be written is only logged: the
 // message went out, and failing the send would make the caller send it again.
 #pragma once

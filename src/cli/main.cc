@@ -590,15 +590,19 @@ void RegisterUrlSecret(std::string_view url) {
 
 void RegisterEnvironmentSecrets() {
   for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                           "SMTP_PASSWORD", "STOCKPIPE_HTTP_TOKEN"}) {
+                           "SMTP_PASSWORD", "STOCKPIPE_HTTP_TOKEN", "TELEGRAM_BOT_TOKEN"}) {
     if (const char* value = std::getenv(name)) log::RegisterSecret(value);
   }
-  if (const char* url = std::getenv("WEBHOOK_URL")) RegisterUrlSecret(url);
+  for (const char* name : {"WEBHOOK_URL", "DISCORD_WEBHOOK_URL"}) {
+    if (const char* url = std::getenv(name)) RegisterUrlSecret(url);
+  }
 }
 
 void RegisterConfigSecrets(const Config& config) {
   log::RegisterSecret(config.alerts.smtp.password);
   RegisterUrlSecret(config.alerts.webhook.url);
+  RegisterUrlSecret(config.alerts.discord.webhook_url);
+  log::RegisterSecret(config.alerts.telegram.token);
   log::RegisterSecret(config.serve.token);
 }
 

@@ -168,6 +168,12 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Text(c.alerts.smtp.password, v);
   else if (key == "WEBHOOK_URL")
     set.Text(c.alerts.webhook.url, v);
+  else if (key == "TELEGRAM_BOT_TOKEN")
+    set.Text(c.alerts.telegram.token, v);
+  else if (key == "TELEGRAM_CHAT_IDS")
+    set.List(c.alerts.telegram.chat_ids, v);
+  else if (key == "DISCORD_WEBHOOK_URL")
+    set.Text(c.alerts.discord.webhook_url, v);
   else if (key == "STOCKPIPE_HTTP")
     set.Text(c.serve.http, v);
   else if (key == "STOCKPIPE_HTTP_TOKEN")
@@ -213,6 +219,16 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Bool(key, v, c.alerts.webhook.allow_insecure);
   else if (key == "alerts.webhook.ca_bundle")
     set.Text(c.alerts.webhook.ca_bundle, v);
+  else if (key == "alerts.telegram.api_url")
+    set.Text(c.alerts.telegram.api_url, v);
+  else if (key == "alerts.telegram.allow_insecure")
+    set.Bool(key, v, c.alerts.telegram.allow_insecure);
+  else if (key == "alerts.telegram.ca_bundle")
+    set.Text(c.alerts.telegram.ca_bundle, v);
+  else if (key == "alerts.discord.allow_insecure")
+    set.Bool(key, v, c.alerts.discord.allow_insecure);
+  else if (key == "alerts.discord.ca_bundle")
+    set.Text(c.alerts.discord.ca_bundle, v);
   else
     return false;
   return true;
@@ -223,11 +239,13 @@ std::string NodeText(const toml::node& node) {
   if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
   if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
   if (node.is_floating_point()) return fmt::format("{}", *node.value<double>());
-  // A list of texts (alerts.smtp.to) reads like its environment form: comma-separated.
+  // A list of texts (alerts.smtp.to) reads like its environment form: comma-separated. Whole
+  // numbers are taken as their text (Telegram chat ids are numbers).
   if (const toml::array* array = node.as_array()) {
     std::string out;
     for (const toml::node& item : *array) {
       auto text = item.value<std::string>();
+      if (item.is_integer()) text = std::to_string(*item.value<std::int64_t>());
       if (!text) return "<not a list of texts>";
       out += (out.empty() ? "" : ",") + *text;
     }
@@ -263,6 +281,8 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.smtp.to", "SMTP_TO"},
     {"alerts.smtp.username", "SMTP_USERNAME"},
     {"alerts.webhook.url", "WEBHOOK_URL"},
+    {"alerts.telegram.chat_ids", "TELEGRAM_CHAT_IDS"},
+    {"alerts.discord.webhook_url", "DISCORD_WEBHOOK_URL"},
     {"serve.http", "STOCKPIPE_HTTP"},
     {"log.format", "STOCKPIPE_LOG_FORMAT"},
     {"candles.intervals", "CANDLE_INTERVALS"},
@@ -276,6 +296,11 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.smtp.ca_bundle", "alerts.smtp.ca_bundle"},
     {"alerts.webhook.allow_insecure", "alerts.webhook.allow_insecure"},
     {"alerts.webhook.ca_bundle", "alerts.webhook.ca_bundle"},
+    {"alerts.telegram.api_url", "alerts.telegram.api_url"},
+    {"alerts.telegram.allow_insecure", "alerts.telegram.allow_insecure"},
+    {"alerts.telegram.ca_bundle", "alerts.telegram.ca_bundle"},
+    {"alerts.discord.allow_insecure", "alerts.discord.allow_insecure"},
+    {"alerts.discord.ca_bundle", "alerts.discord.ca_bundle"},
     {"serve.query_timeout", "serve.query_timeout"},
     {"serve.query_max_rows", "serve.query_max_rows"},
     {"serve.read_timeout", "serve.read_timeout"},
@@ -464,6 +489,8 @@ std::vector<std::string> AlertChannelNames(const Config& config) {
   if (config.alerts.log) names.emplace_back("log");
   if (!config.alerts.smtp.url.empty()) names.emplace_back("smtp");
   if (!config.alerts.webhook.url.empty()) names.emplace_back("webhook");
+  if (!config.alerts.telegram.chat_ids.empty()) names.emplace_back("telegram");
+  if (!config.alerts.discord.webhook_url.empty()) names.emplace_back("discord");
   if (!config.aws.sns_topic_arn.empty()) names.emplace_back("sns");
   return names;
 }
@@ -495,6 +522,22 @@ Status ValidateAlerts(const AlertsConfig& a) {
       !a.webhook.url.starts_with("http://")) {
     return Status::Error("WEBHOOK_URL must start with https:// (or http://)");
   }
+  // The token is never echoed; the URL checks proper are the channels' (pipeline/channels.cc).
+  const TelegramConfig& t = a.telegram;
+  if (!t.chat_ids.empty() && t.token.empty()) {
+    return Status::Error(
+        "TELEGRAM_BOT_TOKEN must be set in the environment when alerts.telegram.chat_ids "
+        "(TELEGRAM_CHAT_IDS) lists chats");
+  }
+  if (!t.token.empty() && t.chat_ids.empty()) {
+    return Status::Error(
+        "alerts.telegram.chat_ids (TELEGRAM_CHAT_IDS) must list at least one chat when "
+        "TELEGRAM_BOT_TOKEN is set");
+  }
+  if (!a.discord.webhook_url.empty() && !a.discord.webhook_url.starts_with("https://") &&
+      !a.discord.webhook_url.starts_with("http://")) {
+    return Status::Error("DISCORD_WEBHOOK_URL must start with https:// (or http://)");
+  }
   return Status::Ok();
 }
 
@@ -523,6 +566,14 @@ Result<Config> LoadConfig(const std::string& path, bool required,
           "environment instead",
           path));
     }
+    for (const char* key : {"alerts.telegram.token", "alerts.telegram.bot_token"}) {
+      if (root.at_path(key)) {
+        return Status::Error(fmt::format(
+            "{}: {} is not allowed in the config file: set TELEGRAM_BOT_TOKEN in the environment "
+            "instead",
+            path, key));
+      }
+    }
     if (root.at_path("serve.token")) {
       return Status::Error(fmt::format(
           "{}: serve.token is not allowed in the config file: set STOCKPIPE_HTTP_TOKEN in the "
@@ -533,6 +584,16 @@ Result<Config> LoadConfig(const std::string& path, bool required,
     for (const auto& [dotted, key] : kTomlAliases) known.emplace_back(dotted);
     if (const toml::table* trends = root["trends"].as_table()) {
       for (const auto& [key, node] : *trends) {
+        // [trends] takes the environment's names: not the secrets, which are environment only.
+        for (std::string_view secret :
+             {"TELEGRAM_BOT_TOKEN", "SMTP_PASSWORD", "STOCKPIPE_HTTP_TOKEN"}) {
+          if (key.str() == secret) {
+            return Status::Error(fmt::format(
+                "{}: trends.{} is not allowed in the config file: set {} in the environment "
+                "instead",
+                path, secret, secret));
+          }
+        }
         if (Apply(config, key.str(), NodeText(node), set))
           known.push_back("trends." + std::string(key.str()));
       }
@@ -551,7 +612,7 @@ Result<Config> LoadConfig(const std::string& path, bool required,
       if (const toml::table* table = node.as_table()) {
         for (const auto& [key, value] : *table) {
           const std::string dotted = fmt::format("{}.{}", section.str(), key.str());
-          // One more level for [alerts.smtp] and [alerts.webhook].
+          // One more level for [alerts.smtp], [alerts.webhook], [alerts.telegram]...
           if (const toml::table* sub = value.as_table(); sub && section.str() == "alerts") {
             for (const auto& [sub_key, sub_value] : *sub)
               check(dotted + "." + std::string(sub_key.str()));

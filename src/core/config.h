@@ -77,10 +77,11 @@ struct AwsConfig {
   std::string athena_output;                        // ATHENA_OUTPUT_LOCATION (s3://...), optional
 };
 
-// Alert channels (`[alerts]`). Console and the alert log are on by default; SMTP and the webhook
-// are on when their URL is set. Every alert goes through the outbox (<data-dir>/outbox.db), which
-// retries a failed channel after `retry_after`, doubling up to 15 min, until it takes the alert
-// (or `give_up_after`, when set). Secrets (SMTP password, the webhook URL) are never logged.
+// Alert channels (`[alerts]`). Console and the alert log are on by default; SMTP, the webhook and
+// Discord are on when their URL is set, Telegram when its chats are. Every alert goes through the
+// outbox (<data-dir>/outbox.db), which retries a failed channel after `retry_after`, doubling up
+// to 15 min, until it takes the alert (or `give_up_after`, when set). Secrets (SMTP password, the
+// webhook and Discord URLs, the Telegram bot token) are never logged.
 struct SmtpConfig {
   std::string url;              // SMTP_URL: smtp://host:port/helo-name or smtps://...
   std::string from;             // SMTP_FROM
@@ -97,6 +98,20 @@ struct WebhookConfig {
   std::string ca_bundle;
 };
 
+struct TelegramConfig {
+  std::string token;                  // TELEGRAM_BOT_TOKEN: environment only, never the file
+  std::vector<std::string> chat_ids;  // TELEGRAM_CHAT_IDS: comma-separated (TOML: an array)
+  std::string api_url = "https://api.telegram.org";
+  bool allow_insecure = false;  // plain http:// allowed to another host
+  std::string ca_bundle;
+};
+
+struct DiscordConfig {
+  std::string webhook_url;      // DISCORD_WEBHOOK_URL: its path is the credential
+  bool allow_insecure = false;  // plain http:// allowed to another host
+  std::string ca_bundle;
+};
+
 struct AlertsConfig {
   bool console = true;
   bool log = true;
@@ -108,6 +123,8 @@ struct AlertsConfig {
   bool queue_fsync = true;
   SmtpConfig smtp;
   WebhookConfig webhook;
+  TelegramConfig telegram;
+  DiscordConfig discord;
 };
 
 // The dashboard (`stockpipe serve`, also inside `stockpipe run`; `[serve]`, docs/dashboard.md).
@@ -167,7 +184,7 @@ struct Config {
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 37> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 40> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -200,6 +217,9 @@ inline constexpr std::array<std::string_view, 37> kEnvironmentKeys = {"THRESH_PC
                                                                       "SMTP_USERNAME",
                                                                       "SMTP_PASSWORD",
                                                                       "WEBHOOK_URL",
+                                                                      "TELEGRAM_BOT_TOKEN",
+                                                                      "TELEGRAM_CHAT_IDS",
+                                                                      "DISCORD_WEBHOOK_URL",
                                                                       "STOCKPIPE_HTTP",
                                                                       "STOCKPIPE_HTTP_TOKEN",
                                                                       "STOCKPIPE_LOG_FORMAT",
@@ -221,7 +241,7 @@ Status ValidateConfig(const Config& config);
 Status ValidateAlerts(const AlertsConfig& alerts);
 
 // The alert channels the configuration turns on, in the order they are opened and shown:
-// console, log, smtp, webhook, sns.
+// console, log, smtp, webhook, telegram, discord, sns.
 std::vector<std::string> AlertChannelNames(const Config& config);
 // The [serve] part of ValidateConfig. Messages never quote the token. Bounds: query_timeout in
 // (0 s, 1 h], query_max_rows in [1, 1,000,000], the three client timeouts in [100 ms, 1 h],

@@ -525,6 +525,51 @@ TEST_F(ConfigTest, APasswordInTheFileIsRefusedPointingToTheEnvironment) {
   EXPECT_THAT(c.error(), ::testing::Not(HasSubstr("hunter2")));
 }
 
+TEST_F(ConfigTest, TelegramAndDiscordFromTomlAndEnvironment) {
+  auto c = Load(
+      "[alerts.telegram]\nchat_ids = [123456789, \"-1001234567890\", \"@my_channel\"]\n"
+      "api_url = \"http://127.0.0.1:9000\"\nca_bundle = \"/etc/ca.pem\"\n"
+      "[alerts.discord]\nwebhook_url = \"https://discord.com/api/webhooks/1/from-file\"\n",
+      {{"TELEGRAM_BOT_TOKEN", "123:abc"},
+       {"DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/1/from-env"}});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->alerts.telegram.chat_ids,
+            (std::vector<std::string>{"123456789", "-1001234567890", "@my_channel"}));
+  EXPECT_EQ(c->alerts.telegram.token, "123:abc");
+  EXPECT_EQ(c->alerts.telegram.api_url, "http://127.0.0.1:9000");
+  EXPECT_EQ(c->alerts.telegram.ca_bundle, "/etc/ca.pem");
+  EXPECT_EQ(c->alerts.discord.webhook_url, "https://discord.com/api/webhooks/1/from-env");
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings.front();
+  EXPECT_EQ(AlertChannelNames(*c),
+            (std::vector<std::string>{"console", "log", "telegram", "discord"}));
+
+  auto env =
+      LoadEnv({{"TELEGRAM_BOT_TOKEN", "123:abc"}, {"TELEGRAM_CHAT_IDS", "1, -2 ,@chan_nel"}});
+  ASSERT_TRUE(env.ok()) << env.error();
+  EXPECT_EQ(env->alerts.telegram.chat_ids, (std::vector<std::string>{"1", "-2", "@chan_nel"}));
+  EXPECT_EQ(env->alerts.telegram.api_url, "https://api.telegram.org");
+}
+
+TEST_F(ConfigTest, ATelegramTokenInTheFileIsRefusedPointingToTheEnvironment) {
+  for (const std::string toml :
+       {"[alerts.telegram]\nchat_ids = [\"1\"]\ntoken = \"123:s3cretTok\"\n",
+        "[alerts.telegram]\nchat_ids = [\"1\"]\nbot_token = \"123:s3cretTok\"\n",
+        "[trends]\nTELEGRAM_BOT_TOKEN = \"123:s3cretTok\"\n"}) {
+    auto c = Load(toml, {{"TELEGRAM_BOT_TOKEN", "123:abc"}});
+    ASSERT_FALSE(c.ok()) << toml;
+    EXPECT_THAT(c.error(), AllOf(HasSubstr("not allowed in the config file"),
+                                 HasSubstr("TELEGRAM_BOT_TOKEN")));
+    EXPECT_THAT(c.error(), ::testing::Not(HasSubstr("s3cretTok")));
+  }
+  auto half = Load("[alerts.telegram]\nchat_ids = [\"1\"]\n");
+  ASSERT_FALSE(half.ok());
+  EXPECT_THAT(half.error(), HasSubstr("TELEGRAM_BOT_TOKEN must be set in the environment"));
+  auto no_chats = LoadEnv({{"TELEGRAM_BOT_TOKEN", "123:s3cretTok"}});
+  ASSERT_FALSE(no_chats.ok());
+  EXPECT_THAT(no_chats.error(), HasSubstr("alerts.telegram.chat_ids"));
+  EXPECT_THAT(no_chats.error(), ::testing::Not(HasSubstr("s3cretTok")));
+}
+
 TEST_F(ConfigTest, ChannelErrorsNameTheKeyButNeverQuoteAUrl) {
   const std::vector<std::tuple<std::map<std::string, std::string>, std::string, std::string>>
       cases = {

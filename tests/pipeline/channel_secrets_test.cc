@@ -58,6 +58,29 @@ TEST(ChannelSecretsTest, SmtpPasswordNeverReachesTheOutbox) {
   EXPECT_NE(stored.find("smtp://mail.example.com:587"), std::string::npos) << stored;
 }
 
+TEST(ChannelSecretsTest, TelegramTokenNeverReachesTheOutbox) {
+  Config config;
+  config.alerts.telegram.token = "123456789:AAHsecretTOKENpart-x_yz0123456789abcd";
+  config.alerts.telegram.chat_ids = {"111"};
+  // Even a channel that quoted its whole request URL: the token in it is blanked.
+  const std::string stored =
+      Stored(config,
+             "POST https://api.telegram.org/bot123456789:AAHsecretTOKENpart-x_yz0123456789abcd/"
+             "sendMessage failed");
+  EXPECT_EQ(stored.find("AAHsecretTOKEN"), std::string::npos) << stored;
+  EXPECT_NE(stored.find("https://api.telegram.org/bot<redacted>/sendMessage"), std::string::npos)
+      << stored;
+}
+
+TEST(ChannelSecretsTest, DiscordWebhookPathNeverReachesTheOutbox) {
+  Config config;
+  config.alerts.discord.webhook_url = "https://discord.com/api/webhooks/123/d1sc0rdT0ken";
+  const std::string stored =
+      Stored(config, "POST " + config.alerts.discord.webhook_url + " gave HTTP 500");
+  EXPECT_EQ(stored.find("d1sc0rdT0ken"), std::string::npos) << stored;
+  EXPECT_NE(stored.find("https://discord.com/<redacted>"), std::string::npos) << stored;
+}
+
 TEST(ChannelSecretsTest, NoChannelNoSecrets) {
   EXPECT_TRUE(ChannelSecrets(Config{}).empty());
 }

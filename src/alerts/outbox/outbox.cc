@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS deliveries(
   last_error TEXT,
   last_attempt INTEGER,
   delivered_at INTEGER,
+  parts_sent INTEGER NOT NULL DEFAULT 0,
   UNIQUE(message_id, channel));
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt);
 CREATE TABLE IF NOT EXISTS channels(
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS channels(
   failing INTEGER NOT NULL DEFAULT 0,
   last_success INTEGER NOT NULL DEFAULT 0,
   last_error TEXT NOT NULL DEFAULT '',
-  last_error_at INTEGER NOT NULL DEFAULT 0);
+  last_error_at INTEGER NOT NULL DEFAULT 0,
+  paused_until INTEGER NOT NULL DEFAULT 0);
 )sql";
 
 // At most this many rows per claim, and claims per pass: a long backlog drains over several
@@ -56,31 +58,58 @@ constexpr Micros kPruneEvery = 3600'000'000LL;
 constexpr int kCheckpointPages = 1000;
 constexpr int kCheckpointPagesOnEnqueue = 8 * kCheckpointPages;
 
-bool HasMessageKeys(sqlite::Database& db) {
+// Columns later versions added, with their definitions: keyed messages (EnqueueOnce), a
+// multi-part delivery's progress, and a channel's pause after a "429 retry after".
+struct AddedColumn {
+  std::string_view table, column, definition;
+};
+constexpr AddedColumn kAddedColumns[] = {
+    {"messages", "dedup_key", "TEXT"},
+    {"deliveries", "parts_sent", "INTEGER NOT NULL DEFAULT 0"},
+    {"channels", "paused_until", "INTEGER NOT NULL DEFAULT 0"},
+};
+constexpr std::string_view kMessageKeyIndex =
+    "CREATE UNIQUE INDEX IF NOT EXISTS messages_key ON messages(dedup_key) "
+    "WHERE dedup_key IS NOT NULL";
+
+bool HasColumn(sqlite::Database& db, const AddedColumn& c, Status& error) {
   auto has = db.Prepare(
-      "SELECT (SELECT COUNT(*) FROM pragma_table_info('messages') WHERE name='dedup_key') + "
-      "(SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='messages_key')");
-  return has && has->Step() == SQLITE_ROW && has->Int(0) == 2;
+      fmt::format("SELECT 1 FROM pragma_table_info('{}') WHERE name='{}'", c.table, c.column));
+  if (!has) {
+    error = has.status();
+    return false;
+  }
+  const int rc = has->Step();
+  if (rc != SQLITE_ROW) error = db.Check(rc, "read the outbox schema");
+  return rc == SQLITE_ROW;
 }
 
-// Files made before keyed messages get the column in the same transaction as the check, so two
-// processes opening an old file at once do not both add it. A file that has it takes no write
+bool SchemaIsCurrent(sqlite::Database& db) {
+  Status error;
+  for (const AddedColumn& c : kAddedColumns) {
+    if (!HasColumn(db, c, error)) return false;
+  }
+  auto index = db.Prepare("SELECT 1 FROM sqlite_master WHERE type='index' AND name='messages_key'");
+  return index && index->Step() == SQLITE_ROW;
+}
+
+// Files made by earlier versions get the new columns in the same transaction as the check, so
+// two processes opening an old file at once do not both add them. A current file takes no write
 // lock here (`stockpipe health` only reads).
-Status AddMessageKeys(sqlite::Database& db) {
-  if (HasMessageKeys(db)) return Status::Ok();
+Status MigrateSchema(sqlite::Database& db) {
+  if (SchemaIsCurrent(db)) return Status::Ok();
   return sqlite::Transaction(db, [&]() -> Status {
-    auto has = db.Prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name='dedup_key'");
-    if (!has) return has.status();
-    const int rc = has->Step();
-    if (rc != SQLITE_ROW) {
-      if (Status s = db.Check(rc, "read the outbox schema"); !s.ok()) return s;
-      has->Reset();
-      if (Status s = db.Exec("ALTER TABLE messages ADD COLUMN dedup_key TEXT"); !s.ok()) return s;
+    for (const AddedColumn& c : kAddedColumns) {
+      Status error;
+      if (HasColumn(db, c, error)) continue;
+      if (!error.ok()) return error;
+      if (Status s = db.Exec(
+              fmt::format("ALTER TABLE {} ADD COLUMN {} {}", c.table, c.column, c.definition));
+          !s.ok()) {
+        return s;
+      }
     }
-    has->Reset();
-    return db.Exec(
-        "CREATE UNIQUE INDEX IF NOT EXISTS messages_key ON messages(dedup_key) "
-        "WHERE dedup_key IS NOT NULL");
+    return db.Exec(kMessageKeyIndex);
   });
 }
 
@@ -89,7 +118,7 @@ Result<std::unique_ptr<sqlite::Database>> OpenDatabase(const std::string& path) 
   auto db = sqlite::Database::Open(path, true, sqlite::Sync::kNormal);
   if (!db) return db.status();
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
-  if (Status s = AddMessageKeys(**db); !s.ok()) return s;
+  if (Status s = MigrateSchema(**db); !s.ok()) return s;
   return std::move(*db);
 }
 
@@ -110,7 +139,8 @@ struct Outbox::Claimed {
   std::int64_t id = 0;
   std::int64_t message_id = 0;
   std::string channel;
-  std::int64_t attempts = 0;  // before this one
+  std::int64_t attempts = 0;    // before this one
+  std::int64_t parts_sent = 0;  // of a multi-part message, by earlier attempts
   Micros enqueued = 0;
   AlertMessage message;
 };
@@ -277,7 +307,9 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
   auto claim = db_->Prepare(fmt::format(
       "UPDATE deliveries SET lease_owner=?1, lease_until=?2 WHERE id IN ("
       "SELECT id FROM deliveries WHERE state='pending' AND next_attempt<=?3 AND lease_until<=?3 "
-      "AND channel IN ({}) ORDER BY id LIMIT {}) RETURNING id, message_id, channel, attempts",
+      "AND channel IN ({}) AND channel NOT IN (SELECT channel FROM channels WHERE "
+      "paused_until>?3) ORDER BY id LIMIT {}) RETURNING id, message_id, channel, attempts, "
+      "parts_sent",
       placeholders, kClaimBatch));
   if (!claim) return claim.status();
   claim->Bind(1, owner_)
@@ -289,9 +321,10 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
   std::vector<Claimed> rows;
   int rc;
   // Most passes find nothing due: a read answers that without taking the write lock.
+  // A channel whose service asked not to be called yet (HTTP 429) is not due either.
   auto due = db_->Prepare(
       "SELECT 1 FROM deliveries WHERE state='pending' AND next_attempt<=?1 AND lease_until<=?1 "
-      "LIMIT 1");
+      "AND channel NOT IN (SELECT channel FROM channels WHERE paused_until>?1) LIMIT 1");
   if (!due) return due.status();
   due->Bind(1, static_cast<std::int64_t>(now));
   if ((rc = due->Step()) != SQLITE_ROW) {
@@ -307,6 +340,7 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
     row.message_id = claim->Int(1);
     row.channel = std::string(claim->Text(2));
     row.attempts = claim->Int(3);
+    row.parts_sent = claim->Int(4);
     rows.push_back(std::move(row));
   }
   if (Status s = db_->Check(rc, "claim due alerts"); !s.ok()) return s;
@@ -331,10 +365,11 @@ Result<std::vector<Outbox::Claimed>> Outbox::Claim(Micros now) {
   return rows;
 }
 
-Status Outbox::Settle(const Claimed& row, const Status& sent, Micros now) {
+Status Outbox::Settle(const Claimed& row, const Status& sent, const DeliveryProgress& progress,
+                      Micros now, Micros paused_until) {
   const std::int64_t attempt = row.attempts + 1;
   const std::string error = sent.ok() ? "" : Redact(sent.message());
-  const Micros next = now + Backoff(attempt);
+  const Micros next = std::max(now + Backoff(attempt), paused_until);
   const bool give_up =
       !sent.ok() && options_.give_up_after && now - row.enqueued >= *options_.give_up_after;
   bool still_ours = true;
@@ -347,33 +382,36 @@ Status Outbox::Settle(const Claimed& row, const Status& sent, Micros now) {
                   "WHERE id=?2 AND lease_owner=?3")
             : db_->Prepare(
                   "UPDATE deliveries SET state=?4, attempts=attempts+1, last_attempt=?1, "
-                  "last_error=?5, next_attempt=?6, lease_owner=NULL, lease_until=0 "
-                  "WHERE id=?2 AND lease_owner=?3");
+                  "last_error=?5, next_attempt=?6, parts_sent=max(parts_sent, ?7), "
+                  "lease_owner=NULL, lease_until=0 WHERE id=?2 AND lease_owner=?3");
     if (!update) return update.status();
     update->Bind(1, static_cast<std::int64_t>(now)).Bind(2, row.id).Bind(3, owner_);
     if (!sent.ok()) {
       update->Bind(4, std::string_view(give_up ? "given_up" : "pending"))
           .Bind(5, error)
-          .Bind(6, static_cast<std::int64_t>(next));
+          .Bind(6, static_cast<std::int64_t>(next))
+          .Bind(7, static_cast<std::int64_t>(progress.parts_sent));
     }
     if (Status st = db_->Check(update->Step(), "record alert delivery"); !st.ok()) return st;
     still_ours = sqlite3_changes(db_->handle()) == 1;
     // Counters live apart from the rows so they survive pruning.
     auto stats = db_->Prepare(
         "INSERT INTO channels(channel, delivered, attempts, failures, failing, last_success, "
-        "last_error, last_error_at) VALUES(?1, ?2, 1, ?3, ?3, ?4, ?5, ?6) "
+        "last_error, last_error_at, paused_until) VALUES(?1, ?2, 1, ?3, ?3, ?4, ?5, ?6, ?7) "
         "ON CONFLICT(channel) DO UPDATE SET delivered=delivered+excluded.delivered, "
         "attempts=attempts+1, failures=failures+excluded.failures, failing=excluded.failing, "
         "last_success=max(last_success, excluded.last_success), "
         "last_error=CASE WHEN excluded.failures THEN excluded.last_error ELSE last_error END, "
-        "last_error_at=max(last_error_at, excluded.last_error_at)");
+        "last_error_at=max(last_error_at, excluded.last_error_at), "
+        "paused_until=max(paused_until, excluded.paused_until)");
     if (!stats) return stats.status();
     stats->Bind(1, row.channel)
         .Bind(2, std::int64_t{sent.ok() ? 1 : 0})
         .Bind(3, std::int64_t{sent.ok() ? 0 : 1})
         .Bind(4, static_cast<std::int64_t>(sent.ok() ? now : 0))
         .Bind(5, error)
-        .Bind(6, static_cast<std::int64_t>(sent.ok() ? 0 : now));
+        .Bind(6, static_cast<std::int64_t>(sent.ok() ? 0 : now))
+        .Bind(7, static_cast<std::int64_t>(paused_until));
     return db_->Check(stats->Step(), "record channel health");
   });
   if (!s.ok()) return s;
@@ -399,10 +437,23 @@ Status Outbox::Settle(const Claimed& row, const Status& sent, Micros now) {
                                               {"message_id", row.message_id},
                                               {"kind", KindName(row.message.kind)},
                                               {"attempt", attempt},
+                                              {"parts_sent", progress.parts_sent},
                                               {"next_try", FormatCanonical(next)},
                                               {"error", error}});
   }
   return Status::Ok();
+}
+
+void Outbox::RecordProgress(const Claimed& row, std::size_t parts_sent) {
+  auto update = db_->Prepare(
+      "UPDATE deliveries SET parts_sent=max(parts_sent, ?1) WHERE id=?2 AND lease_owner=?3");
+  Status s = update.status();
+  if (update) {
+    update->Bind(1, static_cast<std::int64_t>(parts_sent)).Bind(2, row.id).Bind(3, owner_);
+    s = db_->Check(update->Step(), "record the parts sent");
+  }
+  // Only a crash before Settle would then repeat those parts: worth a warning, not a failure.
+  if (!s.ok()) spdlog::warn("alerts: {}: {}", row.channel, s.message());
 }
 
 Status Outbox::Defer(const Claimed& row, Micros until) {
@@ -433,13 +484,21 @@ Result<DeliveryReport> Outbox::DeliverDue(Micros now) {
         ++report.deferred;
         continue;
       }
-      const Status sent = channel->Send(row.message);
-      if (Status s = Settle(row, sent, now); !s.ok()) return s;
+      DeliveryProgress progress;
+      progress.parts_sent = static_cast<std::size_t>(std::max<std::int64_t>(0, row.parts_sent));
+      progress.on_part = [&](std::size_t parts) { RecordProgress(row, parts); };
+      const Micros started = options_.clock();
+      const Status sent = channel->Resume(row.message, progress);
+      // The service's "retry after" counts from its answer, which came this long after `now`.
+      const Micros answered = now + std::max<Micros>(0, options_.clock() - started);
+      const Micros paused_until =
+          !sent.ok() && progress.retry_after > 0 ? answered + progress.retry_after : 0;
+      if (Status s = Settle(row, sent, progress, now, paused_until); !s.ok()) return s;
       if (sent.ok()) {
         ++report.delivered;
       } else {
         ++report.failed;
-        failed_until[row.channel] = now + Backoff(row.attempts + 1);
+        failed_until[row.channel] = std::max(now + Backoff(row.attempts + 1), paused_until);
       }
     }
   }

@@ -28,6 +28,12 @@
 // send the same row at the same time: a pass claims due rows with a lease (owner + expiry) in one
 // UPDATE, and only the owner may settle them. A claim outlives a crashed owner by at most `lease`.
 //
+// Channels that send a message in several parts (Telegram, Discord: notifier.h) resume where
+// they stopped: each delivery row keeps the parts already accepted (`parts_sent`, recorded as
+// each part is), so a retry sends no part twice. When a service answers "429, retry after N",
+// that delivery and every other of the channel wait at least N (the channel's `paused_until`),
+// whatever the backoff says.
+//
 // A delivery pass calls the channels on the caller's thread: a channel that hangs holds the pass
 // for its own timeout (webhook 10 s, SMTP 30 s), which must stay below `lease`.
 // One instance is safe to use from several threads (calls are serialised); each instance has its
@@ -129,7 +135,10 @@ class Outbox final : public Notifier, public AlertQueue {
   Result<std::int64_t> Insert(const AlertMessage& message, Micros now, std::string_view key,
                               bool& inserted);
   Result<std::vector<Claimed>> Claim(Micros now);
-  Status Settle(const Claimed& row, const Status& sent, Micros now);
+  // `paused_until`: the channel's service asked not to be called before then (0: no ask).
+  Status Settle(const Claimed& row, const Status& sent, const DeliveryProgress& progress,
+                Micros now, Micros paused_until);
+  void RecordProgress(const Claimed& row, std::size_t parts_sent);
   Status Defer(const Claimed& row, Micros until);
   Micros Backoff(std::int64_t failed_attempts) const;
   void CheckpointIfAbove(int pages);
