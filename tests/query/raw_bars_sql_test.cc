@@ -1,0 +1,314 @@
+// The README's bars-over-RAW query (between its `<!-- raw-bars-sql -->` markers, read from the file
+// so the two cannot drift), run by the real query engine over a RAW archive the ingestor wrote
+// from random ticks fed through the local stream: re-sent ticks with other prices (in one batch
+// and across batches), out of time order, gaps, several UTC days, times a microsecond before a
+// bar's end, valid and unusable volumes, bar-file ticks with valid and unusable open/high/low.
+// The expected bars are computed here from what the test sent, with the rule the pipeline uses
+// (the last arrival of a (symbol, timestamp) wins; open/close by event time).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "archive/local/file_archive.h"
+#include "codec/json_write.h"
+#include "core/timestamp.h"
+#include "ingest/ingestor.h"
+#include "query/sqlite_query_engine.h"
+#include "store/sqlite/sqlite_clean_store.h"
+#include "stream/local/sqlite_stream.h"
+#include "support/temp_dir.h"
+
+namespace stockpipe {
+namespace {
+
+constexpr Micros kSecond = 1'000'000;
+constexpr Micros kMinute = 60 * kSecond;
+constexpr Micros kDay = 86'400 * kSecond;
+
+// The SQL between the README's markers, without its ```sql fence.
+std::string ReadmeQuery() {
+  const auto readme = std::filesystem::path(STOCKPIPE_TESTS_DIR).parent_path() / "README.md";
+  std::ifstream in(readme);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const std::string begin = "<!-- raw-bars-sql -->", end = "<!-- /raw-bars-sql -->";
+  const std::size_t from = s.find(begin), to = s.find(end);
+  if (from == std::string::npos || to == std::string::npos || to < from) return "";
+  std::string block = s.substr(from + begin.size(), to - from - begin.size());
+  const std::size_t fence = block.find("```sql\n");
+  const std::size_t close = block.rfind("```");
+  if (fence == std::string::npos || close == std::string::npos || close <= fence) return "";
+  return block.substr(fence + 7, close - fence - 7);
+}
+
+// The query at another interval: the number on its first line replaced.
+std::string AtInterval(std::string sql, int seconds) {
+  const std::string placeholder = "VALUES (60)";
+  const std::size_t at = sql.find(placeholder);
+  if (at == std::string::npos) return "";
+  return sql.replace(at, placeholder.size(), fmt::format("VALUES ({})", seconds));
+}
+
+struct Bar {
+  std::string symbol;
+  Micros start = 0;
+  double open = 0, high = 0, low = 0, close = 0;
+  std::optional<double> volume;
+  std::int64_t ticks = 0;
+
+  friend bool operator==(const Bar&, const Bar&) = default;
+  friend std::ostream& operator<<(std::ostream& out, const Bar& b) {
+    return out << fmt::format("{} {} o={} h={} l={} c={} v={} n={}", b.symbol,
+                              FormatCanonical(b.start), b.open, b.high, b.low, b.close,
+                              b.volume ? fmt::format("{}", *b.volume) : "null", b.ticks);
+  }
+};
+
+// One record the test sends, with what ingest keeps of it: the volume and the bar (open, high,
+// low) when they are usable, by construction.
+struct Sent {
+  std::string symbol;
+  Micros time = 0;
+  double price = 0;
+  std::optional<double> volume;
+  std::optional<std::array<double, 3>> bar;
+  std::string json;
+};
+
+class RandomTicks {
+ public:
+  explicit RandomTicks(std::uint32_t seed) : rng_(seed) {}
+
+  // `count` records over `days` UTC days from `first_day`, in bursts on a few hundred minutes
+  // (so bars hold several ticks and most minutes hold none), sent out of time order.
+  std::vector<Sent> Make(std::size_t count, Micros first_day, int days) {
+    std::vector<Micros> minutes;
+    for (int i = 0; i < 300; ++i) {
+      minutes.push_back(first_day + Pick(0, days * 1440 - 1) * kMinute);
+    }
+    // The last minute of each day and the first of the next: the day boundary.
+    for (int d = 1; d < days; ++d) {
+      minutes.push_back(first_day + d * kDay - kMinute);
+      minutes.push_back(first_day + d * kDay);
+    }
+    std::vector<Sent> out;
+    while (out.size() < count) {
+      const std::string symbol = kSymbols[Pick(0, kSymbols.size() - 1)];
+      if (!out.empty() && Pick(0, 9) == 0) {
+        // A re-send of a recent tick (often in the same batch, sometimes many batches later):
+        // the same key, with its time written another way, and another price (or by chance the
+        // same).
+        const Sent earlier =
+            out[out.size() - 1 - Pick(0, std::min<std::size_t>(out.size() - 1, 400))];
+        out.push_back(Tick(earlier.symbol, earlier.time, true));
+        continue;
+      }
+      const Micros minute = minutes[Pick(0, minutes.size() - 1)];
+      Micros offset = Pick(0, 59) * kSecond + Pick(0, 999'999);
+      if (Pick(0, 9) == 0) offset = kMinute - 1;  // the bar's last microsecond
+      if (Pick(0, 9) == 0) offset = 0;            // its first
+      out.push_back(Tick(symbol, minute + offset, false));
+    }
+    return out;
+  }
+
+ private:
+  std::size_t Pick(std::size_t lo, std::size_t hi) {
+    return std::uniform_int_distribution<std::size_t>(lo, hi)(rng_);
+  }
+
+  Sent Tick(const std::string& symbol, Micros time, bool offset_form) {
+    Sent s{symbol, time, static_cast<double>(Pick(1000, 99'999)) / 100, {}, {}, {}};
+    std::string extras;
+    switch (Pick(0, 9)) {  // volume: usable most often, else absent or unusable
+      case 0:
+      case 1:
+        break;
+      case 2:
+        extras += R"(,"volume":-5)";
+        break;
+      case 3:
+        extras += R"(,"volume":"many")";
+        break;
+      case 4:
+        extras += R"(,"volume":null)";
+        break;
+      default: {
+        const double v = static_cast<double>(Pick(0, 100'000));
+        s.volume = v;
+        extras += fmt::format(R"(,"volume":{})", v);
+      }
+    }
+    switch (Pick(0, 5)) {  // a bar file's tick: whole, inconsistent, or partial
+      case 0: {
+        const double open = static_cast<double>(Pick(1000, 99'999)) / 100;
+        const double high = std::max(open, s.price) + static_cast<double>(Pick(0, 500)) / 100;
+        const double low = std::min(open, s.price) - static_cast<double>(Pick(0, 900)) / 100;
+        extras += ",\"open\":";
+        AppendShortestDouble(open, extras);
+        extras += ",\"high\":";
+        AppendShortestDouble(high, extras);
+        extras += ",\"low\":";
+        AppendShortestDouble(low, extras);
+        s.bar = std::array<double, 3>{open, high, low};
+        break;
+      }
+      case 1:  // a high below the close: not a bar, only a tick
+        extras += fmt::format(R"(,"open":{},"high":{},"low":{})", s.price, s.price - 1, 1);
+        break;
+      case 2:  // no low
+        extras += fmt::format(R"(,"open":{},"high":{})", s.price, s.price + 1);
+        break;
+      default:
+        break;
+    }
+    std::string when = FormatCanonical(time);
+    if (offset_form) when.replace(when.size() - 1, 1, "+00:00");
+    s.json = fmt::format(R"({{"symbol":"{}","timestamp":"{}","price":)", symbol, when);
+    AppendShortestDouble(s.price, s.json);
+    s.json += extras + "}";
+    return s;
+  }
+
+  static constexpr std::array<const char*, 3> kSymbols = {"AAPL", "MSFT", "BRK.B"};
+  std::mt19937 rng_;
+};
+
+// The bars of `sent` at `length`: each (symbol, time) once, the last sent (= the last arrived:
+// one symbol is one shard); open and close by event time.
+std::vector<Bar> ExpectedBars(const std::vector<Sent>& sent, Micros length) {
+  std::map<std::pair<std::string, Micros>, const Sent*> points;
+  for (const Sent& s : sent) points[{s.symbol, s.time}] = &s;
+  std::map<std::pair<std::string, Micros>, Bar> bars;
+  for (const auto& [key, s] : points) {  // in (symbol, time) order
+    const Micros start = s->time / length * length;
+    const double open = s->bar ? (*s->bar)[0] : s->price;
+    const double high = s->bar ? (*s->bar)[1] : s->price;
+    const double low = s->bar ? (*s->bar)[2] : s->price;
+    auto [it, fresh] = bars.try_emplace({s->symbol, start});
+    Bar& b = it->second;
+    if (fresh) b = Bar{s->symbol, start, open, high, low, s->price, {}, 0};
+    b.high = std::max(b.high, high);
+    b.low = std::min(b.low, low);
+    b.close = s->price;
+    if (s->volume) b.volume = b.volume.value_or(0) + *s->volume;
+    ++b.ticks;
+  }
+  std::vector<Bar> out;
+  for (auto& [key, b] : bars) out.push_back(b);
+  return out;
+}
+
+// Collects the query's bars, checking each column's name and type on the way.
+struct BarSink final : RowSink {
+  std::vector<std::string> names;
+  std::vector<Bar> bars;
+  std::string problem;
+  Status Columns(std::span<const std::string> n) override {
+    names.assign(n.begin(), n.end());
+    return Status::Ok();
+  }
+  Status Row(std::span<const Cell> c) override {
+    const auto number = [](const Cell& cell) {
+      return cell.type == Cell::Type::kInteger ? static_cast<double>(cell.integer) : cell.real;
+    };
+    if (c.size() != 8 || c[0].type != Cell::Type::kText || c[1].type != Cell::Type::kText) {
+      return Status::Error("unexpected row shape");
+    }
+    Bar b;
+    b.symbol = std::string(c[0].text);
+    const auto start = ParseTimestampText(c[1].text);
+    if (!start || FormatCanonical(*start) != c[1].text) {
+      return Status::Error(fmt::format("start {} is not a canonical time", c[1].text));
+    }
+    b.start = *start;
+    b.open = number(c[2]);
+    b.high = number(c[3]);
+    b.low = number(c[4]);
+    b.close = number(c[5]);
+    if (c[6].type != Cell::Type::kNull) b.volume = number(c[6]);
+    if (c[7].type != Cell::Type::kInteger) return Status::Error("ticks is not an integer");
+    b.ticks = c[7].integer;
+    bars.push_back(std::move(b));
+    return Status::Ok();
+  }
+};
+
+class RawBarsSqlTest : public ::testing::Test {
+ protected:
+  // Sends `sent` through the local stream in random slices and ingests it in random batch sizes,
+  // so one shard's records land in many RAW objects and a re-send often in another object.
+  void Ingest(const std::vector<Sent>& sent, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    auto stream = SqliteStream::Open((dir_.path() / "stream.db").string(), 2);
+    ASSERT_TRUE(stream.ok()) << stream.error();
+    FileArchive archive(dir_.path());
+    auto store = SqliteCleanStore::Open((dir_.path() / "clean.db").string());
+    ASSERT_TRUE(store.ok()) << store.error();
+    Ingestor ingestor(archive, **store);
+    std::size_t at = 0;
+    while (at < sent.size()) {
+      const std::size_t n =
+          std::min(sent.size() - at, std::uniform_int_distribution<std::size_t>(1, 400)(rng));
+      std::vector<StreamRecord> records;
+      for (std::size_t i = at; i < at + n; ++i) records.push_back({sent[i].symbol, sent[i].json});
+      ASSERT_TRUE((*stream)->Put(records).ok());
+      at += n;
+      const std::size_t batch = std::uniform_int_distribution<std::size_t>(1, 300)(rng);
+      auto counts = ingestor.PollOnce(**stream, "ingest", batch);
+      ASSERT_TRUE(counts.ok()) << counts.error();
+    }
+    for (std::uint64_t received = 1; received > 0;) {
+      auto counts = ingestor.PollOnce(**stream, "ingest", 250);
+      ASSERT_TRUE(counts.ok()) << counts.error();
+      received = counts->received;
+      EXPECT_EQ(counts->accepted, counts->received);  // every record the test sends is valid
+    }
+  }
+
+  std::vector<Bar> Run(const std::string& sql) {
+    auto engine = SqliteQueryEngine::Open({dir_.str()});
+    EXPECT_TRUE(engine.ok()) << engine.error();
+    if (!engine.ok()) return {};
+    BarSink sink;
+    const QueryOutcome r = (*engine)->Run(sql, sink);
+    EXPECT_TRUE(r.ok()) << r.status.message();
+    EXPECT_EQ(sink.names, (std::vector<std::string>{"symbol", "start", "open", "high", "low",
+                                                    "close", "volume", "ticks"}));
+    return sink.bars;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(RawBarsSqlTest, ReadmeQueryGivesTheBarsOfRandomTicks) {
+  const std::string sql = ReadmeQuery();
+  ASSERT_FALSE(sql.empty()) << "README.md has no ```sql block between <!-- raw-bars-sql --> marks";
+  const std::uint32_t seed = std::random_device{}();
+  SCOPED_TRACE(fmt::format("seed {}", seed));
+  const Micros first_day = *ParseTimestampText("2026-03-06T00:00:00Z");
+  const std::vector<Sent> sent = RandomTicks(seed).Make(6000, first_day, 3);
+  Ingest(sent, seed);
+
+  for (const int seconds : {60, 300, 3600, 86'400}) {
+    SCOPED_TRACE(fmt::format("interval {} s", seconds));
+    const std::string at_interval = AtInterval(sql, seconds);
+    ASSERT_FALSE(at_interval.empty()) << "the query's first line has no VALUES (60)";
+    const std::vector<Bar> expected = ExpectedBars(sent, seconds * kSecond);
+    const std::vector<Bar> got = Run(at_interval);
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i], expected[i]) << "bar " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stockpipe
