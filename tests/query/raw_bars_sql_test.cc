@@ -8,12 +8,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
+#include <array>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <random>
-#include <sstream>
 
 #include "archive/local/file_archive.h"
 #include "codec/json_write.h"
@@ -22,6 +21,7 @@
 #include "query/sqlite_query_engine.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
+#include "support/readme_sql.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe {
@@ -30,31 +30,6 @@ namespace {
 constexpr Micros kSecond = 1'000'000;
 constexpr Micros kMinute = 60 * kSecond;
 constexpr Micros kDay = 86'400 * kSecond;
-
-// The SQL between the README's markers, without its ```sql fence.
-std::string ReadmeQuery() {
-  const auto readme = std::filesystem::path(STOCKPIPE_TESTS_DIR).parent_path() / "README.md";
-  std::ifstream in(readme);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
-  const std::string begin = "<!-- raw-bars-sql -->", end = "<!-- /raw-bars-sql -->";
-  const std::size_t from = s.find(begin), to = s.find(end);
-  if (from == std::string::npos || to == std::string::npos || to < from) return "";
-  std::string block = s.substr(from + begin.size(), to - from - begin.size());
-  const std::size_t fence = block.find("```sql\n");
-  const std::size_t close = block.rfind("```");
-  if (fence == std::string::npos || close == std::string::npos || close <= fence) return "";
-  return block.substr(fence + 7, close - fence - 7);
-}
-
-// The query at another interval: the number on its first line replaced.
-std::string AtInterval(std::string sql, int seconds) {
-  const std::string placeholder = "VALUES (60)";
-  const std::size_t at = sql.find(placeholder);
-  if (at == std::string::npos) return "";
-  return sql.replace(at, placeholder.size(), fmt::format("VALUES ({})", seconds));
-}
 
 struct Bar {
   std::string symbol;
@@ -91,7 +66,7 @@ class RandomTicks {
   std::vector<Sent> Make(std::size_t count, Micros first_day, int days) {
     std::vector<Micros> minutes;
     for (int i = 0; i < 300; ++i) {
-      minutes.push_back(first_day + Pick(0, days * 1440 - 1) * kMinute);
+      minutes.push_back(first_day + static_cast<Micros>(Pick(0, days * 1440 - 1)) * kMinute);
     }
     // The last minute of each day and the first of the next: the day boundary.
     for (int d = 1; d < days; ++d) {
@@ -111,7 +86,8 @@ class RandomTicks {
         continue;
       }
       const Micros minute = minutes[Pick(0, minutes.size() - 1)];
-      Micros offset = Pick(0, 59) * kSecond + Pick(0, 999'999);
+      Micros offset =
+          static_cast<Micros>(Pick(0, 59)) * kSecond + static_cast<Micros>(Pick(0, 999'999));
       if (Pick(0, 9) == 0) offset = kMinute - 1;  // the bar's last microsecond
       if (Pick(0, 9) == 0) offset = 0;            // its first
       out.push_back(Tick(symbol, minute + offset, false));
@@ -289,8 +265,8 @@ class RawBarsSqlTest : public ::testing::Test {
 };
 
 TEST_F(RawBarsSqlTest, ReadmeQueryGivesTheBarsOfRandomTicks) {
-  const std::string sql = ReadmeQuery();
-  ASSERT_FALSE(sql.empty()) << "README.md has no ```sql block between <!-- raw-bars-sql --> marks";
+  ASSERT_FALSE(testing::RawBarsSql(60).empty())
+      << "README.md has no ```sql block with VALUES (60) between <!-- raw-bars-sql --> marks";
   const std::uint32_t seed = std::random_device{}();
   SCOPED_TRACE(fmt::format("seed {}", seed));
   const Micros first_day = *ParseTimestampText("2026-03-06T00:00:00Z");
@@ -299,10 +275,8 @@ TEST_F(RawBarsSqlTest, ReadmeQueryGivesTheBarsOfRandomTicks) {
 
   for (const int seconds : {60, 300, 3600, 86'400}) {
     SCOPED_TRACE(fmt::format("interval {} s", seconds));
-    const std::string at_interval = AtInterval(sql, seconds);
-    ASSERT_FALSE(at_interval.empty()) << "the query's first line has no VALUES (60)";
     const std::vector<Bar> expected = ExpectedBars(sent, seconds * kSecond);
-    const std::vector<Bar> got = Run(at_interval);
+    const std::vector<Bar> got = Run(testing::RawBarsSql(seconds));
     ASSERT_EQ(got.size(), expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
       ASSERT_EQ(got[i], expected[i]) << "bar " << i;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/csv_cells.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe::csv {
@@ -74,38 +75,6 @@ TEST(CsvReplay, YahooDailyFileParsedExactlyAndBadRowsReportedWithLineNumbers) {
   EXPECT_EQ(c.writes[0][0].partition_key, "AAPL");
 }
 
-// A file's cells by lower-cased header name, per line number: read here with a plain split
-// (these files quote nothing), apart from the code under test, so records meet the file itself.
-std::map<int, std::map<std::string, std::string>> FileCells(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> header;
-  std::map<int, std::map<std::string, std::string>> out;
-  const auto split = [](std::string line) {
-    if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> cells;
-    std::istringstream fields(line);
-    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
-    if (!line.empty() && line.back() == ',') cells.emplace_back();
-    return cells;
-  };
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    const auto cells = split(line);
-    if (number == 1) {
-      for (std::string name : cells) {
-        std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-        header.push_back(name);
-      }
-      continue;
-    }
-    for (std::size_t i = 0; i < cells.size() && i < header.size(); ++i) {
-      out[number][header[i]] = cells[i];
-    }
-  }
-  return out;
-}
-
 // `record` carries its row's bar: price = close = the Close cell, open/high/low/volume their cells
 // as parsed numbers, and no member for a column the file lacks or a cell that is empty or null.
 // `close` rides along only when the file has an open, high or low column.
@@ -135,7 +104,7 @@ void ExpectBarsOfLines(const std::string& name, const std::vector<int>& lines) {
   ASSERT_TRUE(file.ok()) << file.error();
   Replay(*file, c.Sender(), {});
   const auto data = c.Data();
-  const auto cells = FileCells(DataFile(name));
+  const auto cells = testing::CsvCells(DataFile(name));
   ASSERT_EQ(data.size(), lines.size()) << name;
   for (std::size_t i = 0; i < data.size(); ++i) {
     SCOPED_TRACE(name + ":" + std::to_string(lines[i]));
