@@ -79,6 +79,13 @@ class TimedClean final : public CleanStore {
     return next_.LastN(symbol, n);
   }
   Result<std::vector<std::string>> Symbols() override { return next_.Symbols(); }
+  const std::vector<Interval>& CandleIntervals() const override { return next_.CandleIntervals(); }
+  Result<std::vector<Candle>> Candles(const CandleQuery& query) override {
+    return next_.Candles(query);
+  }
+  Result<std::uint64_t> RebuildCandles(const CandleRebuild& scope) override {
+    return next_.RebuildCandles(scope);
+  }
   Clock::duration spent{};
 
  private:

@@ -102,8 +102,10 @@ int RunHealth(const Config& config, bool json) {
     out["raw"] = {{"objects", raw->size()}, {"newest", newest_raw ? newest_raw->key : ""}};
     out["rejected_objects"] = rejected->size();
     out["clean"] = {{"rows", clean_rows}, {"symbols", std::move(symbols)}};
-    out["ingest"] = {
-        {"received", c.received}, {"accepted", c.accepted}, {"rejected", serve::RejectedJson(c)}};
+    out["ingest"] = {{"received", c.received},
+                     {"accepted", c.accepted},
+                     {"rejected", serve::RejectedJson(c)},
+                     {"ignored", serve::IgnoredJson(c)}};
     // The trends job stores its last run as a JSON document; shown as it is.
     out["last_trends_run"] = *last_run ? Json::parse(**last_run, nullptr, false) : Json(nullptr);
     out["watchdog"] = watchdog_text;
@@ -137,6 +139,13 @@ int RunHealth(const Config& config, bool json) {
     if (c.rejected[static_cast<std::size_t>(i)] > 0) {
       std::cout << fmt::format("  rejected {:<24} {}\n", ReasonCode(static_cast<RejectReason>(i)),
                                c.rejected[static_cast<std::size_t>(i)]);
+    }
+  }
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    if (c.ignored[static_cast<std::size_t>(i)] > 0) {
+      std::cout << fmt::format("  ignored  {:<24} {} (tick kept, member left out of candles)\n",
+                               IgnoredCode(static_cast<IgnoredField>(i)),
+                               c.ignored[static_cast<std::size_t>(i)]);
     }
   }
   std::cout << fmt::format("quarantine {} objects under rejected/\n", rejected->size());

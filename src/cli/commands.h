@@ -72,6 +72,22 @@ int RunServe(const Config& config, const HttpChoice& http);
 std::unique_ptr<serve::HttpServer> StartDashboard(const Config& config, const HttpChoice& http,
                                                   int& exit_code);
 
+// `stockpipe candles`: one symbol's bars at one interval (cmd_candles.cc).
+struct CandlesOptions {
+  std::string symbol;
+  std::string interval;  // "" = the shortest kept
+  std::string from, to;  // "" = open
+  std::size_t limit = 1000;
+  std::string format = "table";  // table, csv or json
+};
+int RunCandles(const Config& config, const CandlesOptions& options);
+// `stockpipe candles rebuild`: bars recomputed from the ticks, with a progress bar on a terminal.
+struct CandlesRebuildOptions {
+  std::vector<std::string> symbols;  // empty = all
+  std::string from, to;
+};
+int RunCandlesRebuild(const Config& config, const CandlesRebuildOptions& options);
+
 // Crawls raw/ and rejected/ into <data-dir>/catalog.json and prints a summary (or the JSON).
 int RunCatalog(const Config& config, bool json);
 

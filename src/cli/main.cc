@@ -481,6 +481,44 @@ Registered AddMigrate(CLI::App& app, Overrides& overrides) {
           }};
 }
 
+Registered AddCandles(CLI::App& app, Overrides& overrides) {
+  auto* candles = app.add_subcommand(
+      "candles",
+      "Print one symbol's OHLCV bars at one of the [candles] intervals, oldest first; "
+      "`candles rebuild` recomputes bars from the ticks");
+  auto options = std::make_shared<CandlesOptions>();
+  candles->add_option("--symbol", options->symbol, "the symbol, e.g. AAPL");
+  candles->add_option("--interval", options->interval,
+                      "one of [candles] intervals, e.g. 1m (default: the shortest)");
+  candles->add_option("--from", options->from, "bars starting at or after this time");
+  candles->add_option("--to", options->to, "bars starting before this time");
+  candles->add_option("--limit", options->limit, "at most this many bars, the newest")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  candles->add_option("--format", options->format, "table, csv or json")
+      ->check(CLI::IsMember({"table", "csv", "json"}))
+      ->capture_default_str();
+  AddStoreFlag(*candles, overrides);
+  auto* rebuild = candles->add_subcommand(
+      "rebuild",
+      "Recompute the bars of every [candles] interval from the ticks of the CLEAN store and "
+      "replace the stored ones (a progress bar on a terminal)");
+  auto rebuild_options = std::make_shared<CandlesRebuildOptions>();
+  rebuild->add_option("--symbols", rebuild_options->symbols, "only these, e.g. AAPL,MSFT")
+      ->delimiter(',');
+  rebuild->add_option("--from", rebuild_options->from, "bars starting at or after this time");
+  rebuild->add_option("--to", rebuild_options->to, "bars starting before this time");
+  return {candles, [candles, options, rebuild, rebuild_options](Config& config) {
+            if (rebuild->parsed()) return RunCandlesRebuild(config, *rebuild_options);
+            if (options->symbol.empty()) {
+              std::cerr << "candles: --symbol is required (or use `candles rebuild`)\n"
+                        << candles->help();
+              return 2;
+            }
+            return RunCandles(config, *options);
+          }};
+}
+
 Registered AddVersion(CLI::App& app, Overrides&) {
   auto* version = app.add_subcommand("version", "Print the version and the git commit, then exit");
   return {version, [](Config&) { return 0; },
@@ -494,7 +532,7 @@ Registered AddVersion(CLI::App& app, Overrides&) {
 using Registration = Registered (*)(CLI::App&, Overrides&);
 constexpr Registration kCommands[] = {AddRun,      AddServe,   AddProduce, AddIngest, AddTrends,
                                       AddHealth,   AddCheck,   AddCatalog, AddQuery,  AddRepair,
-                                      AddBacktest, AddMigrate, AddInit,    AddVersion};
+                                      AddBacktest, AddCandles, AddMigrate, AddInit,   AddVersion};
 
 // The configuration: TOML < environment < flags, then checked as every command needs it. Exit
 // code 2 and the reason logged when it cannot be used.

@@ -48,6 +48,16 @@ class Setter {
     if (!ParseBool(text, out)) Fail(key, text, "true or false");
   }
   void Text(std::string& out, std::string_view text) { out = std::string(text); }
+  void Intervals(std::string_view text, std::vector<Interval>& out) {
+    std::vector<std::string> texts;
+    List(texts, text);
+    auto intervals = ParseIntervals(texts);
+    if (!intervals) {
+      if (error_.empty()) error_ = intervals.error();
+      return;
+    }
+    out = *std::move(intervals);
+  }
   // Comma-separated, blanks around items dropped.
   void List(std::vector<std::string>& out, std::string_view text) {
     out.clear();
@@ -143,6 +153,8 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     c.aws.athena_database = std::string(v);
   else if (key == "ATHENA_OUTPUT_LOCATION")
     c.aws.athena_output = std::string(v);
+  else if (key == "CANDLE_INTERVALS")
+    set.Intervals(v, c.candles.intervals);
   else if (key == "SMTP_URL")
     set.Text(c.alerts.smtp.url, v);
   else if (key == "SMTP_FROM")
@@ -252,6 +264,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.webhook.url", "WEBHOOK_URL"},
     {"serve.http", "STOCKPIPE_HTTP"},
     {"log.format", "STOCKPIPE_LOG_FORMAT"},
+    {"candles.intervals", "CANDLE_INTERVALS"},
     // TOML only: the key is its own name.
     {"alerts.console", "alerts.console"},
     {"alerts.log", "alerts.log"},

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/candles.h"
 #include "core/record.h"
 #include "core/result.h"
 #include "core/timestamp.h"
@@ -142,6 +143,11 @@ struct HostPort {
 };
 std::optional<HostPort> ParseHostPort(std::string_view text);
 
+// OHLCV bars kept with CLEAN (`[candles]`, core/candles.h). CANDLE_INTERVALS in the environment.
+struct CandlesConfig {
+  std::vector<Interval> intervals = DefaultIntervals();  // shortest first
+};
+
 struct Config {
   std::string data_dir = "./data";
   int shards = 4;
@@ -152,6 +158,7 @@ struct Config {
   Micros no_data_after = 10 * 60 * 1'000'000LL;
   RecordLimits limits;
   TrendsConfig trends;
+  CandlesConfig candles;
   Backends backends;
   AwsConfig aws;
   AlertsConfig alerts;
@@ -160,7 +167,7 @@ struct Config {
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 36> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 37> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -195,7 +202,8 @@ inline constexpr std::array<std::string_view, 36> kEnvironmentKeys = {"THRESH_PC
                                                                       "WEBHOOK_URL",
                                                                       "STOCKPIPE_HTTP",
                                                                       "STOCKPIPE_HTTP_TOKEN",
-                                                                      "STOCKPIPE_LOG_FORMAT"};
+                                                                      "STOCKPIPE_LOG_FORMAT",
+                                                                      "CANDLE_INTERVALS"};
 
 // Reads `path` (a missing file is fine unless `required`), then the environment through `getenv`
 // (a parameter so tests need not touch the real environment). Errors name the key and the value.

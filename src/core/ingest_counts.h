@@ -1,4 +1,6 @@
 // What ingest did with the records it received: every one is accepted or rejected for a reason.
+// `ignored` counts members of accepted ticks left out of their candles (core/record.h
+// IgnoredField): the tick is kept, the member is not read.
 #pragma once
 
 #include <array>
@@ -12,6 +14,7 @@ struct IngestCounts {
   std::uint64_t received = 0;
   std::uint64_t accepted = 0;
   std::array<std::uint64_t, kRejectReasonCount> rejected{};
+  std::array<std::uint64_t, kIgnoredFieldCount> ignored{};
 
   std::uint64_t rejected_total() const {
     std::uint64_t n = 0;
@@ -23,6 +26,7 @@ struct IngestCounts {
     received += other.received;
     accepted += other.accepted;
     for (int i = 0; i < kRejectReasonCount; ++i) rejected[i] += other.rejected[i];
+    for (int i = 0; i < kIgnoredFieldCount; ++i) ignored[i] += other.ignored[i];
     return *this;
   }
 };

@@ -66,6 +66,76 @@ bool IsJsonNumber(std::string_view text) {
   return i == text.size();
 }
 
+// A JSON number, or a string holding one (a sign, spaces around), as a double; beyond a double's
+// range it is +-inf or 0. None for anything else.
+std::optional<double> NumericValue(simdjson::dom::element element) {
+  if (element.is_number()) return element.get_double().value_unsafe();
+  std::string_view text;
+  if (element.get_string().get(text)) return std::nullopt;
+  const std::string_view t = Trim(text);
+  const char* begin = t.data();
+  if (!t.empty() && *begin == '+') ++begin;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(begin, t.data() + t.size(), value);
+  if (t.empty() || end != t.data() + t.size() ||
+      (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    return std::nullopt;
+  }
+  // Out of range is an overflow (to +-inf) or an underflow (to 0): strtod tells which.
+  if (ec == std::errc::result_out_of_range) value = std::strtod(std::string(t).c_str(), nullptr);
+  return value;
+}
+
+bool IsCandleMember(std::string_view key) {
+  return key == "volume" || key == "open" || key == "high" || key == "low";
+}
+
+using Members = std::vector<std::pair<std::string_view, simdjson::dom::element>>;
+
+std::optional<simdjson::dom::element> Member(const Members& members, std::string_view key) {
+  for (const auto& [name, value] : members) {
+    if (name == key && !value.is_null()) return value;
+  }
+  return std::nullopt;
+}
+
+// Reads `volume`, `open`, `high` and `low` from the extras into `tick`; a bad one is left out
+// and its reason set in `tick.ignored`.
+void ReadCandleMembers(const Members& extras, Tick& tick) {
+  const auto ignore = [&tick](IgnoredField field) {
+    tick.ignored |= static_cast<std::uint8_t>(1U << static_cast<int>(field));
+  };
+  if (auto element = Member(extras, "volume")) {
+    const std::optional<double> volume = NumericValue(*element);
+    if (!volume) {
+      ignore(IgnoredField::kVolumeNotANumber);
+    } else if (!std::isfinite(*volume)) {
+      ignore(IgnoredField::kVolumeNotFinite);
+    } else if (*volume < 0) {
+      ignore(IgnoredField::kVolumeNegative);
+    } else {
+      tick.volume = *volume;
+    }
+  }
+  std::array<std::optional<double>, 3> bar;  // open, high, low
+  int present = 0;
+  for (std::size_t i = 0; i < bar.size(); ++i) {
+    constexpr std::array<std::string_view, 3> kKeys = {"open", "high", "low"};
+    if (auto element = Member(extras, kKeys[i])) {
+      ++present;
+      bar[i] = NumericValue(*element);
+      if (bar[i] && (!std::isfinite(*bar[i]) || *bar[i] <= 0)) bar[i].reset();
+    }
+  }
+  if (present == 0) return;
+  if (!bar[0] || !bar[1] || !bar[2]) return ignore(IgnoredField::kBarInvalid);
+  const TickBar read{*bar[0], *bar[1], *bar[2]};
+  if (read.low > std::min(read.open, tick.price) || read.high < std::max(read.open, tick.price)) {
+    return ignore(IgnoredField::kBarInconsistent);
+  }
+  tick.bar = read;
+}
+
 // The checks on a price read as a double, whatever form it came in.
 std::optional<Rejection> CheckPrice(double price, const RecordLimits& limits) {
   using R = RejectReason;
@@ -108,12 +178,20 @@ std::string_view ReasonCode(RejectReason reason) {
   return kCodes[static_cast<std::size_t>(reason)];
 }
 
+std::string_view IgnoredCode(IgnoredField field) {
+  static constexpr std::array<std::string_view, kIgnoredFieldCount> kCodes = {
+      "volume_not_a_number", "volume_not_finite", "volume_negative", "bar_invalid",
+      "bar_inconsistent"};
+  return kCodes[static_cast<std::size_t>(field)];
+}
+
 struct RecordParser::Impl {
   RecordLimits limits;
   simdjson::dom::parser parser;
   simdjson::ondemand::parser numbers;  // only for records the DOM parser refuses for a number
   simdjson::padded_string buffer;
-  std::vector<std::pair<std::string_view, simdjson::dom::element>> extras;
+  Members extras;
+  std::string requoted;  // set by NumberOutOfRange: the record with candle members quoted
 };
 
 RecordParser::RecordParser(RecordLimits limits) : impl_(std::make_unique<Impl>()) {
@@ -145,6 +223,11 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
   if (auto error = impl_->parser.parse(line.data(), line.size(), true).get(root)) {
     if (error == simdjson::NUMBER_ERROR) {
       if (auto rejection = NumberOutOfRange(line)) return *std::move(rejection);
+      // Only a candle member was beyond a double: read it as the text it is (ignored, counted).
+      if (!impl_->requoted.empty()) {
+        const std::string requoted = std::exchange(impl_->requoted, {});
+        return Parse(requoted, arrival);
+      }
     }
     return Reject(R::kMalformedJson, fmt::format("not valid JSON ({}): {}",
                                                  simdjson::error_message(error), Preview(line)));
@@ -159,7 +242,7 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
   bool have_symbol = false, have_price = false, have_time = false;
   simdjson::dom::element symbol_el, price_el, time_el;
   // A key given twice keeps its last value, as Python's json.loads (the reference) does.
-  std::vector<std::pair<std::string_view, simdjson::dom::element>>& extras = impl_->extras;
+  Members& extras = impl_->extras;
   extras.clear();
   for (auto field : object) {
     const std::string_view key = field.key;
@@ -216,26 +299,17 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
 
   // Price.
   if (!have_price || price_el.is_null()) return Reject(R::kMissingPrice, "price is missing");
-  double price = 0;
-  if (price_el.is_number()) {
-    price = price_el.get_double().value_unsafe();
-  } else if (std::string_view text; !price_el.get_string().get(text)) {
-    const std::string_view t = Trim(text);
-    const char* begin = t.data();
-    if (!t.empty() && *begin == '+') ++begin;
-    const auto [end, ec] = std::from_chars(begin, t.data() + t.size(), price);
-    if (t.empty() || end != t.data() + t.size() ||
-        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
-      return Reject(R::kInvalidPrice, fmt::format("price {} is not a number", Preview(text)));
-    }
-    // Out of range is an overflow (to +-inf) or an underflow (to 0): strtod tells which.
-    if (ec == std::errc::result_out_of_range) price = std::strtod(std::string(t).c_str(), nullptr);
-  } else {
+  const std::optional<double> price = NumericValue(price_el);
+  if (std::string_view text; !price && !price_el.get_string().get(text)) {
+    return Reject(R::kInvalidPrice, fmt::format("price {} is not a number", Preview(text)));
+  }
+  if (!price) {
     return Reject(R::kInvalidPrice, fmt::format("price must be a number or numeric string, got {}",
                                                 Preview(simdjson::minify(price_el))));
   }
-  if (auto rejection = CheckPrice(price, limits)) return *std::move(rejection);
-  tick.price = price;
+  if (auto rejection = CheckPrice(*price, limits)) return *std::move(rejection);
+  tick.price = *price;
+  if (!extras.empty()) ReadCandleMembers(extras, tick);
 
   // Timestamp.
   if (!have_time || time_el.is_null()) {
@@ -284,6 +358,8 @@ std::optional<Rejection> RecordParser::NumberOutOfRange(std::string_view line) {
   }
   std::string patched(line);
   std::string_view price, timestamp;
+  std::vector<std::string_view> candle_tokens;  // beyond a double, in line order
+  bool other_too_big = false;
   for (auto field : object) {
     std::string_view key;
     simdjson::ondemand::value value;
@@ -300,10 +376,29 @@ std::optional<Rejection> RecordParser::NumberOutOfRange(std::string_view line) {
       std::fill_n(patched.begin() + at, token.size(), ' ');
       patched[at] = '0';
     }
-    if (key == "price") price = too_big ? token : std::string_view();
-    if (key == "timestamp") timestamp = too_big ? token : std::string_view();
+    if (key == "price") {
+      price = too_big ? token : std::string_view();
+    } else if (key == "timestamp") {
+      timestamp = too_big ? token : std::string_view();
+    } else if (too_big && IsCandleMember(key)) {
+      candle_tokens.push_back(token);
+    } else if (too_big) {
+      other_too_big = true;
+    }
   }
-  if (price.empty() && timestamp.empty()) return std::nullopt;
+  if (price.empty() && timestamp.empty()) {
+    if (candle_tokens.empty() || other_too_big) return std::nullopt;
+    std::string& requoted = impl_->requoted;
+    requoted.clear();
+    std::size_t copied = 0;
+    for (std::string_view token : candle_tokens) {
+      const auto at = static_cast<std::size_t>(token.data() - base);
+      requoted.append(line.substr(copied, at - copied)).append("\"").append(token).append("\"");
+      copied = at + token.size();
+    }
+    requoted.append(line.substr(copied));
+    return std::nullopt;
+  }
   if (refused(patched)) return std::nullopt;  // something else is wrong too
   if (!price.empty()) {
     auto rejection = CheckPrice(std::strtod(std::string(price).c_str(), nullptr), impl_->limits);

@@ -45,12 +45,38 @@ struct Rejection {
   std::string message;
 };
 
+// Optional members a tick may carry for its candles (core/candles.h). A bad one does not reject
+// the tick: the tick is accepted without it and the reason is counted (IngestCounts::ignored).
+enum class IgnoredField : std::uint8_t {
+  kVolumeNotANumber,  // `volume` is not a number or numeric string
+  kVolumeNotFinite,   // inf, nan, or beyond a double
+  kVolumeNegative,
+  kBarInvalid,       // `open`/`high`/`low`: not all three, or one not a finite positive number
+  kBarInconsistent,  // low above open or close, or high below them
+};
+inline constexpr int kIgnoredFieldCount = 5;
+
+// `volume_negative`, ...: the code counters and `stockpipe health` show. Stable like ReasonCode.
+std::string_view IgnoredCode(IgnoredField field);
+
+// The bar a tick read from a bar file stands for: its price is the bar's close.
+struct TickBar {
+  double open = 0, high = 0, low = 0;
+  friend bool operator==(const TickBar&, const TickBar&) = default;
+};
+
 // One valid, normalised tick.
 struct Tick {
   std::string symbol;  // trimmed, upper-case
   Micros timestamp = 0;
   double price = 0;
   std::string extras;  // other members as `,"k":v` JSON text, empty when none
+  // Read from the extras `volume`, `open`, `high` and `low` (also kept there verbatim).
+  std::optional<double> volume;  // finite, >= 0
+  std::optional<TickBar> bar;    // low <= open, price <= high
+  std::uint8_t ignored = 0;      // bit (1 << IgnoredField) per member left out above
+
+  bool Ignored(IgnoredField field) const { return (ignored >> static_cast<int>(field)) & 1; }
 };
 
 struct RecordLimits {

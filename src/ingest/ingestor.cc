@@ -123,6 +123,9 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
     }
     Tick& tick = std::get<Tick>(parsed);
     ++outcome.counts.accepted;
+    for (int i = 0; tick.ignored != 0 && i < kIgnoredFieldCount; ++i) {
+      if (tick.Ignored(static_cast<IgnoredField>(i))) ++outcome.counts.ignored[i];
+    }
     if (tick.timestamp / kDay != current_day) {
       current_day = tick.timestamp / kDay;
       FormatCanonical(tick.timestamp, date);

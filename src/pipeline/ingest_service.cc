@@ -20,6 +20,12 @@ std::string DescribeCounts(const IngestCounts& c) {
                           c.rejected[static_cast<std::size_t>(i)]);
     }
   }
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    if (c.ignored[static_cast<std::size_t>(i)] > 0) {
+      text += fmt::format(" ignored_{}={}", IgnoredCode(static_cast<IgnoredField>(i)),
+                          c.ignored[static_cast<std::size_t>(i)]);
+    }
+  }
   return text;
 }
 
@@ -32,11 +38,17 @@ void LogCounts(std::string_view msg, const IngestCounts& c, Micros duration) {
                                  {"accepted", c.accepted},
                                  {"rejected", c.rejected_total()},
                                  {"duration_ms", duration / 1000}};
-  keys.reserve(kRejectReasonCount);
+  keys.reserve(kRejectReasonCount + kIgnoredFieldCount);  // fields point into keys: no realloc
   for (int i = 0; i < kRejectReasonCount; ++i) {
     const std::uint64_t n = c.rejected[static_cast<std::size_t>(i)];
     if (n == 0) continue;
     keys.push_back(fmt::format("rejected_{}", ReasonCode(static_cast<RejectReason>(i))));
+    fields.emplace_back(keys.back(), n);
+  }
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    const std::uint64_t n = c.ignored[static_cast<std::size_t>(i)];
+    if (n == 0) continue;
+    keys.push_back(fmt::format("ignored_{}", IgnoredCode(static_cast<IgnoredField>(i))));
     fields.emplace_back(keys.back(), n);
   }
   log::Write(log::Level::info, msg, fields);

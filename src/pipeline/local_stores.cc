@@ -42,7 +42,8 @@ Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
 
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config) {
   if (Status s = EnsureStore(config, StoreKind::kClean); !s.ok()) return s;
-  return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean);
+  return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean, sqlite::Sync::kNormal,
+                                config.candles.intervals);
 }
 
 Result<std::unique_ptr<SqliteStateStore>> OpenStateStore(const Config& config) {

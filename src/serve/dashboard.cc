@@ -289,6 +289,7 @@ ApiResult<std::string> Dashboard::Status(Micros now,
                    {"accepted", c.accepted},
                    {"rejected_total", c.rejected_total()},
                    {"rejected", RejectedJson(c)},
+                   {"ignored", IgnoredJson(c)},
                    {"records_per_second", std::move(rate)}};
   out["clean"] = {{"rows", clean_rows}, {"symbols", n->symbols.size()}};
   out["trends"] = {

@@ -63,6 +63,13 @@ std::string PrometheusText(const StatusNumbers& n) {
     e.Sample("reason", ReasonCode(static_cast<RejectReason>(i)),
              c.rejected[static_cast<std::size_t>(i)]);
   }
+  e.Family(
+      "stockpipe_ingest_members_ignored_total", "counter",
+      "Members of accepted ticks left out of their candles (volume, open/high/low), by reason.");
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    e.Sample("reason", IgnoredCode(static_cast<IgnoredField>(i)),
+             c.ignored[static_cast<std::size_t>(i)]);
+  }
   e.Family("stockpipe_stream_lag_records", "gauge",
            "Records in the stream that ingest has not committed yet.");
   e.Sample(n.stream.lag_records);

@@ -1,13 +1,12 @@
 #include "serve/dashboard_stores.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-
-#include <sys/stat.h>
 
 #include "stream/local/sqlite_stream.h"
 

@@ -17,6 +17,15 @@ Json RejectedJson(const IngestCounts& c) {
   return rejected;
 }
 
+Json IgnoredJson(const IngestCounts& c) {
+  Json ignored = Json::object();
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    const std::uint64_t count = c.ignored[static_cast<std::size_t>(i)];
+    if (count > 0) ignored[std::string(IgnoredCode(static_cast<IgnoredField>(i)))] = count;
+  }
+  return ignored;
+}
+
 Json ChannelsJson(const std::vector<ChannelHealth>& channels, Micros now) {
   Json out = Json::array();
   for (const ChannelHealth& h : channels) {

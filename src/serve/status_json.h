@@ -20,6 +20,8 @@ using Json = nlohmann::ordered_json;
 Json TimeOrNull(Micros t);
 // {"<reason code>": count, ...} for the reasons with a count.
 Json RejectedJson(const IngestCounts& counts);
+// {"volume_negative": 3, ...}: members ingest left out of candles, by reason (none when zero).
+Json IgnoredJson(const IngestCounts& counts);
 // One object per channel, as the outbox sees it at `now`.
 Json ChannelsJson(const std::vector<ChannelHealth>& channels, Micros now);
 // Compact text; text that is not UTF-8 (a subject, a channel's error) is replaced, not thrown on.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,11 @@ class Statement {
   }
   Statement& Bind(int index, double v) {
     sqlite3_bind_double(stmt_, index, v);
+    return *this;
+  }
+  Statement& Bind(int index, std::optional<double> v) {
+    if (v) return Bind(index, *v);
+    sqlite3_bind_null(stmt_, index);
     return *this;
   }
   Statement& Bind(int index, std::string_view v) {

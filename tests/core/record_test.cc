@@ -1,5 +1,6 @@
 #include "core/record.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -318,6 +319,85 @@ TEST(AppendTickJsonTest, TimestampIsCanonicalFixedWidth) {
   AppendTickJson(tick, line);
   EXPECT_EQ(line,
             R"(prefix:{"symbol":"AAPL","timestamp":"2025-08-14T12:38:12.500000Z","price":225.11})");
+}
+
+}  // namespace
+}  // namespace stockpipe
+
+namespace stockpipe {
+namespace {
+
+// The candle members: read when good, left out (tick kept) and their reason set when bad.
+TEST(RecordCandleMembers, VolumeAndBarAreReadOrIgnoredWithAReason) {
+  RecordParser parser;
+  const Micros arrival = *ParseTimestampText("2025-08-14T15:00:00Z");
+  const auto parse = [&](std::string_view members) {
+    const std::string line = fmt::format(
+        R"({{"symbol":"AAPL","timestamp":"2025-08-14T14:38:12Z","price":100{}}})", members);
+    auto result = parser.Parse(line, arrival);
+    EXPECT_TRUE(std::holds_alternative<Tick>(result)) << line;
+    return std::holds_alternative<Tick>(result) ? std::get<Tick>(result) : Tick{};
+  };
+  const auto only = [](const Tick& tick, std::optional<IgnoredField> field) {
+    for (int i = 0; i < kIgnoredFieldCount; ++i) {
+      const auto f = static_cast<IgnoredField>(i);
+      if (tick.Ignored(f) != (field == f)) return false;
+    }
+    return true;
+  };
+
+  Tick plain = parse("");
+  EXPECT_EQ(plain.volume, std::nullopt);
+  EXPECT_EQ(plain.bar, std::nullopt);
+  EXPECT_TRUE(only(plain, std::nullopt));
+
+  EXPECT_EQ(parse(R"(,"volume":1500)").volume, 1500.0);
+  EXPECT_EQ(parse(R"(,"volume":"1500.5")").volume, 1500.5);
+  EXPECT_EQ(parse(R"(,"volume":0)").volume, 0.0);
+  EXPECT_TRUE(only(parse(R"(,"volume":null)"), std::nullopt)) << "null is no volume";
+
+  const std::pair<std::string, IgnoredField> bad_volumes[] = {
+      {R"(,"volume":"lots")", IgnoredField::kVolumeNotANumber},
+      {R"(,"volume":[1])", IgnoredField::kVolumeNotANumber},
+      {R"(,"volume":true)", IgnoredField::kVolumeNotANumber},
+      {R"(,"volume":"NaN")", IgnoredField::kVolumeNotFinite},
+      {R"(,"volume":"inf")", IgnoredField::kVolumeNotFinite},
+      {R"(,"volume":1e309)", IgnoredField::kVolumeNotFinite},
+      {R"(,"volume":-5)", IgnoredField::kVolumeNegative},
+      {R"(,"volume":"-0.5")", IgnoredField::kVolumeNegative}};
+  for (const auto& [members, field] : bad_volumes) {
+    const Tick tick = parse(members);
+    EXPECT_EQ(tick.volume, std::nullopt) << members;
+    EXPECT_TRUE(only(tick, field)) << members << " -> " << IgnoredCode(field);
+    EXPECT_NE(tick.extras.find("volume"), std::string::npos) << "kept verbatim in RAW";
+  }
+
+  const Tick bar = parse(R"(,"open":99,"high":102,"low":98.5,"volume":10)");
+  ASSERT_TRUE(bar.bar.has_value());
+  EXPECT_EQ(*bar.bar, (TickBar{99, 102, 98.5}));
+  EXPECT_EQ(bar.volume, 10.0);
+
+  const std::pair<std::string, IgnoredField> bad_bars[] = {
+      {R"(,"open":99,"high":102)", IgnoredField::kBarInvalid},
+      {R"(,"open":99,"high":"x","low":98)", IgnoredField::kBarInvalid},
+      {R"(,"open":-1,"high":102,"low":98)", IgnoredField::kBarInvalid},
+      {R"(,"open":99,"high":102,"low":101)", IgnoredField::kBarInconsistent},   // low > open
+      {R"(,"open":99,"high":99.5,"low":98)", IgnoredField::kBarInconsistent},   // high < close
+      {R"(,"open":103,"high":102,"low":98)", IgnoredField::kBarInconsistent}};  // high < open
+  for (const auto& [members, field] : bad_bars) {
+    const Tick tick = parse(members);
+    EXPECT_EQ(tick.bar, std::nullopt) << members;
+    EXPECT_TRUE(only(tick, field)) << members << " -> " << IgnoredCode(field);
+  }
+}
+
+TEST(RecordCandleMembers, IgnoredCodesAreStableAndDistinct) {
+  const std::vector<std::string> expected = {"volume_not_a_number", "volume_not_finite",
+                                             "volume_negative", "bar_invalid", "bar_inconsistent"};
+  ASSERT_EQ(expected.size(), static_cast<std::size_t>(kIgnoredFieldCount));
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    EXPECT_EQ(IgnoredCode(static_cast<IgnoredField>(i)), expected[static_cast<std::size_t>(i)]);
+  }
 }
 
 }  // namespace

@@ -14,10 +14,11 @@ constexpr int kBarWidth = 30;
 }  // namespace
 
 Progress::Progress(std::ostream& out, bool terminal, std::string label, std::uint64_t total_bytes,
-                   std::function<Micros()> now)
+                   std::function<Micros()> now, std::string unit)
     : out_(out),
       terminal_(terminal),
       label_(std::move(label)),
+      unit_(std::move(unit)),
       total_(total_bytes),
       now_(std::move(now)),
       started_(now_()) {
@@ -27,7 +28,7 @@ Progress::Progress(std::ostream& out, bool terminal, std::string label, std::uin
 std::string Progress::Rate(std::uint64_t rows, Micros now) const {
   const Micros elapsed = now - started_;
   if (elapsed <= 0) return "";
-  return fmt::format(", {:.0f} rows/s", static_cast<double>(rows) * 1e6 / elapsed);
+  return fmt::format(", {:.0f} {}/s", static_cast<double>(rows) * 1e6 / elapsed, unit_);
 }
 
 void Progress::Draw(std::uint64_t bytes, std::uint64_t rows, Micros now) {
@@ -36,11 +37,11 @@ void Progress::Draw(std::uint64_t bytes, std::uint64_t rows, Micros now) {
   const int percent = static_cast<int>(fraction * 100);
   if (terminal_) {
     const int filled = static_cast<int>(fraction * kBarWidth);
-    out_ << fmt::format("\r{} [{}{}] {:3d}% {} rows{}", label_, std::string(filled, '#'),
-                        std::string(kBarWidth - filled, '.'), percent, rows, Rate(rows, now))
+    out_ << fmt::format("\r{} [{}{}] {:3d}% {} {}{}", label_, std::string(filled, '#'),
+                        std::string(kBarWidth - filled, '.'), percent, rows, unit_, Rate(rows, now))
          << std::flush;
   } else {
-    out_ << fmt::format("{}: {}% ({} rows{})\n", label_, percent, rows, Rate(rows, now))
+    out_ << fmt::format("{}: {}% ({} {}{})\n", label_, percent, rows, unit_, Rate(rows, now))
          << std::flush;
   }
   last_draw_ = now;

@@ -15,8 +15,9 @@ namespace stockpipe::csv {
 
 class Progress {
  public:
+  // `unit` names what `rows` counts ("rows", "symbols").
   Progress(std::ostream& out, bool terminal, std::string label, std::uint64_t total_bytes,
-           std::function<Micros()> now);
+           std::function<Micros()> now, std::string unit = "rows");
 
   // `bytes` of the file and `rows` are done so far.
   void Update(std::uint64_t bytes, std::uint64_t rows);
@@ -30,6 +31,7 @@ class Progress {
   std::ostream& out_;
   bool terminal_;
   std::string label_;
+  std::string unit_;
   std::uint64_t total_;
   std::function<Micros()> now_;
   Micros started_;

@@ -460,4 +460,12 @@ std::map<std::string, std::uint64_t> DynamoDbCleanStore::Skipped() const {
   return skipped_;
 }
 
+Result<std::vector<Candle>> DynamoDbCleanStore::Candles(const CandleQuery&) {
+  return Status::Error("candles are not kept on DynamoDB yet");
+}
+
+Result<std::uint64_t> DynamoDbCleanStore::RebuildCandles(const CandleRebuild&) {
+  return Status::Error("candles are not kept on DynamoDB yet");
+}
+
 }  // namespace stockpipe

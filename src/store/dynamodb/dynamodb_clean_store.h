@@ -53,6 +53,10 @@ class DynamoDbCleanStore final : public CleanStore {
   Status Upsert(std::span<const Tick> ticks) override;
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
   Result<std::vector<std::string>> Symbols() override;
+  // TODO(candles on DynamoDB): bars are not kept on DynamoDB yet; these say so.
+  const std::vector<Interval>& CandleIntervals() const override { return intervals_; }
+  Result<std::vector<Candle>> Candles(const CandleQuery& query) override;
+  Result<std::uint64_t> RebuildCandles(const CandleRebuild& scope) override;
 
   aws::Client& client() { return client_; }
 
@@ -76,6 +80,7 @@ class DynamoDbCleanStore final : public CleanStore {
 
   DynamoDbOptions options_;
   aws::Client client_;
+  std::vector<Interval> intervals_ = DefaultIntervals();
   mutable std::mutex known_mutex_;  // guards the three below and skipped_
   bool known_loaded_ = false;
   bool registry_complete_ = false;

@@ -1,11 +1,22 @@
-// The local CleanStore: table `ticks(symbol, timestamp, price)` keyed by (symbol, timestamp) in
-// one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`. A `symbols` table, kept
-// in the same transaction as the ticks, answers Symbols() and Summary() without a table scan.
+// The local CleanStore: table `ticks(symbol, timestamp, price, volume, open, high, low)` keyed by
+// (symbol, timestamp) in one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`
+// plus the optional candle members of a tick (NULL when the input had none). A `symbols` table,
+// kept in the same transaction as the ticks, answers Symbols() and Summary() without a table scan.
+//
+// Candles live in `bars` (the view `candles` shows the columns users query), written in the same
+// transaction as the ticks, so a crash leaves both or neither. A tick that is new to the table is
+// merged into its bars; a tick that rewrote a stored one (a replay, a corrected price) makes its
+// bars be recomputed from `ticks`. The bars a batch touches last are remembered between batches,
+// so a feed in time order reads no bar back; another connection's commit (PRAGMA data_version)
+// forgets them. A folder from before candles, or one whose `[candles] intervals` changed, gets the
+// missing bars computed from its ticks when the store is opened (and bars of intervals no longer
+// configured dropped), in one transaction.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "core/clean_store.h"
 #include "sqlite/database.h"
@@ -14,12 +25,16 @@ namespace stockpipe {
 
 class SqliteCleanStore final : public CleanStore {
  public:
-  static Result<std::unique_ptr<SqliteCleanStore>> Open(const std::string& path,
-                                                        sqlite::Sync sync = sqlite::Sync::kNormal);
+  static Result<std::unique_ptr<SqliteCleanStore>> Open(
+      const std::string& path, sqlite::Sync sync = sqlite::Sync::kNormal,
+      std::vector<Interval> intervals = DefaultIntervals());
 
   Status Upsert(std::span<const Tick> ticks) override;
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
   Result<std::vector<std::string>> Symbols() override;
+  const std::vector<Interval>& CandleIntervals() const override { return intervals_; }
+  Result<std::vector<Candle>> Candles(const CandleQuery& query) override;
+  Result<std::uint64_t> RebuildCandles(const CandleRebuild& scope) override;
 
   // Row count and newest tick per symbol, for `stockpipe health`.
   Result<std::vector<SymbolSummary>> Summary();
@@ -27,16 +42,41 @@ class SqliteCleanStore final : public CleanStore {
   Result<std::vector<PricePoint>> Range(std::string_view symbol, Micros from, Micros to);
 
  private:
-  explicit SqliteCleanStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  SqliteCleanStore(std::unique_ptr<sqlite::Database> db, std::vector<Interval> intervals)
+      : db_(std::move(db)), intervals_(std::move(intervals)) {}
   static constexpr std::size_t kRowsPerInsert = 64;
   // The multi-row INSERT for `rows` rows, prepared on first use.
   Result<sqlite::Statement*> InsertRows(std::size_t rows);
+  Status PrepareStatements();
+  // Adds the bars of intervals the table has none of yet, drops those of intervals not kept.
+  Status ReconcileIntervals();
+
+  // The bars of one symbol's run of ticks order_[from, to), `fresh` telling which were new.
+  Status UpdateBars(std::size_t from, std::size_t to);
+  // The stored bar, or none.
+  Result<std::optional<Candle>> ReadBar(std::string_view symbol, const Interval& interval,
+                                        Micros start);
+  // The bar computed from the ticks of [start, start + length), none when it has none.
+  Result<std::optional<Candle>> ComputeBar(std::string_view symbol, const Interval& interval,
+                                           Micros start);
+  Status WriteBar(const Candle& bar);
+  // Recomputes the bars of `symbol` at `intervals` with a start in [from, to); counts writes.
+  Status RebuildSymbol(std::string_view symbol, std::span<const Interval> intervals,
+                       std::optional<Micros> from, std::optional<Micros> to,
+                       std::uint64_t& written);
 
   std::unique_ptr<sqlite::Database> db_;
+  std::vector<Interval> intervals_;
   std::map<std::size_t, sqlite::Statement> inserts_;
-  sqlite::Statement update_, summarise_;
+  sqlite::Statement update_, summarise_, read_bar_, write_bar_, bar_ticks_;
   std::vector<const Tick*> order_;
-  std::string stamps_;  // canonical timestamps of order_, fixed width, back to back
+  std::vector<bool> fresh_;  // per order_: the tick was not in the table before
+  std::string stamps_;       // canonical timestamps of order_, fixed width, back to back
+  // The newest bar written per (symbol, interval index), as committed; `pending_` holds this
+  // batch's until its commit.
+  using OpenBars = std::unordered_map<std::string, std::vector<std::optional<Candle>>>;
+  OpenBars open_bars_, pending_;
+  std::int64_t data_version_ = -1;
 };
 
 }  // namespace stockpipe

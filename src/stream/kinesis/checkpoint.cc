@@ -24,6 +24,13 @@ int ReasonIndex(std::string_view code) {
   return -1;
 }
 
+int IgnoredIndex(std::string_view code) {
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    if (IgnoredCode(static_cast<IgnoredField>(i)) == code) return i;
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::string CheckpointKey(std::string_view stream, std::string_view consumer,
@@ -49,6 +56,12 @@ std::string EncodeCheckpoint(const ShardCheckpoint& checkpoint) {
   out["counts"] = {{"received", checkpoint.counts.received},
                    {"accepted", checkpoint.counts.accepted},
                    {"rejected", std::move(rejected)}};
+  json ignored = json::object();
+  for (int i = 0; i < kIgnoredFieldCount; ++i) {
+    const std::uint64_t n = checkpoint.counts.ignored[static_cast<std::size_t>(i)];
+    if (n > 0) ignored[std::string(IgnoredCode(static_cast<IgnoredField>(i)))] = n;
+  }
+  if (!ignored.empty()) out["counts"]["ignored"] = std::move(ignored);
   return out.dump();
 }
 
@@ -98,6 +111,18 @@ Result<ShardCheckpoint> DecodeCheckpoint(std::string_view text) {
         }
         if (!value.is_number_unsigned()) return bad("a rejected count is not unsigned");
         out.counts.rejected[static_cast<std::size_t>(index)] = value.get<std::uint64_t>();
+      }
+    }
+    if (counts.contains("ignored")) {
+      if (!counts["ignored"].is_object()) return bad("\"counts.ignored\" is not an object");
+      for (const auto& [code, value] : counts["ignored"].items()) {
+        const int index = IgnoredIndex(code);
+        if (index < 0) {
+          return bad(fmt::format(
+              "unknown ignored-member reason \"{}\" (written by a newer stockpipe?)", code));
+        }
+        if (!value.is_number_unsigned()) return bad("an ignored count is not unsigned");
+        out.counts.ignored[static_cast<std::size_t>(index)] = value.get<std::uint64_t>();
       }
     }
   }

@@ -312,6 +312,10 @@ Status SqliteStream::Commit(std::string_view consumer, const StreamBatch& batch,
       const std::string name = fmt::format("rejected.{}", ReasonCode(static_cast<RejectReason>(i)));
       if (Status e = bump(name, counts.rejected[static_cast<std::size_t>(i)]); !e.ok()) return e;
     }
+    for (int i = 0; i < kIgnoredFieldCount; ++i) {
+      const std::string name = fmt::format("ignored.{}", IgnoredCode(static_cast<IgnoredField>(i)));
+      if (Status e = bump(name, counts.ignored[static_cast<std::size_t>(i)]); !e.ok()) return e;
+    }
     return Status::Ok();
   });
 }
@@ -388,6 +392,11 @@ Result<LocalStreamStats> SqliteStream::ReadStats(sqlite::Database& d, std::strin
           const auto value = static_cast<std::uint64_t>(counters->Int(1));
           if (name == "received") stats.counts.received = value;
           if (name == "accepted") stats.counts.accepted = value;
+          for (int i = 0; name.starts_with("ignored.") && i < kIgnoredFieldCount; ++i) {
+            if (name.substr(8) == IgnoredCode(static_cast<IgnoredField>(i))) {
+              stats.counts.ignored[static_cast<std::size_t>(i)] = value;
+            }
+          }
           if (!name.starts_with("rejected.")) continue;
           for (int i = 0; i < kRejectReasonCount; ++i) {
             if (name.substr(9) == ReasonCode(static_cast<RejectReason>(i))) {
