@@ -1,7 +1,7 @@
 // Bar files through the binary, as a user runs them: `produce csv` of Yahoo's daily and intraday
 // downloads, `ingest --once`, then the bars of the data folder equal the files' rows (open, high,
-// low, close, volume; one tick each) at the files' own intervals, read back with the README's
-// bars-over-RAW query through `stockpipe query`.
+// low, close, volume; one tick each) at the files' own intervals: those ingest kept (`stockpipe
+// candles`) and those the README's bars-over-RAW query gives through `stockpipe query`.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -45,14 +45,10 @@ class CsvBarsTest : public ::testing::Test {
     return RunStockpipe(args, {.cwd = dir_.path()});
   }
 
-  // The bars of `symbol` at `seconds`, as BarLine lines, from the README's query over RAW.
-  std::vector<std::string> RawBars(const std::string& symbol, int seconds) {
-    const std::string sql = testing::RawBarsSql(seconds);
-    EXPECT_FALSE(sql.empty()) << "README.md has no raw-bars-sql query";
-    const auto r = Cli({"query", "--format", "csv", sql});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::vector<std::string> out;
-    for (std::string line : testing::Lines(r.out)) {
+  // The rows of `stockpipe ... --format csv` output, split at commas (no cell here has one).
+  static std::vector<std::vector<std::string>> CsvRows(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line : testing::Lines(text)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       std::vector<std::string> cells;
       std::size_t at = 0;
@@ -60,9 +56,43 @@ class CsvBarsTest : public ::testing::Test {
         cells.push_back(line.substr(at, comma - at));
       }
       cells.push_back(line.substr(at));
-      if (cells.size() != 8 || cells[0] != symbol) continue;  // the header, other symbols
-      out.push_back(BarLine(cells[0], cells[1],
-                            {cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]}));
+      rows.push_back(std::move(cells));
+    }
+    return rows;
+  }
+
+  // The bars of `symbol` at `seconds`, as BarLine lines, from the README's query over RAW.
+  std::vector<std::string> RawBars(const std::string& symbol, int seconds) {
+    const std::string sql = testing::RawBarsSql(seconds);
+    EXPECT_FALSE(sql.empty()) << "README.md has no raw-bars-sql query";
+    const auto r = Cli({"query", "--format", "csv", sql});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> out;
+    for (const auto& c : CsvRows(r.out)) {
+      if (c.size() != 8 || c[0] != symbol) continue;  // the header, other symbols
+      out.push_back(BarLine(c[0], c[1], {c[2], c[3], c[4], c[5], c[6], c[7]}));
+    }
+    return out;
+  }
+
+  // The bars ingest kept, from `stockpipe candles`.
+  std::vector<std::string> StoredBars(const std::string& symbol, const std::string& interval) {
+    const auto r = Cli({"candles", "--symbol", symbol, "--interval", interval, "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = CsvRows(r.out);
+    EXPECT_FALSE(rows.empty());
+    if (rows.empty()) return {};
+    EXPECT_EQ(rows[0], (std::vector<std::string>{"symbol", "interval", "start", "open", "high",
+                                                 "low", "close", "volume", "ticks"}));
+    std::vector<std::string> out;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      const auto& c = rows[i];
+      if (c.size() != 9) {
+        ADD_FAILURE() << "row " << i << " has " << c.size() << " cells";
+        continue;
+      }
+      EXPECT_EQ(c[1], interval);
+      out.push_back(BarLine(c[0], c[2], {c[3], c[4], c[5], c[6], c[7], c[8]}));
     }
     return out;
   }
@@ -97,9 +127,13 @@ TEST_F(CsvBarsTest, DailyAndIntradayFilesGiveBackTheirOwnBars) {
   // The usable rows (AAPL.csv's others are reported and skipped, see its README).
   const auto daily = FileBars("AAPL", "AAPL.csv", {2, 3, 4, 6, 10});
   const auto minutes = FileBars("MSFT", "MSFT.csv", {2, 3, 4});
+  EXPECT_EQ(StoredBars("AAPL", "1d"), daily);
+  EXPECT_EQ(StoredBars("MSFT", "1m"), minutes);
+  // A daily bar stamped 00:00Z is also the only tick of its first minute.
+  EXPECT_EQ(StoredBars("AAPL", "1m"), daily);
+  // The README's query over RAW gives the same bars.
   EXPECT_EQ(RawBars("AAPL", 86'400), daily);
   EXPECT_EQ(RawBars("MSFT", 60), minutes);
-  // A daily bar stamped 00:00Z is also the only tick of its first minute.
   EXPECT_EQ(RawBars("AAPL", 60), daily);
 }
 
