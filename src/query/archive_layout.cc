@@ -9,7 +9,8 @@ const Layout& RawLayout() {
                               {"price", "REAL", Kind::kJson},
                               {"dt", "TEXT", Kind::kDt},
                               {"extra", "TEXT HIDDEN", Kind::kExtra},
-                              {"object", "TEXT HIDDEN", Kind::kObject}},
+                              {"object", "TEXT HIDDEN", Kind::kObject},
+                              {"line", "INTEGER HIDDEN", Kind::kLine}},
                              3};
   return layout;
 }
@@ -24,7 +25,8 @@ const Layout& RejectedLayout() {
                               {"record", "TEXT", Kind::kJson},
                               {"dt", "TEXT", Kind::kDt},
                               {"extra", "TEXT HIDDEN", Kind::kExtra},
-                              {"object", "TEXT HIDDEN", Kind::kObject}},
+                              {"object", "TEXT HIDDEN", Kind::kObject},
+                              {"line", "INTEGER HIDDEN", Kind::kLine}},
                              6};
   return layout;
 }

@@ -5,7 +5,7 @@
 //
 // A table's JSON columns come first, in layout order, so a decoded row is an array of Slots indexed
 // by column number, followed by one slot for `extra`; `dt` and `object` are the same on every row
-// of an object and are not stored per row.
+// of an object and are not stored per row, and `line` is the row's place in its object.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 namespace stockpipe::query::archive {
 
-enum class Kind : std::uint8_t { kJson, kDt, kExtra, kObject };
+enum class Kind : std::uint8_t { kJson, kDt, kExtra, kObject, kLine };
 
 struct Column {
   const char* name;

@@ -158,9 +158,16 @@ int xBestIndex(sqlite3_vtab* vtab, sqlite3_index_info* info) {
     if (info->colUsed & (sqlite3_uint64{1} << i)) mask |= 1 << i;
   }
   // GROUP BY / DISTINCT only needs equal keys adjacent (sqlite3_vtab_distinct 1 or 2): the table
-  // buckets rows by key itself and SQLite skips its sorter.
+  // buckets rows by key itself and SQLite skips its sorter. Not when `line` is used: a grouped
+  // row has left its object's order behind.
+  bool uses_line = false;
+  for (std::size_t i = 0; i < layout.columns.size(); ++i) {
+    if (layout.columns[i].kind == Kind::kLine && (info->colUsed & (sqlite3_uint64{1} << i))) {
+      uses_line = true;
+    }
+  }
   const int distinct = sqlite3_vtab_distinct(info);
-  if (info->nOrderBy > 0 && (distinct == 1 || distinct == 2)) {
+  if (info->nOrderBy > 0 && (distinct == 1 || distinct == 2) && !uses_line) {
     int key_mask = 0;
     for (int i = 0; i < info->nOrderBy; ++i) {
       const int col = info->aOrderBy[i].iColumn;
@@ -456,6 +463,9 @@ int xColumn(sqlite3_vtab_cursor* cursor, sqlite3_context* ctx, int column) {
       return SQLITE_OK;
     case Kind::kObject:
       sqlite3_result_text(ctx, b.key.data(), static_cast<int>(b.key.size()), SQLITE_TRANSIENT);
+      return SQLITE_OK;
+    case Kind::kLine:
+      sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(c->row) + 1);
       return SQLITE_OK;
     case Kind::kJson:
     case Kind::kExtra:

@@ -1,16 +1,21 @@
 // SQLite virtual tables over the gzip JSON Lines objects of a RawArchive area.
 //
 //   CREATE VIRTUAL TABLE stock_raw_db.raw USING stockpipe_archive(raw)
-//     -> symbol TEXT, timestamp TEXT, price REAL, dt TEXT, extra TEXT HIDDEN, object TEXT HIDDEN
+//     -> symbol TEXT, timestamp TEXT, price REAL, dt TEXT, extra TEXT HIDDEN, object TEXT HIDDEN,
+//        line INTEGER HIDDEN
 //   CREATE VIRTUAL TABLE stock_raw_db.rejected USING stockpipe_archive(rejected)
-//     -> reason, message, shard, sequence, arrival, record, dt TEXT, extra/object TEXT HIDDEN
+//     -> reason, message, shard, sequence, arrival, record, dt TEXT, extra/object/line HIDDEN
 //
 // `dt` is the Hive partition (`<area>/dt=YYYY-MM-DD/...`); `extra` holds the members a record has
 // beyond the named columns as a JSON object (NULL when none); `object` is the archive key a row
-// came from. Constraints on `dt` (=, <, <=, >, >=, IN) prune partitions before any object is read:
-// a query on one day opens only that day's objects. Only the columns a query uses are parsed, and
-// a query that uses none (count(*)) only counts lines. The next objects are inflated and parsed on
-// helper threads while SQLite consumes the current one; RawArchive::Get runs on the query thread.
+// came from and `line` its place in that object (1 = the first record). An object holds one
+// shard's batch in stream order and its name carries the batch's sequence numbers, zero-padded, so
+// (`object`, `line`) orders the records of one shard and day as they arrived: what a query needs
+// to keep the last of a re-sent tick, as CLEAN does. Constraints on `dt` (=, <, <=, >, >=, IN)
+// prune partitions before any object is read: a query on one day opens only that day's objects.
+// Only the columns a query uses are parsed, and a query that uses none (count(*)) only counts
+// lines. The next objects are inflated and parsed on helper threads while SQLite consumes the
+// current one; RawArchive::Get runs on the query thread.
 #pragma once
 
 #include <sqlite3.h>

@@ -1,7 +1,8 @@
 // The local QueryEngine: SQLite over one data folder, read-only.
 //
 // Names, as in the AWS shape (Glue database `stock_raw_db`, Athena):
-//   stock_raw_db.raw        the RAW archive   (symbol, timestamp, price, dt; hidden extra, object)
+//   stock_raw_db.raw        the RAW archive   (symbol, timestamp, price, dt; hidden extra, object,
+//                           line)
 //   stock_raw_db.rejected   the quarantine    (reason, message, shard, sequence, arrival, record,
 //   dt) clean.ticks             the CLEAN store   (symbol, timestamp, price), attached read-only
 // Unqualified names resolve too (`raw`, `ticks`). `SHOW TABLES [IN db]`, `SHOW DATABASES` and

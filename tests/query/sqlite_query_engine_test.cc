@@ -288,6 +288,59 @@ TEST_F(QueryEngineTest, ExtraHoldsTheOtherMembersAsJson) {
   EXPECT_EQ(out.rows[0][1], std::to_string(sum));
 }
 
+TEST_F(QueryEngineTest, ObjectAndLineGiveEachRecordsPlaceInTheArchive) {
+  // Ordered by (object, line), in a grouped query and a sorted one: the records as written.
+  Collect out;
+  QueryOutcome r =
+      Run("SELECT object, line, timestamp, price FROM raw WHERE dt = '2025-08-13' "
+          "ORDER BY object DESC, line DESC",
+          out);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  std::vector<std::vector<std::string>> want;
+  std::size_t at = 0;
+  const auto& rows = written_["2025-08-13"];
+  for (const std::string& key : keys_["2025-08-13"]) {
+    const int lines = 150 + 37 * static_cast<int>(&key - &keys_["2025-08-13"][0]) + 3;
+    for (int line = 1; line <= lines; ++line, ++at) {
+      std::string price;
+      AppendShortestDouble(rows[at].price, price);
+      want.push_back({key, std::to_string(line), rows[at].timestamp, price});
+    }
+  }
+  ASSERT_EQ(at, rows.size());
+  std::reverse(want.begin(), want.end());
+  EXPECT_EQ(out.rows, want);
+  ASSERT_FALSE(out.types.empty());
+  EXPECT_EQ(out.types[0][1], Cell::Type::kInteger);
+
+  // A GROUP BY that reads `line` is not answered by a grouped scan (its rows have left their
+  // object's order), and still comes out right.
+  std::map<std::string, std::pair<int, int>> lines_of;  // symbol -> lowest, highest line
+  at = 0;
+  for (const std::string& key : keys_["2025-08-13"]) {
+    const int lines = 150 + 37 * static_cast<int>(&key - &keys_["2025-08-13"][0]) + 3;
+    for (int line = 1; line <= lines; ++line, ++at) {
+      auto [it, fresh] = lines_of.try_emplace(rows[at].symbol, line, line);
+      it->second.first = std::min(it->second.first, line);
+      it->second.second = std::max(it->second.second, line);
+    }
+  }
+  Collect grouped;
+  r = Run("SELECT symbol, min(line), max(line) FROM raw WHERE dt = '2025-08-13' GROUP BY symbol",
+          grouped);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  std::vector<std::vector<std::string>> want_grouped;
+  for (const auto& [symbol, range] : lines_of) {
+    want_grouped.push_back({symbol, std::to_string(range.first), std::to_string(range.second)});
+  }
+  EXPECT_EQ(grouped.rows, want_grouped);
+
+  Collect rejected;
+  r = Run("SELECT line, sequence FROM rejected ORDER BY line", rejected);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  EXPECT_EQ(rejected.rows, (std::vector<std::vector<std::string>>{{"1", "7"}, {"2", "9"}}));
+}
+
 TEST_F(QueryEngineTest, RejectedAndCleanAreTables) {
   Collect rejected;
   QueryOutcome r = Run(

@@ -86,8 +86,16 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
 }
 
 std::string Columns::Describe() const {
-  if (layout == Layout::kTicks) return "ticks (symbol, timestamp, price)";
-  return fmt::format("OHLC bars (price = {}, time = {})", names[price], names[time]);
+  std::vector<std::string_view> bar;
+  for (const auto& [column, name] :
+       {std::pair{open, "open"}, std::pair{high, "high"}, std::pair{low, "low"},
+        std::pair{close, "close"}, std::pair{volume, "volume"}}) {
+    if (column >= 0) bar.emplace_back(name);
+  }
+  const std::string kept =
+      bar.empty() ? "" : fmt::format("; bar fields sent: {}", fmt::join(bar, ", "));
+  if (layout == Layout::kTicks) return fmt::format("ticks (symbol, timestamp, price{})", kept);
+  return fmt::format("OHLC bars (price = {}, time = {}{})", names[price], names[time], kept);
 }
 
 Result<Columns> DetectLayout(std::string_view header) {
@@ -110,6 +118,12 @@ Result<Columns> DetectLayout(std::string_view header) {
       c.price = at;
     } else if (close < 0 && name == "close") {
       close = at;
+    } else if (c.open < 0 && name == "open") {
+      c.open = at;
+    } else if (c.high < 0 && name == "high") {
+      c.high = at;
+    } else if (c.low < 0 && name == "low") {
+      c.low = at;
     } else if (c.volume < 0 && name == "volume") {
       c.volume = at;
     }
@@ -123,15 +137,19 @@ Result<Columns> DetectLayout(std::string_view header) {
                       "symbol,timestamp,price[,extra...]",
                       seen, c.symbol < 0 ? "symbol" : "timestamp"));
     }
+    c.close = close;
     for (int i = 0; i < static_cast<int>(c.count); ++i) {
-      if (i != c.time && i != c.price && i != c.symbol) c.extras.push_back(i);
+      if (i != c.time && i != c.price && i != c.symbol && i != c.open && i != c.high &&
+          i != c.low && i != c.close && i != c.volume) {
+        c.extras.push_back(i);
+      }
     }
-    c.volume = -1;  // kept as an extra, with the others
     return c;
   }
   if (close >= 0 && c.time >= 0) {
     c.layout = Layout::kOhlc;
     c.price = close;
+    if (c.open >= 0 || c.high >= 0 || c.low >= 0) c.close = close;
     return c;
   }
   return Status::Error(fmt::format(
@@ -165,6 +183,22 @@ std::variant<Row, std::string> ParseRow(const Columns& c, const std::vector<std:
   row.symbol = c.symbol >= 0 ? std::string(Trim(fields[c.symbol])) : std::string(symbol);
   if (row.symbol.empty()) return "symbol is empty";
 
+  // The bar's prices: positive numbers, as the Close is; an empty or null cell is no member.
+  for (const auto& [column, field] :
+       {std::pair{c.open, &Row::open}, std::pair{c.high, &Row::high}, std::pair{c.low, &Row::low},
+        std::pair{c.close, &Row::close}}) {
+    if (column < 0) continue;
+    if (column == c.price) {
+      row.*field = row.price;
+      continue;
+    }
+    const std::string& text = fields[column];
+    if (IsNull(text)) continue;
+    const auto value = Number(text);
+    if (!value) return fmt::format("{} is not a number: {}", c.names[column], Quoted(text));
+    if (*value <= 0) return fmt::format("{} must be positive, got {}", c.names[column], text);
+    row.*field = *value;
+  }
   if (c.volume >= 0 && !IsNull(fields[c.volume])) {
     const auto volume = Number(fields[c.volume]);
     if (!volume || *volume < 0) {
@@ -195,9 +229,13 @@ std::string RowRecord(const Row& row) {
   out += ReferenceTimestamp(row.time);
   out += R"(","price":)";
   AppendShortestDouble(row.price, out);
-  if (row.volume) {
-    out += R"(,"volume":)";
-    AppendShortestDouble(*row.volume, out);
+  for (const auto& [name, value] :
+       {std::pair{R"(,"open":)", &row.open}, std::pair{R"(,"high":)", &row.high},
+        std::pair{R"(,"low":)", &row.low}, std::pair{R"(,"close":)", &row.close},
+        std::pair{R"(,"volume":)", &row.volume}}) {
+    if (!*value) continue;
+    out += name;
+    AppendShortestDouble(**value, out);
   }
   out += row.extras;
   if (row.extras.find(R"(,"source":)") == std::string::npos) out += R"(,"source":"csv")";

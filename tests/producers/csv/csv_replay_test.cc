@@ -10,8 +10,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/csv_cells.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe::csv {
@@ -66,9 +69,81 @@ TEST(CsvReplay, YahooDailyFileParsedExactlyAndBadRowsReportedWithLineNumbers) {
   ASSERT_EQ(data.size(), 5u);
   // The symbol from the file name; a daily bar at 00:00Z of its date; Close, not Adj Close.
   EXPECT_EQ(data[0], R"({"symbol":"AAPL","timestamp":"2024-01-02T00:00:00Z","price":185.639999,)"
+                     R"("open":187.149994,"high":188.440002,"low":183.889999,"close":185.639999,)"
                      R"("volume":82488700,"source":"csv"})");
   EXPECT_NE(data[4].find(R"("timestamp":"2024-01-11T00:00:00Z")"), std::string::npos) << data[4];
   EXPECT_EQ(c.writes[0][0].partition_key, "AAPL");
+}
+
+// `record` carries its row's bar: price = close = the Close cell, open/high/low/volume their cells
+// as parsed numbers, and no member for a column the file lacks or a cell that is empty or null.
+// `close` rides along only when the file has an open, high or low column.
+void ExpectBarOfRow(const std::string& record, const std::map<std::string, std::string>& cells) {
+  const nlohmann::json r = nlohmann::json::parse(record);
+  const double close = std::stod(cells.at("close"));
+  EXPECT_EQ(r.at("price").get<double>(), close) << record;
+  const bool bar_file = cells.contains("open") || cells.contains("high") || cells.contains("low");
+  for (const std::string name : {"open", "high", "low", "close", "volume"}) {
+    const auto cell = cells.find(name);
+    const bool absent = cell == cells.end() || cell->second.empty() || cell->second == "null" ||
+                        (name == "close" && !bar_file);
+    if (absent) {
+      EXPECT_FALSE(r.contains(name)) << name << " in " << record;
+      continue;
+    }
+    ASSERT_TRUE(r.contains(name)) << name << " missing from " << record;
+    EXPECT_TRUE(r.at(name).is_number()) << record;
+    EXPECT_EQ(r.at(name).get<double>(), std::stod(cell->second)) << name << " in " << record;
+  }
+}
+
+// Each sent record against the file line it came from (the usable lines, in time order).
+void ExpectBarsOfLines(const std::string& name, const std::vector<int>& lines) {
+  Capture c;
+  auto file = LoadFile(DataFile(name), "", c.Reporter());
+  ASSERT_TRUE(file.ok()) << file.error();
+  Replay(*file, c.Sender(), {});
+  const auto data = c.Data();
+  const auto cells = testing::CsvCells(DataFile(name));
+  ASSERT_EQ(data.size(), lines.size()) << name;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    SCOPED_TRACE(name + ":" + std::to_string(lines[i]));
+    ExpectBarOfRow(data[i], cells.at(lines[i]));
+  }
+}
+
+TEST(CsvReplay, YahooDailyAndIntradayRecordsCarryTheFilesBars) {
+  ExpectBarsOfLines("AAPL.csv", {2, 3, 4, 6, 10});
+  ExpectBarsOfLines("MSFT.csv", {2, 3, 4});
+}
+
+TEST(CsvReplay, MissingBarCellsAreLeftOutAndBadOnesSkipTheirRow) {
+  Capture c;
+  auto file = LoadFile(DataFile("SPY.csv"), "", c.Reporter());
+  ASSERT_TRUE(file.ok()) << file.error();
+  const std::string path = DataFile("SPY.csv");
+  EXPECT_EQ(c.reports, (std::vector<std::string>{
+                           path + ":5: open is not a number: 'n/a'",
+                           path + ":6: low must be positive, got 0",
+                       }));
+  EXPECT_EQ(file->rows_read, file->rows.size() + file->skipped);
+  ExpectBarsOfLines("SPY.csv", {2, 3, 4, 7});
+  // UTC times kept as they are.
+  EXPECT_EQ(file->rows.front().row.time, *ParseTimestampText("2024-03-01T14:30:00Z"));
+}
+
+TEST(CsvReplay, FilesOfClosesAloneGiveThePriceOnlyRecords) {
+  Capture c;
+  auto file = LoadFile(DataFile("closes.csv"), "X", c.Reporter());
+  ASSERT_TRUE(file.ok()) << file.error();
+  Replay(*file, c.Sender(), {});
+  EXPECT_EQ(c.Data(), (std::vector<std::string>{
+                          R"({"symbol":"X","timestamp":"2024-01-02T00:00:00Z","price":100.5,)"
+                          R"("volume":1000,"source":"csv"})",
+                          R"({"symbol":"X","timestamp":"2024-01-03T00:00:00Z","price":101.25,)"
+                          R"("source":"csv"})",
+                      }));
+  ExpectBarsOfLines("closes.csv", {2, 3});
 }
 
 TEST(CsvReplay, IntradayOffsetsBecomeUtcAndSymbolFlagWins) {
@@ -79,11 +154,14 @@ TEST(CsvReplay, IntradayOffsetsBecomeUtcAndSymbolFlagWins) {
   Replay(*file, c.Sender(), {});
   EXPECT_EQ(c.Data(), (std::vector<std::string>{
                           R"({"symbol":"MSFT.L","timestamp":"2024-01-02T14:30:00Z",)"
-                          R"("price":375.679993,"volume":0,"source":"csv"})",
+                          R"("price":375.679993,"open":373.859985,"high":375.899994,)"
+                          R"("low":373.279999,"close":375.679993,"volume":0,"source":"csv"})",
                           R"({"symbol":"MSFT.L","timestamp":"2024-01-02T14:31:00Z",)"
-                          R"("price":375.220001,"volume":260112,"source":"csv"})",
+                          R"("price":375.220001,"open":375.660004,"high":376.190002,)"
+                          R"("low":374.950012,"close":375.220001,"volume":260112,"source":"csv"})",
                           R"({"symbol":"MSFT.L","timestamp":"2024-01-02T14:32:00Z",)"
-                          R"("price":375.100006,"volume":178240,"source":"csv"})",
+                          R"("price":375.100006,"open":375.230011,"high":375.480011,)"
+                          R"("low":374.850006,"close":375.100006,"volume":178240,"source":"csv"})",
                       }));
 }
 
