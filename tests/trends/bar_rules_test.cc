@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
 #include "store/sqlite/sqlite_clean_store.h"
 #include "store/sqlite/sqlite_state_store.h"
@@ -377,6 +378,63 @@ TEST_F(BarMemoryTest, BarsWhoseAlertsNoChannelTookAreDecidedAgain) {
             std::string::npos)
       << channel.sent[0].body;
   EXPECT_TRUE(Run({&channel}, At(8)).bars.empty());
+}
+
+// The state store, failing the first write of a bar memory.
+class FailingMemory final : public StateStore {
+ public:
+  explicit FailingMemory(StateStore& next) : next_(next) {}
+  Result<std::optional<std::string>> Get(std::string_view key) override { return next_.Get(key); }
+  Status Put(std::string_view key, std::string_view value) override {
+    if (key.starts_with("trends/bars/") && fail_next) {
+      fail_next = false;
+      return Status::Error("disk I/O error (injected)");
+    }
+    return next_.Put(key, value);
+  }
+  bool fail_next = false;
+
+ private:
+  StateStore& next_;
+};
+
+TEST_F(BarMemoryTest, AStreamingBatchRetriedAfterItsAlertsWereQueuedQueuesThemOnce) {
+  RecordingNotifier channel;
+  OutboxOptions options;
+  options.path = (dir_.path() / "outbox.db").string();
+  options.clock = [] { return At(8); };
+  auto outbox = Outbox::Open(std::move(options), {&channel});
+  ASSERT_TRUE(outbox) << outbox.error();
+  FailingMemory state(*stores_.state);
+  StreamingSignals streaming(*stores_.clean, state, **outbox, Settings(0), [] { return At(8); });
+  const auto minutes = [](int first, int last, double price) {
+    std::vector<Tick> ticks;
+    for (int m = first; m <= last; ++m) ticks.push_back(TickOf("CROSS", At(m), price));
+    return ticks;
+  };
+  const std::vector<Tick> history = minutes(0, 5, 100);
+  ASSERT_TRUE(stores_.clean->Upsert(history).ok());
+  ASSERT_TRUE(streaming.OnDurable(history));  // decides minute 4, remembered
+
+  // Minutes 5 (flat) and 6 (a golden cross) close; the memory write after the queue fails.
+  const std::vector<Tick> batch = minutes(6, 7, 120);
+  ASSERT_TRUE(stores_.clean->Upsert(batch).ok());
+  state.fail_next = true;
+  auto failed = streaming.OnDurable(batch);
+  ASSERT_FALSE(failed);
+  auto retried = streaming.OnDurable(batch);
+  ASSERT_TRUE(retried) << retried.error();
+  ASSERT_EQ(retried->run.bars.size(), 2u);
+  ASSERT_EQ(retried->run.alerts.size(), 1u);
+  EXPECT_FALSE(retried->queued_now) << "the retry queued its message a second time";
+  ASSERT_EQ(channel.sent.size(), 1u);
+  EXPECT_NE(channel.sent[0].body.find("on=1m"), std::string::npos);
+  // Remembered now: the batch replayed once more decides nothing.
+  StreamingSignals restarted(*stores_.clean, state, **outbox, Settings(0), [] { return At(8); });
+  auto replayed = restarted.OnDurable(batch);
+  ASSERT_TRUE(replayed) << replayed.error();
+  EXPECT_TRUE(replayed->run.bars.empty());
+  EXPECT_EQ(channel.sent.size(), 1u);
 }
 
 }  // namespace
