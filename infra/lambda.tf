@@ -96,6 +96,7 @@ resource "aws_lambda_function" "trends" {
       ALERT_LANG           = var.alert_lang
       INCLUDE_JSON_FOOTER  = tostring(var.include_json_footer)
       COOLDOWN_MIN         = tostring(var.cooldown_minutes)
+      CANDLE_INTERVALS     = var.candle_intervals
     }
   }
 

@@ -318,6 +318,12 @@ variable "cooldown_minutes" {
   }
 }
 
+variable "candle_intervals" {
+  description = "CANDLE_INTERVALS: the bar intervals kept with CLEAN (comma-separated, e.g. 1m,1h,1d); a rule's `on` must name one."
+  type        = string
+  default     = "1m,1h,1d"
+}
+
 # ---- Storage ------------------------------------------------------------------------------------
 
 variable "raw_infrequent_access_after_days" {

@@ -33,6 +33,22 @@ class LongOnly {
   std::size_t trades_ = 0;
 };
 
+// The closes of the closed bars of `points` (oldest first, one per timestamp) at `length`, as
+// points at each bar's start: every bar but the newest, which is still open.
+std::vector<PricePoint> ClosedBarCloses(std::span<const PricePoint> points, Micros length) {
+  std::vector<PricePoint> closes;
+  for (const PricePoint& p : points) {
+    const Micros start = BarStart(p.timestamp, length);
+    if (closes.empty() || closes.back().timestamp != start) {
+      closes.push_back({start, p.price});
+    } else {
+      closes.back().price = p.price;
+    }
+  }
+  if (!closes.empty()) closes.pop_back();
+  return closes;
+}
+
 }  // namespace
 
 SymbolReport Replay(std::string_view symbol, std::span<const PricePoint> points,
@@ -46,6 +62,11 @@ SymbolReport Replay(std::string_view symbol, std::span<const PricePoint> points,
         std::upper_bound(points.begin(), points.end(), *options.to,
                          [](Micros t, const PricePoint& p) { return t < p.timestamp; });
     points = points.first(static_cast<std::size_t>(end - points.begin()));
+  }
+  std::vector<PricePoint> bars;
+  if (const Interval* on = rule.On()) {
+    bars = ClosedBarCloses(points, on->length);
+    points = bars;
   }
   std::vector<double> prices;
   prices.reserve(points.size());

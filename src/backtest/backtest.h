@@ -4,6 +4,13 @@
 // the scheduled trends run would read had it run right after that point arrived. Every decision
 // with an action is a signal (raw signals: no cooldown).
 //
+// A rule on bars (`on = "5m"`, rules/on_bars.h) is replayed on the closes of the history's bars
+// at its interval instead (the close of a bar: its last point by time): every closed bar is
+// decided, i.e. every bar but the newest (the one holding the last point read, up to `to`). Its
+// signals are timed at their bar's start and priced at its close; `from` keeps the bars starting
+// from there on, and `points` in the summary counts bars. These are the bars CLEAN keeps
+// (core/candles.h), so the decisions are those of the scheduled run and streaming.
+//
 // The summary follows the signals long-only: flat + BUY buys at the signal's price, long + SELL
 // sells at its price (one trade), a BUY while long and a SELL while flat change nothing; a
 // position still open at the end is marked at the last price (and counted in `open_position`, not
@@ -32,7 +39,7 @@ struct Options {
 };
 
 struct Signal {
-  Micros time = 0;
+  Micros time = 0;  // the point's time; a bar rule's: the bar's start
   Action action = Action::kBuy;
   double price = 0;
   rules::Decision decision;  // reason and the numbers behind it

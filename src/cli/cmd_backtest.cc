@@ -225,7 +225,7 @@ int RunBacktest(const Config& config, const BacktestOptions& o) {
     return out.has_value();
   };
   if (!time_of(o.from, "--from", options.from) || !time_of(o.to, "--to", options.to)) return 2;
-  auto settings = TrendsSettingsFrom(config.trends);
+  auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
   if (!settings) {
     spdlog::error("configuration: {}", settings.error());
     return 2;

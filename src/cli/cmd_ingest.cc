@@ -10,7 +10,7 @@ namespace stockpipe {
 
 int RunIngest(const Config& config, bool once, const std::function<bool()>& stopping) {
   if (config.trends.streaming) {
-    if (auto settings = TrendsSettingsFrom(config.trends); !settings) {
+    if (auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals); !settings) {
       spdlog::error("ingest --streaming: {}", settings.error());
       return 2;
     }

@@ -41,7 +41,7 @@ class PartFailures {
 
 int RunPipeline(const Config& config, const std::optional<ProduceOptions>& producer,
                 const HttpChoice& http) {
-  auto settings = TrendsSettingsFrom(config.trends);
+  auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
   if (!settings) {
     spdlog::error("{}", settings.error());
     return 1;

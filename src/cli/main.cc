@@ -556,7 +556,7 @@ std::optional<Config> LoadChecked(const CLI::App& app, const std::string& config
   }
   // The rule's parameters are configuration too: out of range is a usage error (2), whichever
   // command runs, not a runtime failure of the trends job.
-  if (auto settings = TrendsSettingsFrom(config->trends); !settings) {
+  if (auto settings = TrendsSettingsFrom(config->trends, config->candles.intervals); !settings) {
     spdlog::error("configuration: {}", settings.error());
     return std::nullopt;
   }

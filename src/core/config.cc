@@ -322,6 +322,8 @@ void ReadRules(const toml::table& rules, RulesConfig& out) {
       for (const auto& [param, value] : *symbol) {
         if (param.str() == "rule") {
           rule.rule = NodeText(value);
+        } else if (param.str() == "on") {
+          rule.on = NodeText(value);
         } else {
           rule.params.emplace_back(param.str(), NodeText(value));
         }
@@ -329,6 +331,8 @@ void ReadRules(const toml::table& rules, RulesConfig& out) {
       out.symbols.emplace_back(std::string(key.str()), std::move(rule));
     } else if (key.str() == "default") {
       out.fallback.rule = NodeText(node);
+    } else if (key.str() == "on") {
+      out.fallback.on = NodeText(node);
     } else {
       out.fallback.params.emplace_back(key.str(), NodeText(node));
     }

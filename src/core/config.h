@@ -31,10 +31,13 @@ namespace stockpipe {
 //   rule = "sma_cross"
 //   fast = 10
 //   slow = 50
+//   on = "5m"                  # read the closes of 5-minute bars (rules/on_bars.h); "tick" or
+//                              # none: the ticks. `on` of [rules] is the default rule's.
 // pct_sma takes its parameters from [trends] / the environment, as it always did.
 struct RuleConfig {
   std::string rule;
   std::vector<std::pair<std::string, std::string>> params;  // key, value as text
+  std::string on = {};  // "" or "tick": ticks; else one of [candles] intervals (RuleBook checks)
 };
 
 struct RulesConfig {

@@ -62,7 +62,7 @@ int ServeTrends(Runtime& runtime, const Config& config) {
     return Fail(runtime, kConfigErrorType,
                 "SNS_TOPIC_ARN is not set: the trends function has no topic to send alerts to");
   }
-  auto settings = TrendsSettingsFrom(config.trends);
+  auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
   if (!settings) return Fail(runtime, kConfigErrorType, settings.error());
   auto sns = SnsOptionsFrom(config);
   if (!sns) return Fail(runtime, kConfigErrorType, sns.error());

@@ -106,7 +106,7 @@ Result<std::unique_ptr<IngestService>> IngestService::Open(const Config& config)
   // Streaming: the rules per tick on what each batch made durable, alerts through the outbox
   // with the scheduled run's cooldown keys in the same state store.
   if (config.trends.streaming) {
-    auto settings = TrendsSettingsFrom(config.trends);
+    auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
     if (!settings) return Status::Error(fmt::format("ingest --streaming: {}", settings.error()));
     // Its own state connection: the Kinesis checkpoints use `state` from the stream's worker.
     auto signal_state = OpenState(config);

@@ -28,7 +28,7 @@ TrendsService::~TrendsService() = default;
 
 Result<std::unique_ptr<TrendsService>> TrendsService::Open(const Config& config,
                                                            TrendsServiceOptions options) {
-  auto settings = TrendsSettingsFrom(config.trends);
+  auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
   if (!settings) return settings.status();
   auto p = std::make_unique<Parts>();
   p->config = config;

@@ -17,6 +17,9 @@
 // An alert's text is laid out once (alert_text.h); each rule fills in the three lines that are its
 // own (reason, numbers, parameters), so a new rule brings its text with it.
 //
+// A rule can also read the closes of a symbol's bars instead of its ticks (`on = "5m"`): see
+// rules/on_bars.h for what a closed bar is and when such a rule decides.
+//
 // The words the rest of the pipeline speaks (Action, Lang, and in alert_text.h Alert) are in
 // namespace stockpipe; the rules themselves in stockpipe::rules.
 #pragma once
@@ -27,6 +30,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "core/candles.h"
 
 namespace stockpipe {
 
@@ -94,6 +99,8 @@ class Rule {
   virtual bool ReferenceFooter() const { return false; }
   // The moving-average window the rule reads, if it reads one (what a chart draws beside it).
   virtual std::optional<int> SmaWindow() const { return std::nullopt; }
+  // The bars whose closes the rule reads (rules/on_bars.h); none: it reads ticks.
+  virtual const Interval* On() const { return nullptr; }
 };
 
 // For implementations: the newest `n` of `prices` (n <= prices.size()) and a decision without

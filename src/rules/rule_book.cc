@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "rules/bollinger_rule.h"
+#include "rules/on_bars.h"
 #include "rules/pct_sma_rule.h"
 #include "rules/rsi_rule.h"
 #include "rules/sma_cross_rule.h"
@@ -77,10 +78,9 @@ class Params {
   std::string error_;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<Rule>> MakeRule(const RuleConfig& config, const PctSmaParams& pct_sma,
-                                       std::string_view key) {
+// The rule of `config` on ticks.
+Result<std::unique_ptr<Rule>> MakeTickRule(const RuleConfig& config, const PctSmaParams& pct_sma,
+                                           std::string_view key) {
   Params params(config, key);
   const std::string_view name = config.rule;
   if (name == "pct_sma") {
@@ -123,14 +123,35 @@ Result<std::unique_ptr<Rule>> MakeRule(const RuleConfig& config, const PctSmaPar
   return Status::Error(fmt::format("{} must be one of {}, got \"{}\"", where, kRuleNames, name));
 }
 
+}  // namespace
+
+Result<std::unique_ptr<Rule>> MakeRule(const RuleConfig& config, const PctSmaParams& pct_sma,
+                                       std::string_view key, std::span<const Interval> intervals) {
+  auto rule = MakeTickRule(config, pct_sma, key);
+  if (!rule || config.on.empty() || config.on == "tick") return rule;
+  auto interval = FindInterval(intervals, config.on);
+  if (!interval) {
+    std::string kept;
+    for (const Interval& i : intervals)
+      kept += fmt::format("{}\"{}\"", kept.empty() ? "" : ", ", i.name);
+    // Only bars the store keeps can be read: naming them says what to write or to add.
+    return Status::Error(fmt::format(
+        "{}.on must be \"tick\" or one of the bar intervals kept ([candles] intervals: {}), got "
+        "\"{}\"",
+        key, kept, config.on));
+  }
+  return std::unique_ptr<Rule>(std::make_unique<OnBars>(std::move(*rule), std::move(*interval)));
+}
+
 Result<std::shared_ptr<const RuleBook>> RuleBook::From(const RulesConfig& config,
-                                                       const PctSmaParams& pct_sma) {
+                                                       const PctSmaParams& pct_sma,
+                                                       std::span<const Interval> intervals) {
   auto book = std::make_shared<RuleBook>();
-  auto fallback = MakeRule(config.fallback, pct_sma, "rules");
+  auto fallback = MakeRule(config.fallback, pct_sma, "rules", intervals);
   if (!fallback) return fallback.status();
   book->fallback_ = std::move(*fallback);
   for (const auto& [symbol, rule_config] : config.symbols) {
-    auto rule = MakeRule(rule_config, pct_sma, fmt::format("rules.{}", symbol));
+    auto rule = MakeRule(rule_config, pct_sma, fmt::format("rules.{}", symbol), intervals);
     if (!rule) return rule.status();
     book->symbols_.emplace_back(symbol, std::move(*rule));
   }

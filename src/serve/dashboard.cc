@@ -104,7 +104,7 @@ Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config) {
 
 Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config,
                                                    std::unique_ptr<DashboardData> data) {
-  auto settings = TrendsSettingsFrom(config.trends);
+  auto settings = TrendsSettingsFrom(config.trends, config.candles.intervals);
   if (!settings) return Status::Error(fmt::format("configuration: {}", settings.error()));
   auto impl = std::make_unique<Impl>(config, std::move(data));
   impl->rules = settings->rules ? settings->rules : rules::RuleBook::PctSmaOnly(settings->params);

@@ -74,7 +74,10 @@ Result<StreamingBatch> StreamingSignals::OnDurable(std::span<const Tick> ticks) 
   if (s.ok()) s = Deliver(out, key);
   if (!s.ok()) {
     // The rings hold the batch now: a retry must start from CLEAN without it, as a restart does.
-    for (const Tick& t : ticks) rings_.erase(t.symbol);
+    for (const Tick& t : ticks) {
+      rings_.erase(t.symbol);
+      open_bars_.erase(t.symbol);
+    }
     return s;
   }
   return out;
@@ -93,6 +96,7 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
     return a->timestamp < b->timestamp;
   });
   out.decisions.reserve(order.size());
+  handled_.clear();
 
   std::set<std::pair<std::string, Action>> alerted;  // this batch's alerts: one per key
   for (std::size_t begin = 0; begin < order.size();) {
@@ -103,43 +107,79 @@ Status StreamingSignals::Evaluate(std::span<const Tick> ticks, StreamingBatch& o
     begin = end;
 
     const rules::Rule& rule = settings_.rules->For(symbol);
-    auto [it, fresh] = rings_.try_emplace(symbol);
-    std::deque<PricePoint>& ring = it->second;
-    if (fresh) {
-      if (Status s = Seed(symbol, group, ring); !s.ok()) return s;
-    }
-    ++out.run.symbols_checked;
-    for (const Tick* tick : group) {
-      Put(ring, rule.Needed(), {tick->timestamp, tick->price});
-      prices_.clear();
-      for (const PricePoint& p : ring) prices_.push_back(p.price);
-      out.decisions.push_back({symbol, tick->timestamp, rule.Evaluate(prices_)});
-      const rules::Decision& d = out.decisions.back().decision;
-      if (!d.action) continue;
+    // An alert unless a cooldown holds it back; `what` names its tick or bar in the queue key.
+    const auto consider = [&](const rules::Decision& d, const std::string& what) -> Status {
+      if (!d.action) return Status::Ok();
       const Action action = *d.action;
       if (settings_.cooldown > 0) {
         // Within a batch the first alert of a key starts its cooldown, as a run would.
         if (!alerted.emplace(symbol, action).second) {
           ++out.run.suppressed_by_cooldown;
-          continue;
+          return Status::Ok();
         }
         auto held = InCooldown(state_, symbol, action, now, settings_.cooldown);
         if (!held) return held.status();
         if (*held) {
           ++out.run.suppressed_by_cooldown;
-          continue;
+          return Status::Ok();
         }
       }
       out.run.alerts.push_back({symbol, &rule, d});
       // What a replay of this batch decides again; the price tells a rewritten tick apart.
-      key += fmt::format("{}:{}@{}:{};", symbol, ActionName(action), tick->timestamp, d.last);
+      key += fmt::format("{}:{}@{}:{};", symbol, ActionName(action), what, d.last);
+      return Status::Ok();
+    };
+    ++out.run.symbols_checked;
+    if (const Interval* on = rule.On()) {
+      // Every tick in the bar known open: no bar closed, none appeared before it.
+      const auto open = open_bars_.find(symbol);
+      if (open != open_bars_.end() && std::all_of(group.begin(), group.end(), [&](const Tick* t) {
+            return BarStart(t->timestamp, on->length) == open->second;
+          })) {
+        continue;
+      }
+      auto bars = DecideClosedBars(store_, state_, symbol, rule);
+      if (!bars) return bars.status();
+      if (bars->open) open_bars_[symbol] = *bars->open;
+      if (bars->remember) handled_.emplace_back(symbol, *bars->remember);
+      for (const BarDecision& b : bars->decisions) {
+        if (Status s = consider(b.decision, fmt::format("{}/{}", b.interval, b.start)); !s.ok())
+          return s;
+      }
+      out.run.bars.insert(out.run.bars.end(), std::make_move_iterator(bars->decisions.begin()),
+                          std::make_move_iterator(bars->decisions.end()));
+      continue;
+    }
+
+    auto [it, fresh] = rings_.try_emplace(symbol);
+    std::deque<PricePoint>& ring = it->second;
+    if (fresh) {
+      if (Status s = Seed(symbol, group, ring); !s.ok()) return s;
+    }
+    for (const Tick* tick : group) {
+      Put(ring, rule.Needed(), {tick->timestamp, tick->price});
+      prices_.clear();
+      for (const PricePoint& p : ring) prices_.push_back(p.price);
+      out.decisions.push_back({symbol, tick->timestamp, rule.Evaluate(prices_)});
+      if (Status s = consider(out.decisions.back().decision, std::to_string(tick->timestamp));
+          !s.ok())
+        return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status StreamingSignals::RememberBars() {
+  for (const auto& [symbol, start] : handled_) {
+    if (Status s = RememberDecided(state_, symbol, settings_.rules->For(symbol), start); !s.ok()) {
+      return s;
     }
   }
   return Status::Ok();
 }
 
 Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
-  if (out.run.alerts.empty()) return Status::Ok();
+  if (out.run.alerts.empty()) return RememberBars();
   const Micros now = out.run.at;
   AlertMessage message{
       MessageKind::kSignals, AlertSubject(out.run.alerts, settings_.lang),
@@ -156,6 +196,7 @@ Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
         return s;
       }
     }
+    if (Status s = RememberBars(); !s.ok()) return s;
     queue_->DeliverQueued();
     return Status::Ok();
   }
@@ -167,14 +208,18 @@ Status StreamingSignals::Deliver(StreamingBatch& out, const std::string& key) {
       delivered = true;
     }
   }
-  // As in the scheduled run: the cooldown starts only once someone got the alert.
+  // As in the scheduled run: the cooldown starts, and the bars count as decided, only once
+  // someone got the alert; otherwise the next batch of the symbol decides them again.
+  if (!delivered) {
+    for (const auto& [symbol, start] : handled_) open_bars_.erase(symbol);
+    return Status::Ok();
+  }
   for (const Alert& a : out.run.alerts) {
-    if (!delivered) break;
     if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
       return s;
     }
   }
-  return Status::Ok();
+  return RememberBars();
 }
 
 }  // namespace stockpipe

@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <set>
+#include <utility>
 
 namespace stockpipe {
 
-Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& t) {
+Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& t,
+                                          std::span<const Interval> intervals) {
   TrendsSettings s;
   s.params = {t.thresh_pct, t.lookback_points, t.sma_window, t.min_points, t.eps_pct};
   if (Status invalid = s.params.validate(); !invalid.ok()) return invalid;
-  auto book = rules::RuleBook::From(t.rules, s.params);
+  auto book = rules::RuleBook::From(t.rules, s.params, intervals);
   if (!book) return book.status();
   s.rules = *book;
   if (!ParseLang(t.lang, s.lang)) {
@@ -48,33 +51,57 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
   run.rules = settings_.rules;
   auto symbols = store_.Symbols();
   if (!symbols) return symbols.status();
+  std::set<std::pair<std::string, Action>> alerted;  // this run's alerts: one per key
+  // An alert unless a cooldown holds it back.
+  const auto consider = [&](const std::string& symbol, const rules::Rule& rule,
+                            const rules::Decision& d) -> Status {
+    if (!d.action) return Status::Ok();
+    const Action action = *d.action;
+    if (settings_.cooldown > 0) {
+      if (!alerted.emplace(symbol, action).second) {
+        ++run.suppressed_by_cooldown;
+        return Status::Ok();
+      }
+      auto held = InCooldown(state_, symbol, action, now, settings_.cooldown);
+      if (!held) return held.status();
+      if (*held) {
+        ++run.suppressed_by_cooldown;
+        return Status::Ok();
+      }
+    }
+    run.alerts.push_back({symbol, &rule, d});
+    return Status::Ok();
+  };
+  // What the bar rules' checks handled, remembered once the alerts are safe.
+  std::vector<std::pair<std::string, Micros>> handled;
   std::vector<double> prices;
   for (const std::string& symbol : *symbols) {
     const rules::Rule& rule = settings_.rules->For(symbol);
+    if (rule.On()) {
+      auto bars = DecideClosedBars(store_, state_, symbol, rule);
+      if (!bars) return bars.status();
+      ++run.symbols_checked;
+      if (bars->remember) handled.emplace_back(symbol, *bars->remember);
+      for (const BarDecision& b : bars->decisions) {
+        if (Status s = consider(symbol, rule, b.decision); !s.ok()) return s;
+      }
+      run.bars.insert(run.bars.end(), std::make_move_iterator(bars->decisions.begin()),
+                      std::make_move_iterator(bars->decisions.end()));
+      continue;
+    }
     auto points = store_.LastN(symbol, rule.Needed());
     if (!points) return points.status();
     ++run.symbols_checked;
     prices.clear();
     for (const PricePoint& p : *points) prices.push_back(p.price);
-    const rules::Decision d = rule.Evaluate(prices);
-    if (!d.action) continue;
-    const Action action = *d.action;
-    if (settings_.cooldown > 0) {
-      auto held = InCooldown(state_, symbol, action, now, settings_.cooldown);
-      if (!held) return held.status();
-      if (*held) {
-        ++run.suppressed_by_cooldown;
-        continue;
-      }
-    }
-    run.alerts.push_back({symbol, &rule, d});
+    if (Status s = consider(symbol, rule, rule.Evaluate(prices)); !s.ok()) return s;
   }
 
+  bool delivered = false;
   if (!run.alerts.empty()) {
     AlertMessage message{
         MessageKind::kSignals, AlertSubject(run.alerts, settings_.lang),
         AlertMessageBody(run.alerts, settings_.lang, now, settings_.include_json_footer), now};
-    bool delivered = false;
     for (Notifier* channel : channels_) {
       if (Status s = channel->Send(message); !s.ok()) {
         run.channel_errors.push_back(fmt::format("{}: {}", channel->Name(), s.message()));
@@ -89,6 +116,14 @@ Result<TrendsRun> TrendsJob::RunOnce(Micros now) {
       if (Status s = state_.Put(CooldownKey(a.symbol, a.action()), std::to_string(now)); !s.ok()) {
         return s;
       }
+    }
+  }
+  // Likewise the bars handled are remembered only once their alerts went out: while no channel
+  // took them, the next run decides those bars again.
+  if (run.alerts.empty() || delivered) {
+    for (const auto& [symbol, start] : handled) {
+      if (Status s = RememberDecided(state_, symbol, settings_.rules->For(symbol), start); !s.ok())
+        return s;
     }
   }
   const std::string summary = fmt::format(

@@ -1,14 +1,18 @@
 // The scheduled trends run: every symbol of the CLEAN store through its rule (`[rules]`; the PCT +
 // SMA reference rule by default), all resulting alerts in one message to every channel. A symbol's
-// rule reads the newest Rule::Needed() points, the same window `stockpipe backtest` replays.
+// rule reads the newest Rule::Needed() points, the same window `stockpipe backtest` replays. A rule
+// on bars (`on = "5m"`, rules/on_bars.h) decides every bar closed since the last one it decided
+// (trends/bar_decisions.h), oldest first.
 //
 // A cooldown per (symbol, action), kept in the StateStore so it survives restarts, stops the same
 // alert going out on every run while a trend lasts; a cooldown of 0 gives the reference behaviour
 // (alert on every run). A channel that fails does not stop the others; its error is returned.
-// The cooldown starts only once at least one channel took the message.
+// The cooldown starts only once at least one channel took the message; within one run, the first
+// alert of a (symbol, action) starts it (a bar rule can decide several bars in a run).
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "rules/alert_text.h"
 #include "rules/pct_sma_rule.h"
 #include "rules/rule_book.h"
+#include "trends/bar_decisions.h"
 
 namespace stockpipe {
 
@@ -41,12 +46,16 @@ struct TrendsRun {
   std::shared_ptr<const rules::RuleBook> rules;
   std::size_t suppressed_by_cooldown = 0;
   std::vector<std::string> channel_errors;
+  // Every decision of the bar rules in this run, with or without an action, by symbol and then
+  // bar start.
+  std::vector<BarDecision> bars;
 };
 
 // The rules' settings from configuration (the reference names, [rules]); an error names the bad
-// key.
-// Shared by the CLI and the Lambda trends function.
-Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& config);
+// key. `intervals`: the bars the CLEAN store keeps ([candles] intervals), which a rule's `on` must
+// name. Shared by the CLI and the Lambda trends function.
+Result<TrendsSettings> TrendsSettingsFrom(const TrendsConfig& config,
+                                          std::span<const Interval> intervals);
 
 class TrendsJob {
  public:

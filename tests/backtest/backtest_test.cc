@@ -1,12 +1,15 @@
 // The backtest on a series built so every signal and return is known by hand (sma_cross fast 2,
 // slow 4): a golden cross at 14, a death cross at 7, a golden cross at 21 left open and marked at
-// 28; the cooldown holding back the second BUY; --from and --to cutting the range.
+// 28; the cooldown holding back the second BUY; --from and --to cutting the range. The same
+// series as the closes of 5-minute bars of several ticks each gives the same signals at the bars'
+// starts, and the newest bar, still open, is never decided.
 #include "backtest/backtest.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "rules/on_bars.h"
 #include "rules/sma_cross_rule.h"
 
 namespace stockpipe::backtest {
@@ -132,6 +135,54 @@ TEST(Backtest, TooShortAHistoryHasNoSignals) {
   EXPECT_EQ(r.summary.points, 4u);
   EXPECT_EQ(r.summary.return_pct, 0);
   EXPECT_FALSE(r.summary.open_position);
+}
+
+// --- a rule on bars (rules/on_bars.h) ------------------------------------------------------------
+
+constexpr Micros kBar = 5 * kMinute;
+constexpr Micros kBar0 = 1'755'182'100'000'000;  // 2025-08-14T14:35:00Z, a 5-minute boundary
+
+// Three ticks in each 5-minute bar i (at 0:10, 2:00 and 4:59 into it), the last at kPrices[i]
+// and the others away from it, then one tick at 99 in a fifteenth bar, which stays open.
+std::vector<PricePoint> BarSeries() {
+  std::vector<PricePoint> points;
+  for (std::size_t i = 0; i < kPrices.size(); ++i) {
+    const Micros start = kBar0 + static_cast<Micros>(i) * kBar;
+    points.push_back({start + 10'000'000, kPrices[i] * 3});
+    points.push_back({start + 2 * kMinute, kPrices[i] / 2});
+    points.push_back({start + kBar - 1'000'000, kPrices[i]});
+  }
+  points.push_back({kBar0 + 14 * kBar + kMinute, 99});
+  return points;
+}
+
+TEST(Backtest, ARuleOnBarsReadsTheClosesOfClosedBarsAndTimesSignalsAtTheirStart) {
+  const rules::OnBars rule(std::make_unique<rules::SmaCrossRule>(rules::SmaCrossParams{2, 4}),
+                           Interval{"5m", kBar});
+  const auto points = BarSeries();
+  const SymbolReport r = Replay("AAPL", points, rule, {});
+  ASSERT_EQ(r.signals.size(), 3u);
+  EXPECT_EQ(r.signals[0].time, kBar0 + 4 * kBar);
+  EXPECT_EQ(r.signals[0].price, 14);
+  EXPECT_EQ(r.signals[0].decision.reason, "golden_cross");
+  EXPECT_EQ(r.signals[1].time, kBar0 + 8 * kBar);
+  EXPECT_EQ(r.signals[1].action, Action::kSell);
+  EXPECT_EQ(r.signals[2].time, kBar0 + 12 * kBar);
+  EXPECT_EQ(r.summary.rule, "sma_cross fast=2 slow=4 on=5m");
+  EXPECT_EQ(r.summary.points, 14u);  // the bar holding 99 is open
+  EXPECT_EQ(r.summary.last_price, 28);
+  EXPECT_DOUBLE_EQ(r.summary.return_pct, (0.5 * 28.0 / 21.0 - 1) * 100);
+  // The cooldown counts in data time between bar starts: 40 minutes between the BUYs.
+  Options cooldown = WithCooldown(45 * kMinute);
+  EXPECT_FALSE(Replay("AAPL", points, rule, cooldown).signals[2].alerted);
+  // `to` inside bar 12: bar 12 is then the open one; `from` keeps bars starting from there.
+  const SymbolReport to = Replay("AAPL", points, rule, To(kBar0 + 12 * kBar + 3 * kMinute));
+  EXPECT_EQ(to.summary.points, 12u);
+  EXPECT_EQ(to.signals.size(), 2u);
+  const SymbolReport from = Replay("AAPL", points, rule, From(kBar0 + 5 * kBar + kMinute));
+  EXPECT_EQ(from.summary.points, 8u);
+  ASSERT_EQ(from.signals.size(), 2u);
+  EXPECT_EQ(from.signals[0].time, kBar0 + 8 * kBar);
 }
 
 }  // namespace

@@ -668,6 +668,28 @@ TEST_F(ConfigTest, RulesSectionKeepsTheDefaultItsParametersAndEachSymbolsTable) 
   EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
 }
 
+// `on` says which series a rule reads (rules/on_bars.h): not a parameter of the rule.
+TEST_F(ConfigTest, RulesOnIsKeptApartFromTheParametersForTheDefaultAndEachSymbol) {
+  auto c = Load(
+      "[candles]\nintervals = [\"1m\", \"5m\"]\n"
+      "[rules]\ndefault = \"rsi\"\non = \"5m\"\nlower = 25\n"
+      "[rules.AAPL]\nrule = \"sma_cross\"\non = \"1m\"\nfast = 10\n"
+      "[rules.MSFT]\nrule = \"rsi\"\non = \"tick\"\n"
+      "[rules.TSLA]\nrule = \"rsi\"\n");
+  ASSERT_TRUE(c.ok()) << c.error();
+  const RulesConfig& r = c->trends.rules;
+  EXPECT_EQ(r.fallback.on, "5m");
+  ASSERT_EQ(r.fallback.params.size(), 1u);
+  EXPECT_EQ(r.fallback.params[0].first, "lower");
+  ASSERT_EQ(r.symbols.size(), 3u);
+  EXPECT_EQ(r.symbols[0].second.on, "1m");
+  ASSERT_EQ(r.symbols[0].second.params.size(), 1u);
+  EXPECT_EQ(r.symbols[0].second.params[0].first, "fast");
+  EXPECT_EQ(r.symbols[1].second.on, "tick");
+  EXPECT_EQ(r.symbols[2].second.on, "");
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+}
+
 // Issue 19: configuration mistakes that used to pass are errors that say what is wrong.
 TEST_F(ConfigTest, AConfigPathNamingAFolderIsAnErrorNotAnEmptyConfig) {
   for (bool required : {true, false}) {

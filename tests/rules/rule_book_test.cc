@@ -72,6 +72,81 @@ TEST(RuleBook, MistakesNameTheirKey) {
   EXPECT_EQ(ErrorOf(Rules({"rsi", {{"upper", "x"}}})), "rules.upper must be a number, got \"x\"");
 }
 
+// --- rules on bars (on_bars.h) -----------------------------------------------------------------
+
+TEST(RuleBook, OnAnIntervalReadsBarsOnTickOrNothingReadsTicks) {
+  RuleConfig cross{"sma_cross", {{"fast", "3"}, {"slow", "7"}}, "5m"};
+  RuleConfig rsi{"rsi", {}, "tick"};
+  const std::vector<Interval> kept = {{"1m", 60'000'000}, {"5m", 300'000'000}};
+  auto book = RuleBook::From(
+      Rules({"pct_sma", {}, "1m"}, {{"AAPL", cross}, {"MSFT", rsi}, {"TSLA", {"rsi", {}}}}),
+      PctSmaParams{}, kept);
+  ASSERT_TRUE(book) << book.error();
+  const Rule& aapl = (*book)->For("AAPL");
+  ASSERT_NE(aapl.On(), nullptr);
+  EXPECT_EQ(*aapl.On(), kept[1]);
+  EXPECT_EQ(aapl.Name(), "sma_cross");
+  EXPECT_EQ(aapl.Describe(), "sma_cross fast=3 slow=7 on=5m");
+  EXPECT_EQ(aapl.Needed(), 8u);
+  EXPECT_EQ(aapl.SmaWindow(), 7);
+  EXPECT_EQ((*book)->For("MSFT").On(), nullptr);
+  EXPECT_EQ((*book)->For("TSLA").On(), nullptr);
+  // The default's `on` is the default's only: a symbol's table is a rule of its own.
+  ASSERT_NE((*book)->For("GOOG").On(), nullptr);
+  EXPECT_EQ((*book)->For("GOOG").On()->name, "1m");
+  EXPECT_FALSE((*book)->For("GOOG").ReferenceFooter());
+  // The same decisions as the rule on ticks, from the same series.
+  const std::vector<double> closes{10, 10, 10, 10, 10, 10, 10, 14};
+  const SmaCrossRule plain({3, 7});
+  EXPECT_EQ(aapl.Evaluate(closes).action, plain.Evaluate(closes).action);
+  EXPECT_EQ(aapl.Evaluate(closes).Value("fast_sma"), plain.Evaluate(closes).Value("fast_sma"));
+}
+
+TEST(RuleBook, AnOnThatNamesNoKeptIntervalIsAnErrorNamingTheKeptOnes) {
+  const std::vector<Interval> kept = {{"1m", 60'000'000}, {"1h", 3'600'000'000}};
+  const auto error = [&](RulesConfig config) {
+    auto book = RuleBook::From(config, PctSmaParams{}, kept);
+    return book ? std::string("no error") : book.error();
+  };
+  EXPECT_EQ(error(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {}, "5m"}}})),
+            "rules.AAPL.on must be \"tick\" or one of the bar intervals kept ([candles] "
+            "intervals: \"1m\", \"1h\"), got \"5m\"");
+  EXPECT_EQ(error(Rules({"pct_sma", {}, "ticks"})),
+            "rules.on must be \"tick\" or one of the bar intervals kept ([candles] intervals: "
+            "\"1m\", \"1h\"), got \"ticks\"");
+  // The same length under another name is not the kept interval: bars are read by name.
+  EXPECT_NE(error(Rules({"pct_sma", {}, "60m"})), "no error");
+  // A bad rule is reported before its `on`.
+  EXPECT_EQ(error(Rules({"pct_sma", {}}, {{"AAPL", {"sma_cross", {{"fast", "x"}}, "5m"}}})),
+            "rules.AAPL.fast must be a whole number, got \"x\"");
+}
+
+TEST(RuleAlertText, ABarRulesParamsLineNamesItsInterval) {
+  const std::vector<Interval> kept = {{"5m", 300'000'000}};
+  auto book = RuleBook::From(
+      Rules({"pct_sma", {}, "5m"}, {{"AAPL", {"sma_cross", {{"fast", "2"}, {"slow", "4"}}, "5m"}}}),
+      PctSmaParams{}, kept);
+  ASSERT_TRUE(book) << book.error();
+  const Rule& cross = (*book)->For("AAPL");
+  const Alert alert{"AAPL", &cross, cross.Evaluate(std::vector<double>{10, 10, 10, 10, 14})};
+  EXPECT_EQ(AlertBody(alert, Lang::kEn),
+            "📉 Stock Alert — AAPL\nAction: BUY\nReason: golden cross: SMA2 crossed above SMA4\n"
+            "Last: 14.00\nSMA2: 12.00, SMA4: 11.00\nParams: RULE=sma_cross, fast=2, slow=4, on=5m");
+  const Rule& pct = (*book)->For("MSFT");
+  std::vector<double> falling;
+  for (double p = 100; falling.size() < 25; p *= 0.99) falling.push_back(p);
+  const Alert reference{"MSFT", &pct, pct.Evaluate(falling)};
+  ASSERT_TRUE(reference.decision.action);
+  EXPECT_TRUE(AlertBody(reference, Lang::kPl)
+                  .ends_with("Parametry: THRESH_PCT=1.5%, LOOKBACK_POINTS=15, SMA_WINDOW=20, "
+                             "MIN_POINTS=20, EPS_PCT=0.2%, on=5m"))
+      << AlertBody(reference, Lang::kPl);
+  // Not the reference pipeline's alert any more: the footer says which rule.
+  const std::string body =
+      AlertMessageBody(std::vector<Alert>{reference}, Lang::kEn, 1'755'182'292'000'000, true);
+  EXPECT_NE(body.find("\"rule\": \"pct_sma\""), std::string::npos) << body;
+}
+
 // --- alert texts --------------------------------------------------------------------------------
 
 TEST(RuleAlertText, SmaCrossInEnglishAndPolish) {

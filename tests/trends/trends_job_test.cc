@@ -310,7 +310,7 @@ TEST_F(TrendsJobTest, EachSymbolIsEvaluatedByItsConfiguredRule) {
   config.lang = "en";
   config.cooldown = 0;
   config.rules.symbols.push_back({"AAPL", {"sma_cross", {{"fast", "2"}, {"slow", "4"}}}});
-  auto settings = TrendsSettingsFrom(config);
+  auto settings = TrendsSettingsFrom(config, DefaultIntervals());
   ASSERT_TRUE(settings) << settings.error();
   // AAPL: a golden cross on the newest point (fast 12 > slow 11 after 10 == 10). On the reference
   // rule these five points would be too few.
@@ -343,7 +343,7 @@ TEST_F(TrendsJobTest, EachSymbolIsEvaluatedByItsConfiguredRule) {
 TEST_F(TrendsJobTest, ABadRuleInTheConfigIsAnErrorNamingTheKey) {
   TrendsConfig config;
   config.rules.symbols.push_back({"AAPL", {"sma_cross", {{"slow", "1"}}}});
-  auto settings = TrendsSettingsFrom(config);
+  auto settings = TrendsSettingsFrom(config, DefaultIntervals());
   ASSERT_FALSE(settings);
   EXPECT_EQ(settings.error(), "rules.AAPL: fast must be smaller than slow, got fast=10 slow=1");
 }

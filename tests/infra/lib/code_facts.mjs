@@ -176,12 +176,12 @@ export function codeFacts(root) {
         }
       }
     });
-    // A whole section handed to a function of src/ (`TrendsSettingsFrom(config.trends)`): the
-    // fields that function reads through its parameter.
+    // A whole section handed to a function of src/ as its first argument
+    // (`TrendsSettingsFrom(config.trends, ...)`): the fields that function reads through it.
     walk(setupFns, serve, (fn) => {
-      for (const m of fn.text.matchAll(/\b(\w+)\(\s*config\.(\w+)\s*\)/g)) {
+      for (const m of fn.text.matchAll(/\b(\w+)\(\s*config\.(\w+)\s*[,)]/g)) {
         const callee = sourceFunctions().find((g) => g.name === m[1]);
-        const param = callee && new RegExp(`${m[1]}\\(\\s*const\\s+\\w+&\\s*(\\w+)\\s*\\)`)
+        const param = callee && new RegExp(`${m[1]}\\(\\s*const\\s+\\w+&\\s*(\\w+)\\s*[,)]`)
           .exec(fs.readFileSync(callee.file, 'utf8'))?.[1];
         if (!param) continue;
         fields.delete(m[2]);
