@@ -392,6 +392,17 @@ variable "athena_bytes_scanned_cutoff" {
   }
 }
 
+variable "candle_intervals" {
+  description = "CANDLE_INTERVALS: the OHLCV bar lengths kept in the candles table (\"30s\", \"1m\", \"5m\", \"1h\", \"1d\"; 1 to 8 of them)."
+  type        = list(string)
+  default     = ["1m", "1h", "1d"]
+
+  validation {
+    condition     = length(var.candle_intervals) >= 1 && length(var.candle_intervals) <= 8 && alltrue([for i in var.candle_intervals : can(regex("^[1-9][0-9]*[smhd]$", i))])
+    error_message = "candle_intervals must be 1 to 8 lengths written as a positive whole number and s, m, h or d (\"1m\", \"1h\")."
+  }
+}
+
 variable "dynamodb_deletion_protection" {
   description = "Refuse to delete the DynamoDB tables (set true in production)."
   type        = bool
