@@ -4,24 +4,22 @@
 // write) and the replay after it, the stored bars equal CandlesFrom over every tick written; the
 // same ticks give the same bars as the data folder's store; queries, rebuild and table creation.
 //
-// dynalite cannot be told to fail one call, so the failure tests put a small forwarding proxy
-// (cpp-httplib) between the store and the real dynalite: it refuses BatchWriteItem calls on the
-// candles table after a budget, as DynamoDB refuses a call (HTTP 400), and passes every other
-// byte through.
+// dynalite cannot be told to fail one call, so the failure test puts the fault proxy
+// (tests/support/fault_proxy.h) between the store and the real dynalite: it refuses chosen
+// BatchWriteItem calls on the candles table as DynamoDB refuses a call (HTTP 400) and passes
+// every other request through.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <atomic>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "store/dynamodb/dynamodb_api.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/sqlite/sqlite_clean_store.h"
+#include "support/fault_proxy.h"
 #include "support/peers.h"
 #include "support/temp_dir.h"
 
@@ -48,60 +46,6 @@ std::vector<Interval> Intervals(std::vector<std::string> names) {
   EXPECT_TRUE(intervals.ok()) << intervals.error();
   return *intervals;
 }
-
-// Forwards to dynalite; after `bar_writes_left` BatchWriteItem calls on the candles table, refuses
-// the next ones with a non-retryable error, as DynamoDB answers a request it rejects.
-class FailingProxy {
- public:
-  explicit FailingProxy(int upstream_port) : upstream_port_(upstream_port) {
-    server_.Post("/", [this](const httplib::Request& request, httplib::Response& response) {
-      Handle(request, response);
-    });
-    server_.set_tcp_nodelay(true);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FailingProxy() {
-    server_.stop();
-    thread_.join();
-  }
-
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::atomic<int> bar_writes_left{1'000'000};
-  std::atomic<int> refused{0};
-
- private:
-  void Handle(const httplib::Request& request, httplib::Response& response) {
-    const bool bar_write = request.get_header_value("X-Amz-Target").ends_with(".BatchWriteItem") &&
-                           request.body.find(R"("candles-)") != std::string::npos;
-    if (bar_write && bar_writes_left-- <= 0) {
-      ++refused;
-      response.status = 400;
-      response.set_content(
-          R"({"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"injected failure"})",
-          "application/x-amz-json-1.0");
-      return;
-    }
-    httplib::Client upstream("127.0.0.1", upstream_port_);
-    upstream.set_tcp_nodelay(true);
-    httplib::Headers headers;
-    for (const char* name : {"X-Amz-Target", "X-Amz-Date", "Authorization"}) {
-      headers.emplace(name, request.get_header_value(name));
-    }
-    auto answer = upstream.Post("/", headers, request.body, "application/x-amz-json-1.0");
-    if (!answer) {
-      response.status = 502;
-      return;
-    }
-    response.status = answer->status;
-    response.set_content(answer->body, "application/x-amz-json-1.0");
-  }
-
-  int upstream_port_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-};
 
 class DynamoDbCandlesTest : public ::testing::Test {
  protected:
@@ -246,36 +190,46 @@ TEST_F(DynamoDbCandlesTest, AnInOrderFeedReadsNoBarBackButALateTickDoes) {
 
 TEST_F(DynamoDbCandlesTest, AFailureBetweenTicksAndBarsIsRepairedByTheReplay) {
   const auto intervals = Intervals({"1m", "5m", "1h", "1d"});
-  FailingProxy proxy(peer_->port());
+  testing::FaultProxy proxy(peer_->port());
+  proxy.FaultOnly({"DynamoDB_20120810.BatchWriteItem", "\"candles-"});
+  const testing::Fault refuse = testing::Fault::Respond(
+      400,
+      R"({"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"injected"})");
   auto direct = Open(intervals);
   options_.client.endpoint = proxy.endpoint();
-  options_.write_concurrency = 1;  // calls in order, so the budget cuts the bar write halfway
+  options_.write_concurrency = 1;  // calls in order, so a plan can cut the bar write halfway
   auto store = Open(intervals);
   std::mt19937_64 rng(21);
   Micros clock = kT0;
+  int failed_batches = 0;
   for (int batch = 0; batch < 16; ++batch) {
     std::vector<Tick> ticks = RandomBatch(rng, clock, 20 + rng() % 120);
     // Even batches fail before any bar is written, odd ones after some of their bar calls.
-    proxy.bar_writes_left = batch % 2 == 0 ? 0 : 1 + static_cast<int>(rng() % 3);
-    const int refused = proxy.refused;
-    const Status failed = store->Upsert(ticks);
+    std::vector<testing::Fault> plan(batch % 2 == 0 ? 0 : 1 + rng() % 3, testing::Fault::Pass());
+    plan.push_back(refuse);
+    proxy.Plan(plan);
+    const int faults = proxy.faults();
+    const Status first = store->Upsert(ticks);
+    proxy.StopFaults();
     written_.insert(written_.end(), ticks.begin(), ticks.end());
-    if (proxy.refused > refused) {
-      ASSERT_FALSE(failed.ok());
-      EXPECT_THAT(failed.message(), HasSubstr("injected failure"));
+    if (proxy.faults() > faults) {
+      ++failed_batches;
+      ASSERT_FALSE(first.ok());
+      EXPECT_THAT(first.message(), HasSubstr("injected"));
       // The ticks are in: the batch failed after them.
-      auto newest = direct->LastN(ticks.back().symbol, 1000000);
+      auto newest = direct->LastN(ticks.back().symbol, 1'000'000);
       ASSERT_TRUE(newest.ok());
       EXPECT_FALSE(newest->empty());
+    } else {
+      ASSERT_TRUE(first.ok()) << first.message();
     }
     // The stream gives the batch again, to this process or (every third time) to another one.
-    proxy.bar_writes_left = 1'000'000;
     if (batch % 3 == 0) store = Open(intervals);
     ASSERT_TRUE(store->Upsert(ticks).ok()) << "replay of batch " << batch;
     ASSERT_EQ(Stored(*direct, {"A", "B", "C"}), CandlesFrom(written_, intervals))
         << "after batch " << batch;
   }
-  EXPECT_GT(proxy.refused, 0);
+  EXPECT_GE(failed_batches, 8) << "every even batch fails";
 }
 
 TEST_F(DynamoDbCandlesTest, AMissingCandlesTableIsNamedAfterTheTicksAreWritten) {
