@@ -80,8 +80,10 @@ int main(int argc, char** argv) {
   if (!state) return Fail(state.error());
   KinesisStream stream({Options(aws::kKinesis, kinesalite.endpoint()), "ticks"}, **state);
   S3Archive archive({Options(aws::kS3, s3rver.endpoint()), "stock-raw", true});
-  DynamoDbCleanStore store(
-      {Options(aws::kDynamoDb, dynalite.endpoint()), "StockCleanedData", "stockpipe-state"});
+  DynamoDbOptions dynamodb{Options(aws::kDynamoDb, dynalite.endpoint()), "StockCleanedData",
+                           "stockpipe-state"};
+  dynamodb.remember_bars = false;  // as the Lambda: every batch reads the bars it touches
+  DynamoDbCleanStore store(std::move(dynamodb));
   if (Status s = stream.CreateIfMissing(shards); !s.ok()) return Fail(s.message());
   if (Status s = archive.CreateBucketIfMissing(); !s.ok()) return Fail(s.message());
   if (Status s = store.CreateTablesIfMissing(); !s.ok()) return Fail(s.message());

@@ -81,12 +81,13 @@ data "aws_iam_policy_document" "ingest" {
   }
 
   # DynamoDbCleanStore::Upsert: ticks and new registry entries go out in the same BatchWriteItem
-  # calls; the registry is loaded once with a Query on the state table.
+  # calls, then the bars they touch; the registry is loaded once with a Query on the state table.
   statement {
-    sid     = "UpsertTicksAndRegistry"
+    sid     = "UpsertTicksRegistryAndBars"
     actions = ["dynamodb:BatchWriteItem"]
     resources = [
       aws_dynamodb_table.clean.arn,
+      aws_dynamodb_table.candles.arn,
       aws_dynamodb_table.state.arn,
     ]
   }
@@ -97,12 +98,27 @@ data "aws_iam_policy_document" "ingest" {
     resources = [aws_dynamodb_table.state.arn]
   }
 
+  # DynamoDbCleanStore::UpdateBars: the bars a batch touches are read (BatchGetItem); a bar that
+  # may already count a tick of the batch is recomputed from the ticks of its range (Query).
+  statement {
+    sid       = "ReadTouchedBars"
+    actions   = ["dynamodb:BatchGetItem"]
+    resources = [aws_dynamodb_table.candles.arn]
+  }
+
+  statement {
+    sid       = "RecomputeBarsFromTicks"
+    actions   = ["dynamodb:Query"]
+    resources = [aws_dynamodb_table.clean.arn]
+  }
+
   # ExplainMissingTable: on ResourceNotFoundException, which table is missing (the error names it).
   statement {
     sid     = "NameAMissingTable"
     actions = ["dynamodb:DescribeTable"]
     resources = [
       aws_dynamodb_table.clean.arn,
+      aws_dynamodb_table.candles.arn,
       aws_dynamodb_table.state.arn,
     ]
   }
@@ -331,15 +347,19 @@ resource "aws_iam_policy" "analyst" {
   policy      = data.aws_iam_policy_document.analyst.json
 }
 
-# `stockpipe serve --store dynamodb --from kinesis` (serve/aws/aws_dashboard_data.h): the dashboard
-# over this deployment, read-only. Points and newest ticks (Query on the tick table), the symbol
+# `stockpipe serve --store dynamodb --from kinesis` (serve/aws/aws_dashboard_data.h) and `stockpipe
+# candles`: the dashboard over this deployment, read-only. Points and newest ticks (Query on the
+# tick table), bars (Query on the candles table), the symbol
 # registry, state values, logged alerts and channel counters (Query / GetItem on the state table),
 # the stream's shard count. Nothing here writes: attach to a person or a host that only looks.
 data "aws_iam_policy_document" "viewer" {
   statement {
-    sid     = "ReadTicks"
+    sid     = "ReadTicksAndBars"
     actions = ["dynamodb:Query"]
-    resources = [aws_dynamodb_table.clean.arn]
+    resources = [
+      aws_dynamodb_table.clean.arn,
+      aws_dynamodb_table.candles.arn,
+    ]
   }
 
   statement {

@@ -8,7 +8,7 @@ locals {
   lambda_zip = startswith(var.lambda_zip_path, "/") ? var.lambda_zip_path : "${path.module}/${var.lambda_zip_path}"
 }
 
-# ---- ingest: Kinesis -> RAW (S3) + CLEAN (DynamoDB) ---------------------------------------------
+# ---- ingest: Kinesis -> RAW (S3) + CLEAN and its bars (DynamoDB) --------------------------------
 
 resource "aws_lambda_function" "ingest" {
   function_name    = local.ingest_function_name
@@ -24,9 +24,11 @@ resource "aws_lambda_function" "ingest" {
 
   environment {
     variables = {
-      RAW_DATA_BUCKET      = aws_s3_bucket.raw.bucket
-      DYNAMODB_TABLE       = aws_dynamodb_table.clean.name
-      DYNAMODB_STATE_TABLE = aws_dynamodb_table.state.name
+      RAW_DATA_BUCKET        = aws_s3_bucket.raw.bucket
+      DYNAMODB_TABLE         = aws_dynamodb_table.clean.name
+      DYNAMODB_STATE_TABLE   = aws_dynamodb_table.state.name
+      DYNAMODB_CANDLES_TABLE = aws_dynamodb_table.candles.name
+      CANDLE_INTERVALS       = join(",", var.candle_intervals)
     }
   }
 
@@ -85,18 +87,19 @@ resource "aws_lambda_function" "trends" {
 
   environment {
     variables = {
-      DYNAMODB_TABLE       = aws_dynamodb_table.clean.name
-      DYNAMODB_STATE_TABLE = aws_dynamodb_table.state.name
-      SNS_TOPIC_ARN        = aws_sns_topic.alerts.arn
-      THRESH_PCT           = tostring(var.thresh_pct)
-      LOOKBACK_POINTS      = tostring(var.lookback_points)
-      SMA_WINDOW           = tostring(var.sma_window)
-      MIN_POINTS           = tostring(var.min_points)
-      EPS_PCT              = tostring(var.eps_pct)
-      ALERT_LANG           = var.alert_lang
-      INCLUDE_JSON_FOOTER  = tostring(var.include_json_footer)
-      COOLDOWN_MIN         = tostring(var.cooldown_minutes)
-      CANDLE_INTERVALS     = var.candle_intervals
+      DYNAMODB_TABLE         = aws_dynamodb_table.clean.name
+      DYNAMODB_STATE_TABLE   = aws_dynamodb_table.state.name
+      DYNAMODB_CANDLES_TABLE = aws_dynamodb_table.candles.name
+      CANDLE_INTERVALS       = join(",", var.candle_intervals)
+      SNS_TOPIC_ARN          = aws_sns_topic.alerts.arn
+      THRESH_PCT             = tostring(var.thresh_pct)
+      LOOKBACK_POINTS        = tostring(var.lookback_points)
+      SMA_WINDOW             = tostring(var.sma_window)
+      MIN_POINTS             = tostring(var.min_points)
+      EPS_PCT                = tostring(var.eps_pct)
+      ALERT_LANG             = var.alert_lang
+      INCLUDE_JSON_FOOTER    = tostring(var.include_json_footer)
+      COOLDOWN_MIN           = tostring(var.cooldown_minutes)
     }
   }
 

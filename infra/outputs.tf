@@ -3,13 +3,15 @@
 
 locals {
   cli_environment = {
-    AWS_REGION           = var.region
-    KINESIS_STREAM       = aws_kinesis_stream.ticks.name
-    RAW_DATA_BUCKET      = aws_s3_bucket.raw.bucket
-    DYNAMODB_TABLE       = aws_dynamodb_table.clean.name
-    DYNAMODB_STATE_TABLE = aws_dynamodb_table.state.name
-    ATHENA_WORKGROUP     = aws_athena_workgroup.stockpipe.name
-    ATHENA_DATABASE      = aws_glue_catalog_database.stock_raw_db.name
+    AWS_REGION             = var.region
+    KINESIS_STREAM         = aws_kinesis_stream.ticks.name
+    RAW_DATA_BUCKET        = aws_s3_bucket.raw.bucket
+    DYNAMODB_TABLE         = aws_dynamodb_table.clean.name
+    DYNAMODB_STATE_TABLE   = aws_dynamodb_table.state.name
+    DYNAMODB_CANDLES_TABLE = aws_dynamodb_table.candles.name
+    CANDLE_INTERVALS       = join(",", var.candle_intervals)
+    ATHENA_WORKGROUP       = aws_athena_workgroup.stockpipe.name
+    ATHENA_DATABASE        = aws_glue_catalog_database.stock_raw_db.name
   }
 }
 
@@ -58,6 +60,10 @@ output "glue_database" {
 
 output "dynamodb_table_name" {
   value = aws_dynamodb_table.clean.name
+}
+
+output "dynamodb_candles_table_name" {
+  value = aws_dynamodb_table.candles.name
 }
 
 output "dynamodb_state_table_name" {

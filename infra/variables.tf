@@ -318,12 +318,6 @@ variable "cooldown_minutes" {
   }
 }
 
-variable "candle_intervals" {
-  description = "CANDLE_INTERVALS: the bar intervals kept with CLEAN (comma-separated, e.g. 1m,1h,1d); a rule's `on` must name one."
-  type        = string
-  default     = "1m,1h,1d"
-}
-
 # ---- Storage ------------------------------------------------------------------------------------
 
 variable "raw_infrequent_access_after_days" {
@@ -395,6 +389,17 @@ variable "athena_bytes_scanned_cutoff" {
   validation {
     condition     = var.athena_bytes_scanned_cutoff >= 10485760
     error_message = "athena_bytes_scanned_cutoff must be at least 10 MiB (Athena's minimum)."
+  }
+}
+
+variable "candle_intervals" {
+  description = "CANDLE_INTERVALS: the OHLCV bar lengths kept in the candles table (\"30s\", \"1m\", \"5m\", \"1h\", \"1d\"; 1 to 8 of them)."
+  type        = list(string)
+  default     = ["1m", "1h", "1d"]
+
+  validation {
+    condition     = length(var.candle_intervals) >= 1 && length(var.candle_intervals) <= 8 && alltrue([for i in var.candle_intervals : can(regex("^[1-9][0-9]*[smhd]$", i))])
+    error_message = "candle_intervals must be 1 to 8 lengths written as a positive whole number and s, m, h or d (\"1m\", \"1h\")."
   }
 }
 

@@ -23,14 +23,16 @@ int RunInit(const Config& config) {
     return 1;
   }
   if (created->empty()) {
-    fmt::print("nothing to create: DynamoDB tables {} and {} exist\n", config.aws.dynamodb_table,
-               config.aws.state_table);
+    fmt::print("nothing to create: DynamoDB tables {}, {} and {} exist\n",
+               config.aws.dynamodb_table, config.aws.candles_table, config.aws.state_table);
     return 0;
   }
   for (const std::string& table : *created) {
     fmt::print("created DynamoDB table {} ({})\n", table,
                table == config.aws.state_table ? "state: pk S hash key, sk S range key"
-                                               : "CLEAN: symbol S hash key, timestamp S range key");
+               : table == config.aws.candles_table
+                   ? "candles: series S hash key, start S range key"
+                   : "CLEAN: symbol S hash key, timestamp S range key");
   }
   std::fflush(stdout);
   return 0;

@@ -146,6 +146,8 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     c.aws.dynamodb_table = std::string(v);
   else if (key == "DYNAMODB_STATE_TABLE")
     c.aws.state_table = std::string(v);
+  else if (key == "DYNAMODB_CANDLES_TABLE")
+    c.aws.candles_table = std::string(v);
   else if (key == "SNS_TOPIC_ARN")
     c.aws.sns_topic_arn = std::string(v);
   else if (key == "ATHENA_WORKGROUP")
@@ -272,6 +274,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"aws.raw_bucket", "RAW_DATA_BUCKET"},
     {"aws.dynamodb_table", "DYNAMODB_TABLE"},
     {"aws.state_table", "DYNAMODB_STATE_TABLE"},
+    {"aws.candles_table", "DYNAMODB_CANDLES_TABLE"},
     {"aws.sns_topic_arn", "SNS_TOPIC_ARN"},
     {"aws.athena_workgroup", "ATHENA_WORKGROUP"},
     {"aws.athena_database", "ATHENA_DATABASE"},

@@ -74,6 +74,7 @@ struct AwsConfig {
   std::string raw_bucket;                           // RAW_DATA_BUCKET
   std::string dynamodb_table = "StockCleanedData";  // DYNAMODB_TABLE
   std::string state_table = "stockpipe-state";      // DYNAMODB_STATE_TABLE (cooldowns, checkpoints)
+  std::string candles_table = "stockpipe-candles";  // DYNAMODB_CANDLES_TABLE (OHLCV bars)
   std::string sns_topic_arn;                        // SNS_TOPIC_ARN: alerts also go there when set
   std::string athena_workgroup = "primary";         // ATHENA_WORKGROUP
   std::string athena_database = "stock_raw_db";     // ATHENA_DATABASE
@@ -187,7 +188,7 @@ struct Config {
   std::vector<std::string> warnings;  // e.g. unknown keys in the TOML file, for the caller to log
 };
 
-inline constexpr std::array<std::string_view, 40> kEnvironmentKeys = {"THRESH_PCT",
+inline constexpr std::array<std::string_view, 41> kEnvironmentKeys = {"THRESH_PCT",
                                                                       "LOOKBACK_POINTS",
                                                                       "SMA_WINDOW",
                                                                       "MIN_POINTS",
@@ -210,6 +211,7 @@ inline constexpr std::array<std::string_view, 40> kEnvironmentKeys = {"THRESH_PC
                                                                       "RAW_DATA_BUCKET",
                                                                       "DYNAMODB_TABLE",
                                                                       "DYNAMODB_STATE_TABLE",
+                                                                      "DYNAMODB_CANDLES_TABLE",
                                                                       "SNS_TOPIC_ARN",
                                                                       "ATHENA_WORKGROUP",
                                                                       "ATHENA_DATABASE",

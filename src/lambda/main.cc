@@ -1,13 +1,14 @@
 // stockpipe-lambda: the one binary behind both Lambda functions (custom runtime
 // `provided.al2023`). `_HANDLER` picks the handler:
-//   ingest  Kinesis event source -> RAW (S3) + CLEAN (DynamoDB) + quarantine, batchItemFailures
+//   ingest  Kinesis event source -> RAW (S3) + CLEAN and its bars (DynamoDB) + quarantine,
+//           batchItemFailures
 //   trends  EventBridge schedule -> TrendsJob over DynamoDB -> SNS
 // Settings come from the environment: RAW_DATA_BUCKET, DYNAMODB_TABLE (StockCleanedData),
-// DYNAMODB_STATE_TABLE, SNS_TOPIC_ARN, the rule's THRESH_PCT & co. (read by LoadConfig), and
-// AWS_REGION / credentials / AWS_ENDPOINT_URL[_<SERVICE>] for the clients, turned into the
-// adapters' options by the pipeline layer (pipeline/aws_options.h) as for the CLI. A set-up that
-// cannot work (a missing variable, an unknown handler) is reported to the Runtime API as an init
-// error.
+// DYNAMODB_STATE_TABLE, DYNAMODB_CANDLES_TABLE, CANDLE_INTERVALS, SNS_TOPIC_ARN, the rule's
+// THRESH_PCT & co. (read by LoadConfig), and AWS_REGION / credentials /
+// AWS_ENDPOINT_URL[_<SERVICE>] for the clients, turned into the adapters' options by the pipeline
+// layer (pipeline/aws_options.h) as for the CLI. A set-up that cannot work (a missing variable, an
+// unknown handler) is reported to the Runtime API as an init error.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -48,6 +49,9 @@ int ServeIngest(Runtime& runtime, const Config& config) {
   if (!s3) return Fail(runtime, kConfigErrorType, s3.error());
   auto dynamodb = DynamoDbOptionsFrom(config);
   if (!dynamodb) return Fail(runtime, kConfigErrorType, dynamodb.error());
+  // A shard's batches move between instances of the function: a bar remembered here could miss
+  // ticks another instance merged, so every batch reads its bars.
+  dynamodb->remember_bars = false;
   S3Archive archive(std::move(*s3));
   DynamoDbCleanStore store(std::move(*dynamodb));
   IngestHandler handler(archive, store, config.limits);

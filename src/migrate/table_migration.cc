@@ -9,9 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
-#include "codec/backoff.h"
 #include "core/timestamp.h"
 #include "store/dynamodb/dynamodb_api.h"
 #include "store/dynamodb/dynamodb_clean_store.h"
@@ -21,9 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kWritesPerCall = 25;  // BatchWriteItem's limit
-constexpr std::size_t kReadsPerCall = 100;  // BatchGetItem's limit
-constexpr double kMaxPrice = 1e9;           // as ingest (core/record.h RecordLimits)
+constexpr double kMaxPrice = 1e9;  // as ingest (core/record.h RecordLimits)
 
 std::optional<double> Price(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -127,36 +123,19 @@ class TableMigration {
     std::map<std::string, std::string> existing;  // "symbol\ttimestamp" -> price text
     std::set<std::string> asked;
     std::vector<json> keys;
-    const auto flush = [&]() -> Status {
-      json request = {{options_.table,
-                       {{"Keys", keys},
-                        {"ConsistentRead", true},
-                        {"ProjectionExpression", "#s, #t, price"},
-                        {"ExpressionAttributeNames", {{"#s", "symbol"}, {"#t", "timestamp"}}}}}};
-      for (int round = 0; !request.empty(); ++round) {
-        auto answer = dynamodb::Call(client_, "BatchGetItem", json{{"RequestItems", request}});
-        if (!answer) return answer.status();
-        for (const json& item : (*answer)["Responses"].value(options_.table, json::array())) {
-          existing[dynamodb::AttributeText(item, "symbol") + '\t' +
-                   dynamodb::AttributeText(item, "timestamp")] =
-              dynamodb::AttributeText(item, "price");
-        }
-        request = answer->value("UnprocessedKeys", json::object());
-        if (!request.empty()) Wait(round);
-      }
-      keys.clear();
-      return Status::Ok();
-    };
     for (const Move& move : moves) {
       if (move.symbol == move.stored_symbol && move.timestamp == move.stored_timestamp) continue;
       if (!asked.insert(move.symbol + '\t' + move.timestamp).second) continue;
       keys.push_back(Key(move.symbol, move.timestamp));
-      if (keys.size() == kReadsPerCall) {
-        if (Status s = flush(); !s.ok()) return s;
-      }
     }
-    if (!keys.empty()) {
-      if (Status s = flush(); !s.ok()) return s;
+    auto items =
+        dynamodb::GetAll(client_, options_.table, keys,
+                         {{"ProjectionExpression", "#s, #t, price"},
+                          {"ExpressionAttributeNames", {{"#s", "symbol"}, {"#t", "timestamp"}}}});
+    if (!items) return items.status();
+    for (const json& item : *items) {
+      existing[dynamodb::AttributeText(item, "symbol") + '\t' +
+               dynamodb::AttributeText(item, "timestamp")] = dynamodb::AttributeText(item, "price");
     }
     return existing;
   }
@@ -201,31 +180,13 @@ class TableMigration {
     return WriteAll(options_.table, deletes);
   }
 
-  // BatchWriteItem in calls of 25, resending unprocessed items with backoff until none are left.
+  // BatchWriteItem in calls of 25, unprocessed items resent (dynamodb::WriteAll).
   Status WriteAll(const std::string& table, const std::vector<json>& requests) {
-    for (std::size_t at = 0; at < requests.size(); at += kWritesPerCall) {
-      const auto end = requests.begin() + std::min(requests.size(), at + kWritesPerCall);
-      json pending = {{table, json(std::vector<json>(requests.begin() + at, end))}};
-      for (int round = 0; !pending.empty(); ++round) {
-        if (round >= client_.options().retry.max_attempts) {
-          return Status::Error(fmt::format(
-              "DynamoDB BatchWriteItem on {}: items still unprocessed after {} rounds; run the "
-              "migration again to finish",
-              table, round));
-        }
-        if (round > 0) Wait(round - 1);
-        auto answer = dynamodb::Call(client_, "BatchWriteItem", json{{"RequestItems", pending}});
-        if (!answer) return answer.status();
-        pending = answer->value("UnprocessedItems", json::object());
-      }
-    }
-    return Status::Ok();
-  }
-
-  void Wait(int retry) const {
-    const aws::RetryPolicy& policy = client_.options().retry;
-    std::this_thread::sleep_for(std::chrono::microseconds(BackoffWait(
-        {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, retry)));
+    dynamodb::WriteBodies bodies;
+    for (const json& request : requests) bodies.Add(table) += dynamodb::Dump(request);
+    Status written = dynamodb::WriteAll(client_, bodies.Take());
+    if (written.ok()) return written;
+    return Status::Error(written.message() + "; run the migration again to finish");
   }
 
   aws::Client& client_;

@@ -29,6 +29,8 @@ Result<DynamoDbOptions> DynamoDbOptionsFrom(const Config& config) {
   options.client = std::move(*client);
   options.table = config.aws.dynamodb_table;
   options.state_table = config.aws.state_table;
+  options.candles_table = config.aws.candles_table;
+  options.intervals = config.candles.intervals;
   return options;
 }
 

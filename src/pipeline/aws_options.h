@@ -16,7 +16,8 @@
 
 namespace stockpipe {
 
-// DYNAMODB_TABLE (CLEAN) and DYNAMODB_STATE_TABLE (state); fails when DYNAMODB_TABLE is empty.
+// DYNAMODB_TABLE (CLEAN), DYNAMODB_STATE_TABLE (state), DYNAMODB_CANDLES_TABLE and
+// CANDLE_INTERVALS (bars); fails when DYNAMODB_TABLE is empty.
 Result<DynamoDbOptions> DynamoDbOptionsFrom(const Config& config);
 // RAW_DATA_BUCKET, path style when the endpoint is not AWS's own.
 Result<S3ArchiveOptions> S3ArchiveOptionsFrom(const Config& config);

@@ -264,6 +264,8 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
       {"RAW_DATA_BUCKET", {"raw-b", [](const Config& c) { return c.aws.raw_bucket == "raw-b"; }}},
       {"DYNAMODB_TABLE", {"T", [](const Config& c) { return c.aws.dynamodb_table == "T"; }}},
       {"DYNAMODB_STATE_TABLE", {"S", [](const Config& c) { return c.aws.state_table == "S"; }}},
+      {"DYNAMODB_CANDLES_TABLE",
+       {"C", [](const Config& c) { return c.aws.candles_table == "C"; }}},
       {"SNS_TOPIC_ARN",
        {"arn:aws:sns:eu-central-1:1:a",
         [](const Config& c) { return !c.aws.sns_topic_arn.empty(); }}},

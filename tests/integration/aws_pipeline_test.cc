@@ -5,6 +5,7 @@
 // A second run puts a fault-injecting proxy in front of every service: the result is identical.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -210,6 +211,28 @@ class AwsPipeline : public ::testing::Test {
     ASSERT_TRUE(symbols) << symbols.error();
     EXPECT_EQ(std::set<std::string>(symbols->begin(), symbols->end()),
               (std::set<std::string>{"FLAT", "SYM6"}));
+
+    // Bars: ingest kept SYM6's 1m bars in the candles table, equal to computing them from its
+    // series; `stockpipe candles` prints them (a header line and one line per bar).
+    std::vector<Tick> ticks;
+    for (const PricePoint& point : *series) {
+      Tick tick;
+      tick.symbol = "SYM6";
+      tick.timestamp = point.timestamp;
+      tick.price = point.price;
+      ticks.push_back(tick);
+    }
+    const std::vector<Interval> one_minute = {DefaultIntervals().front()};
+    const std::vector<Candle> expected_bars = CandlesFrom(ticks, one_minute);
+    auto bars = clean.Candles({"SYM6", "1m", std::nullopt, std::nullopt, 100'000});
+    ASSERT_TRUE(bars) << bars.error();
+    EXPECT_EQ(*bars, expected_bars);
+    auto printed = testing::RunStockpipe(
+        {"candles", "--symbol", "SYM6", "--interval", "1m", "--format", "csv"}, run);
+    ASSERT_EQ(printed.exit_code, 0) << printed.err;
+    EXPECT_EQ(static_cast<std::size_t>(std::count(printed.out.begin(), printed.out.end(), '\n')),
+              expected_bars.size() + 1)
+        << printed.out;
 
     // A second ingest finds nothing new: the checkpoints held.
     auto again = testing::RunStockpipe({"ingest", "--once"}, run);

@@ -144,16 +144,20 @@ TEST_F(ReferenceTableTest, TrendsFindsTheSymbolsAndSendsTheReferenceAlerts) {
                                     "exist"));
   EXPECT_THAT(ingest.err, HasSubstr("stockpipe init --store dynamodb"));
 
-  // 2. init creates the state table only (the tick table exists), then has nothing to do.
+  // 2. init creates the candles and state tables only (the tick table exists), says the bars of
+  // the ticks already there are made by a rebuild, then has nothing to do.
   const auto init = Run({"init"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_EQ(init.out,
+            "created DynamoDB table stockpipe-candles (candles: series S hash key, start S range "
+            "key)\n"
             "created DynamoDB table stockpipe-state (state: pk S hash key, sk S range key)\n");
+  EXPECT_THAT(init.err, HasSubstr("run `stockpipe candles rebuild`"));
   const auto again = Run({"init", "--store", "dynamodb"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out,
-            "nothing to create: DynamoDB tables StockCleanedData and stockpipe-state "
-            "exist\n");
+            "nothing to create: DynamoDB tables StockCleanedData, stockpipe-candles and "
+            "stockpipe-state exist\n");
 
   // 3. trends: every symbol, from one scan (said once), the rule on the clean series.
   const auto first = Run({"trends", "--once"});

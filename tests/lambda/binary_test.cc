@@ -98,6 +98,14 @@ TEST(LambdaBinary, IngestsKinesisEventsIntoS3AndDynamoDb) {
   ASSERT_EQ(points->size(), 2u);
   EXPECT_EQ((*points)[0].price, 225.11);
   EXPECT_EQ((*points)[1].price, 225.2);
+
+  // The bars came with the ticks: one 1m bar of both.
+  auto bars = peers.store().Candles({"AAPL", "1m", std::nullopt, std::nullopt, 10});
+  ASSERT_TRUE(bars) << bars.error();
+  ASSERT_EQ(bars->size(), 1u);
+  EXPECT_EQ((*bars)[0].open, 225.11);
+  EXPECT_EQ((*bars)[0].close, 225.2);
+  EXPECT_EQ((*bars)[0].ticks, 2u);
 }
 
 TEST(LambdaBinary, MissingEnvironmentIsAnInitError) {

@@ -62,6 +62,7 @@ class DynamoDbReferenceTableTest : public ::testing::Test {
     options_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     options_.table = "StockCleanedData-" + name;
     options_.state_table = "state-" + name;
+    options_.candles_table = "candles-" + name;
     options_.scan_page_items = 7;  // several Scan pages from a small table
     client_ = std::make_unique<aws::Client>(options_.client);
     // The reference's table only: the state table is not there.
@@ -122,11 +123,11 @@ TEST_F(DynamoDbReferenceTableTest, AMissingStateTableIsNamedWithWhatToDo) {
   EXPECT_THAT(last.error(), HasSubstr("DYNAMODB_TABLE"));
 }
 
-TEST_F(DynamoDbReferenceTableTest, InitCreatesTheStateTableThenIsANoOp) {
+TEST_F(DynamoDbReferenceTableTest, InitCreatesTheCandlesAndStateTablesThenIsANoOp) {
   DynamoDbCleanStore store(options_);
   std::vector<std::string> created;
   ASSERT_TRUE(store.CreateTablesIfMissing(&created).ok());
-  EXPECT_THAT(created, ElementsAre(options_.state_table));
+  EXPECT_THAT(created, ElementsAre(options_.candles_table, options_.state_table));
   auto described =
       dynamodb::Call(*client_, "DescribeTable", json{{"TableName", options_.state_table}});
   ASSERT_TRUE(described) << described.error();

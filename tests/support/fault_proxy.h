@@ -95,14 +95,23 @@ class FaultProxy {
     plan_.clear();
     every_ = 0;
   }
+  // From now on Plan and FaultEvery count only the requests holding every one of `markers`
+  // (an operation's target header, a table name...); the others pass. Empty: every request.
+  void FaultOnly(std::vector<std::string> markers) {
+    std::lock_guard lock(mutex_);
+    only_ = std::move(markers);
+  }
 
   int requests() const { return requests_; }
   int faults() const { return faults_; }
 
  private:
-  Fault Next() {
+  Fault Next(const std::string& request) {
     std::lock_guard lock(mutex_);
     ++requests_;
+    for (const std::string& marker : only_) {
+      if (request.find(marker) == std::string::npos) return Fault::Pass();
+    }
     if (!plan_.empty()) {
       Fault fault = plan_.front();
       plan_.pop_front();
@@ -207,7 +216,7 @@ class FaultProxy {
   void Serve(int client) {
     std::string buffer, request;
     while (ReadMessage(client, buffer, request, false)) {
-      const Fault fault = Next();
+      const Fault fault = Next(request);
       if (fault.kind == Fault::Kind::kCutBeforeForward) break;
       if (fault.kind == Fault::Kind::kRespond) {
         const std::string answer = "HTTP/1.1 " + std::to_string(fault.status) +
@@ -236,6 +245,7 @@ class FaultProxy {
   std::vector<int> open_;
   std::vector<std::thread> workers_;
   std::deque<Fault> plan_;
+  std::vector<std::string> only_;
   int every_ = 0;
   std::vector<Fault> cycle_;
   int counted_ = 0;

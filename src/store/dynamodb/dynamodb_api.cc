@@ -1,11 +1,18 @@
 #include "store/dynamodb/dynamodb_api.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
+#include <mutex>
+#include <system_error>
 #include <thread>
+
+#include "codec/backoff.h"
+#include "codec/json_write.h"
 
 namespace stockpipe::dynamodb {
 namespace {
@@ -27,7 +34,140 @@ std::string KeySchemaText(const nlohmann::json& table) {
   return text;
 }
 
+// Waits before retry `retry` (0 = the first) of unprocessed items, as the client waits between
+// attempts.
+void WaitBeforeRetry(const aws::Client& client, int retry) {
+  const aws::RetryPolicy& policy = client.options().retry;
+  std::this_thread::sleep_for(std::chrono::microseconds(BackoffWait(
+      {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, retry)));
+}
+
+// Sends one BatchWriteItem body, then its unprocessed items until none are left.
+Status WriteOne(aws::Client& client, std::string body) {
+  const int max_attempts = client.options().retry.max_attempts;
+  for (int round = 1;; ++round) {
+    auto answer = Call(client, "BatchWriteItem", std::move(body));
+    if (!answer) return answer.status();
+    const auto unprocessed = answer->find("UnprocessedItems");
+    if (unprocessed == answer->end() || !unprocessed->is_object() || unprocessed->empty()) {
+      return Status::Ok();
+    }
+    std::size_t left = 0;
+    std::string tables;
+    for (const auto& [table, requests] : unprocessed->items()) {
+      left += requests.size();
+      tables += (tables.empty() ? "" : ", ") + table;
+    }
+    if (round >= max_attempts) {
+      return Status::Error(fmt::format(
+          "DynamoDB BatchWriteItem: {} items still unprocessed after {} rounds (write capacity "
+          "of {} exhausted?); the batch failed and must be retried",
+          left, round, tables));
+    }
+    spdlog::warn("DynamoDB BatchWriteItem: {} items unprocessed; resending them ({}/{})", left,
+                 round, max_attempts);
+    WaitBeforeRetry(client, round - 1);
+    body = Dump(nlohmann::json{{"RequestItems", std::move(*unprocessed)}});
+  }
+}
+
 }  // namespace
+
+std::string& WriteBodies::Add(std::string_view table) {
+  if (count_ == kWritesPerCall) Close();
+  const bool open = !tables_.empty() && tables_.back() == table;
+  // A table already closed in this body cannot be opened again (one key per table).
+  if (!open && std::find(tables_.begin(), tables_.end(), table) != tables_.end()) Close();
+  if (count_ == 0) body_ = R"({"RequestItems":{)";
+  if (tables_.empty() || tables_.back() != table) {
+    if (!tables_.empty()) body_ += "],";
+    AppendJsonString(table, body_);
+    body_ += ":[";
+    tables_.emplace_back(table);
+  } else {
+    body_ += ',';
+  }
+  ++count_;
+  return body_;
+}
+
+void WriteBodies::Close() {
+  if (count_ == 0) return;
+  body_ += "]}}";
+  bodies_.push_back(std::move(body_));
+  body_.clear();
+  tables_.clear();
+  count_ = 0;
+}
+
+std::vector<std::string> WriteBodies::Take() {
+  Close();
+  return std::exchange(bodies_, {});
+}
+
+Status WriteAll(aws::Client& client, std::vector<std::string> bodies, std::size_t concurrency) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  Status error;
+  const auto work = [&] {
+    while (!failed) {
+      const std::size_t i = next++;
+      if (i >= bodies.size()) return;
+      if (Status s = WriteOne(client, std::move(bodies[i])); !s.ok()) {
+        std::lock_guard lock(error_mutex);
+        if (error.ok()) error = s;
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::jthread> helpers;
+  const std::size_t threads = std::clamp<std::size_t>(concurrency, 1, 16);
+  try {
+    for (std::size_t t = 1; t < std::min(threads, bodies.size()); ++t) helpers.emplace_back(work);
+  } catch (const std::system_error& e) {
+    spdlog::warn("DynamoDB BatchWriteItem: writing with fewer threads ({})", e.what());
+  }
+  work();
+  for (std::jthread& helper : helpers) helper.join();
+  return error;
+}
+
+Result<std::vector<nlohmann::json>> GetAll(aws::Client& client, const std::string& table,
+                                           const std::vector<nlohmann::json>& keys,
+                                           const nlohmann::json& extra) {
+  std::vector<nlohmann::json> items;
+  const int max_attempts = client.options().retry.max_attempts;
+  for (std::size_t at = 0; at < keys.size(); at += kReadsPerCall) {
+    nlohmann::json request = extra;
+    request["ConsistentRead"] = true;
+    request["Keys"] = nlohmann::json::array();
+    for (std::size_t i = at; i < std::min(keys.size(), at + kReadsPerCall); ++i) {
+      request["Keys"].push_back(keys[i]);
+    }
+    nlohmann::json pending = {{table, std::move(request)}};
+    for (int round = 1;; ++round) {
+      auto answer = Call(client, "BatchGetItem", nlohmann::json{{"RequestItems", pending}});
+      if (!answer) return answer.status();
+      const auto responses = answer->find("Responses");
+      if (responses != answer->end() && responses->is_object()) {
+        for (auto& item : responses->value(table, nlohmann::json::array())) {
+          items.push_back(std::move(item));
+        }
+      }
+      pending = answer->value("UnprocessedKeys", nlohmann::json::object());
+      if (!pending.is_object() || pending.empty()) break;
+      if (round >= max_attempts) {
+        return Status::Error(fmt::format(
+            "DynamoDB BatchGetItem: keys of {} still unprocessed after {} rounds (read capacity "
+            "exhausted?)",
+            table, round));
+      }
+      WaitBeforeRetry(client, round - 1);
+    }
+  }
+  return items;
+}
 
 const std::string* Attribute(const nlohmann::json& item, const char* name, const char* type) {
   const auto attribute = item.find(name);

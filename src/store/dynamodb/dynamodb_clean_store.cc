@@ -4,42 +4,23 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cmath>
 #include <limits>
 #include <map>
 #include <numeric>
-#include <system_error>
-#include <thread>
 
-#include "codec/backoff.h"
 #include "codec/json_write.h"
 #include "store/dynamodb/dynamodb_api.h"
+#include "store/dynamodb/dynamodb_items.h"
 
 namespace stockpipe {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kItemsPerBatch = 25;  // BatchWriteItem's limit, all tables together
 constexpr std::string_view kRegistryPk = "symbols";
 // A state item (pk=state) saying the registry holds every symbol of the tick table: written when
 // this store created the table, or after a scan rebuilt the registry.
 constexpr std::string_view kRegistryCompleteKey = "symbols/registry_complete";
-
-void AppendTickPut(const Tick& tick, std::string& out) {
-  out += R"({"PutRequest":{"Item":{"symbol":{"S":)";
-  AppendJsonString(tick.symbol, out);
-  out += R"(},"timestamp":{"S":")";
-  const std::size_t at = out.size();
-  out.resize(at + kCanonicalTimestampSize);
-  FormatCanonical(tick.timestamp, out.data() + at);
-  out += R"("},"price":{"N":")";
-  dynamodb::AppendNumber(tick.price, out);
-  out += R"("}}}})";
-}
 
 void AppendRegistryPut(std::string_view symbol, std::string& out) {
   out += R"({"PutRequest":{"Item":{"pk":{"S":"symbols"},"sk":{"S":)";
@@ -71,30 +52,6 @@ std::vector<const Tick*> LastPerKey(std::span<const Tick> ticks) {
   return unique;
 }
 
-// Why an item of the tick table cannot feed a rule; empty when it can. Tables another program
-// wrote (the reference ingest stored what it was sent) hold prices as numbers or strings, some
-// not positive or not numbers at all, and timestamps in several forms.
-std::string_view ReadItem(const json& item, PricePoint& point, std::string_view& stamp) {
-  const std::string* text = dynamodb::Attribute(item, "timestamp", "S");
-  if (!text) return "no string timestamp";
-  stamp = *text;
-  const auto time = ParseTimestampText(*text);
-  if (!time) return "timestamp is not a time";
-  point.timestamp = *time;
-  const std::string* price = dynamodb::Attribute(item, "price", "N");
-  if (!price) price = dynamodb::Attribute(item, "price", "S");
-  if (!price) return "no price";
-  std::string_view digits = *price;
-  while (!digits.empty() && digits.front() == ' ') digits.remove_prefix(1);
-  while (!digits.empty() && digits.back() == ' ') digits.remove_suffix(1);
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), point.price);
-  if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-    return "price is not a number";
-  }
-  if (!std::isfinite(point.price) || point.price <= 0) return "price is not a positive number";
-  return {};
-}
-
 // "2025-08-14T14:38:12" of an ISO text stamp in UTC: the second it falls in. In every UTC form
 // (`Z`, `+00:00`, with or without a fraction, naive) these 19 characters come first, so they
 // order the table's text like time to the second; within a second the forms sort in any order.
@@ -109,8 +66,14 @@ DynamoDbCleanStore::DynamoDbCleanStore(DynamoDbOptions options)
 
 Status DynamoDbCleanStore::CreateTablesIfMissing(std::vector<std::string>* created) {
   bool new_table = false;
+  bool new_candles = false;
   bool new_state = false;
   if (Status s = dynamodb::EnsureTable(client_, options_.table, "symbol", "timestamp", &new_table);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          dynamodb::EnsureTable(client_, options_.candles_table, "series", "start", &new_candles);
       !s.ok()) {
     return s;
   }
@@ -119,7 +82,14 @@ Status DynamoDbCleanStore::CreateTablesIfMissing(std::vector<std::string>* creat
     return s;
   }
   if (created && new_table) created->push_back(options_.table);
+  if (created && new_candles) created->push_back(options_.candles_table);
   if (created && new_state) created->push_back(options_.state_table);
+  if (new_candles && !new_table) {
+    spdlog::warn(
+        "DynamoDB table {} (candles) is new beside the existing tick table {}: run `stockpipe "
+        "candles rebuild` to compute the bars of the ticks already there",
+        options_.candles_table, options_.table);
+  }
   if (!new_table) return Status::Ok();
   // A tick table made here is empty: its registry is whole from the start, never to be scanned.
   auto put = dynamodb::Call(client_, "PutItem",
@@ -136,6 +106,18 @@ Status DynamoDbCleanStore::Explained(Status status) {
       client_, std::move(status),
       {{options_.table, "the CLEAN tick table", "DYNAMODB_TABLE"},
        {options_.state_table, "the state table", "DYNAMODB_STATE_TABLE"}});
+}
+
+Status DynamoDbCleanStore::ExplainedBars(Status status) {
+  return dynamodb::ExplainMissingTable(
+      client_, std::move(status),
+      {{options_.candles_table, "the candles table", "DYNAMODB_CANDLES_TABLE"},
+       {options_.table, "the CLEAN tick table", "DYNAMODB_TABLE"}});
+}
+
+void DynamoDbCleanStore::CountSkipped(std::string_view why, std::uint64_t count) {
+  std::lock_guard lock(known_mutex_);
+  skipped_[std::string(why)] += count;
 }
 
 Result<std::vector<std::string>> DynamoDbCleanStore::LoadRegistry() {
@@ -229,28 +211,16 @@ Result<std::vector<std::string>> DynamoDbCleanStore::RebuildRegistry(
         "one scan of {} items: {} symbols added, {} in all; later runs read the registry only",
         options_.table, options_.state_table, items, fresh.size(), found.size());
   }
-  std::string state_key;
-  AppendJsonString(options_.state_table, state_key);
-  // Registry puts in calls of 25, the completion marker in the last one.
-  for (std::size_t start = 0; start <= fresh.size(); start += kItemsPerBatch) {
-    const std::size_t end = std::min(fresh.size(), start + kItemsPerBatch);
-    std::string body = R"({"RequestItems":{)" + state_key + ":[";
-    for (std::size_t i = start; i < end; ++i) {
-      if (i != start) body += ',';
-      AppendRegistryPut(fresh[i], body);
-    }
-    if (end - start == kItemsPerBatch) {
-      body += "]}}";
-      if (Status s = WriteBatch(std::move(body)); !s.ok()) return s;
-      continue;
-    }
-    if (end != start) body += ',';
-    body += R"({"PutRequest":{"Item":{"pk":{"S":"state"},"sk":{"S":")";
-    body += kRegistryCompleteKey;
-    body += R"("},"value":{"S":")" + FormatCanonical(NowMicros()) + R"("}}}}]}})";
-    if (Status s = WriteBatch(std::move(body)); !s.ok()) return s;
-    break;
-  }
+  // Registry puts in calls of 25, the completion marker last.
+  dynamodb::WriteBodies bodies;
+  for (const std::string& symbol : fresh)
+    AppendRegistryPut(symbol, bodies.Add(options_.state_table));
+  std::string& marker = bodies.Add(options_.state_table);
+  marker += R"({"PutRequest":{"Item":{"pk":{"S":"state"},"sk":{"S":")";
+  marker += kRegistryCompleteKey;
+  marker += R"("},"value":{"S":")" + FormatCanonical(NowMicros()) + R"("}}}})";
+  // One call at a time, in order: the marker goes out after every entry before it.
+  if (Status s = dynamodb::WriteAll(client_, bodies.Take()); !s.ok()) return Explained(s);
   std::lock_guard lock(known_mutex_);
   known_.insert(fresh.begin(), fresh.end());
   return std::vector<std::string>(found.begin(), found.end());
@@ -288,93 +258,19 @@ Status DynamoDbCleanStore::Upsert(std::span<const Tick> ticks) {
 
   // Registry puts first, then ticks, cut into calls of 25: the registry rides in the first call
   // and costs a call of its own only when that call would otherwise be full.
-  const std::size_t total = fresh->size() + unique.size();
-  std::string table_key;
-  std::string state_key;
-  AppendJsonString(options_.table, table_key);
-  AppendJsonString(options_.state_table, state_key);
-  std::vector<std::string> bodies;
-  for (std::size_t start = 0; start < total; start += kItemsPerBatch) {
-    const std::size_t end = std::min(total, start + kItemsPerBatch);
-    std::string body = R"({"RequestItems":{)";
-    if (start < fresh->size()) {
-      body += state_key + ":[";
-      for (std::size_t i = start; i < std::min(end, fresh->size()); ++i) {
-        if (i != start) body += ',';
-        AppendRegistryPut((*fresh)[i], body);
-      }
-      body += ']';
-    }
-    if (end > fresh->size()) {
-      if (start < fresh->size()) body += ',';
-      body += table_key + ":[";
-      for (std::size_t i = std::max(start, fresh->size()); i < end; ++i) {
-        if (body.back() != '[') body += ',';
-        AppendTickPut(*unique[i - fresh->size()], body);
-      }
-      body += ']';
-    }
-    body += "}}";
-    bodies.push_back(std::move(body));
+  dynamodb::WriteBodies bodies;
+  for (const std::string& symbol : *fresh)
+    AppendRegistryPut(symbol, bodies.Add(options_.state_table));
+  for (const Tick* tick : unique) dynamodb::AppendTickPut(*tick, bodies.Add(options_.table));
+  if (Status s = dynamodb::WriteAll(client_, bodies.Take(), options_.write_concurrency); !s.ok()) {
+    return Explained(s);
   }
-
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  Status error;
-  const auto work = [&] {
-    while (!failed) {
-      const std::size_t i = next++;
-      if (i >= bodies.size()) return;
-      if (Status s = WriteBatch(std::move(bodies[i])); !s.ok()) {
-        std::lock_guard lock(error_mutex);
-        if (error.ok()) error = s;
-        failed = true;
-      }
-    }
-  };
   {
-    std::vector<std::jthread> helpers;
-    const std::size_t threads = std::clamp<std::size_t>(options_.write_concurrency, 1, 16);
-    try {
-      for (std::size_t t = 1; t < std::min(threads, bodies.size()); ++t) helpers.emplace_back(work);
-    } catch (const std::system_error& e) {
-      spdlog::warn("DynamoDB Upsert: writing with fewer threads ({})", e.what());
-    }
-    work();
+    std::lock_guard lock(known_mutex_);
+    known_.insert(fresh->begin(), fresh->end());
   }
-  if (!error.ok()) return error;
-
-  std::lock_guard lock(known_mutex_);
-  known_.insert(fresh->begin(), fresh->end());
-  return Status::Ok();
-}
-
-Status DynamoDbCleanStore::WriteBatch(std::string body) {
-  // Unprocessed items get the client's retry budget: same rounds, same backoff.
-  const aws::RetryPolicy& policy = options_.client.retry;
-  for (int round = 1;; ++round) {
-    auto answer = dynamodb::Call(client_, "BatchWriteItem", std::move(body));
-    if (!answer) return Explained(answer.status());
-    const auto unprocessed = answer->find("UnprocessedItems");
-    if (unprocessed == answer->end() || !unprocessed->is_object() || unprocessed->empty()) {
-      return Status::Ok();
-    }
-    std::size_t left = 0;
-    for (const auto& [table, requests] : unprocessed->items()) left += requests.size();
-    if (round >= policy.max_attempts) {
-      return Status::Error(fmt::format(
-          "DynamoDB BatchWriteItem: {} items still unprocessed after {} rounds (write capacity "
-          "of {} exhausted?); the batch failed and must be retried",
-          left, round, options_.table));
-    }
-    const std::int64_t wait = BackoffWait(
-        {.base_delay_us = policy.base_delay_us, .max_delay_us = policy.max_delay_us}, round - 1);
-    spdlog::warn("DynamoDB BatchWriteItem: {} items unprocessed; resending them in {} ms ({}/{})",
-                 left, wait / 1000, round, policy.max_attempts);
-    std::this_thread::sleep_for(std::chrono::microseconds(wait));
-    body = dynamodb::Dump(json{{"RequestItems", std::move(*unprocessed)}});
-  }
+  // After the ticks, so that a replay repairs whatever a failure here leaves (see the header).
+  return UpdateBars(unique);
 }
 
 Result<std::vector<PricePoint>> DynamoDbCleanStore::LastN(std::string_view symbol, std::size_t n) {
@@ -405,9 +301,10 @@ Result<std::vector<PricePoint>> DynamoDbCleanStore::LastN(std::string_view symbo
     auto page = dynamodb::Call(client_, "Query", query);
     if (!page) return Explained(page.status());
     for (const auto& item : page->value("Items", json::array())) {
-      PricePoint point;
+      Tick tick;
       std::string_view stamp;
-      const std::string_view why = ReadItem(item, point, stamp);
+      const std::string_view why = dynamodb::ReadTickItem(item, tick, stamp);
+      const PricePoint point{tick.timestamp, tick.price};
       // Items of an older second than that item are older than all n instants: stop there.
       if (!boundary.empty() && !stamp.empty() && SecondOf(stamp) < boundary) {
         done = true;
@@ -458,14 +355,6 @@ Result<std::vector<PricePoint>> DynamoDbCleanStore::LastN(std::string_view symbo
 std::map<std::string, std::uint64_t> DynamoDbCleanStore::Skipped() const {
   std::lock_guard lock(known_mutex_);
   return skipped_;
-}
-
-Result<std::vector<Candle>> DynamoDbCleanStore::Candles(const CandleQuery&) {
-  return Status::Error("candles are not kept on DynamoDB yet");
-}
-
-Result<std::uint64_t> DynamoDbCleanStore::RebuildCandles(const CandleRebuild&) {
-  return Status::Error("candles are not kept on DynamoDB yet");
 }
 
 }  // namespace stockpipe

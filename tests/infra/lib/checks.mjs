@@ -259,6 +259,7 @@ export async function runChecks({ model, facts, refs, docsText }) {
       RAW_DATA_BUCKET: ['aws_s3_bucket', ['bucket', 'id']],
       DYNAMODB_TABLE: ['aws_dynamodb_table', ['name', 'id']],
       DYNAMODB_STATE_TABLE: ['aws_dynamodb_table', ['name', 'id']],
+      DYNAMODB_CANDLES_TABLE: ['aws_dynamodb_table', ['name', 'id']],
       SNS_TOPIC_ARN: ['aws_sns_topic', ['arn', 'id']],
       KINESIS_STREAM: ['aws_kinesis_stream', ['name']],
     };

@@ -239,10 +239,15 @@ export function codeFacts(root) {
 
   // Tables an operation works on: the TableName (or RequestItems key) set in the nearest function
   // of its call path that names one.
-  const tableRefs = (fn) => [
+  // Also a table option handed to the request builders (`bodies.Add(options_.table)`,
+  // `GetAll(client_, options_.candles_table, ...)`) and the tables ExplainMissingTable is given (`{options_.table,
+  // "what", "SETTING"}`).
+  const tableRefs = (fn) => [...new Set([
     ...[...fn.text.matchAll(/"TableName"\s*,\s*options_\.(\w+)/g)].map((m) => m[1]),
     ...[...fn.text.matchAll(/AppendJsonString\(\s*options_\.(\w+)/g)].map((m) => m[1]),
-  ];
+    ...[...fn.text.matchAll(/\b(?:Add|GetAll)\(\s*(?:\w+\s*,\s*)?options_\.(\w+)\s*[,)]/g)].map((m) => m[1]),
+    ...[...fn.text.matchAll(/\{\s*options_\.(\w*table)\s*,\s*"/g)].map((m) => m[1]),
+  ])];
   const tableKey = (option) => fieldKey.get(optionField.get(option));
 
   // Every operation reachable from `Class::method` in `dir`: [{service, op, action, tableKeys}].
@@ -375,7 +380,7 @@ export function codeFacts(root) {
   // ---- Tables as the adapters create them (CreateTablesIfMissing -> EnsureTable) -------------
   const tableSchemas = new Map();  // env key -> {hash, range}
   for (const fn of poolOf('src/store/dynamodb')) {
-    for (const m of fn.text.matchAll(/EnsureTable\(\s*\w+\s*,\s*options_\.(\w+)\s*,\s*"(\w+)"\s*,\s*"(\w+)"\s*\)/g)) {
+    for (const m of fn.text.matchAll(/EnsureTable\(\s*\w+\s*,\s*options_\.(\w+)\s*,\s*"(\w+)"\s*,\s*"(\w+)"\s*[,)]/g)) {
       const key = tableKey(m[1]);
       if (key) tableSchemas.set(key, { hash: m[2], range: m[3] });
     }

@@ -20,7 +20,7 @@ export const kCases = [
   {
     name: 'a wildcard action in the ingest role',
     expect: 'wildcard action dynamodb:*',
-    files: (f) => statement(f, 'ingest', 'UpsertTicksAndRegistry').actions.push('dynamodb:*'),
+    files: (f) => statement(f, 'ingest', 'UpsertTicksRegistryAndBars').actions.push('dynamodb:*'),
   },
   {
     name: 'Resource "*" where IAM can scope',
@@ -35,7 +35,7 @@ export const kCases = [
   {
     name: "a dev helper's action",
     expect: 'development helper',
-    files: (f) => statement(f, 'ingest', 'UpsertTicksAndRegistry').actions.push('dynamodb:CreateTable'),
+    files: (f) => statement(f, 'ingest', 'UpsertTicksRegistryAndBars').actions.push('dynamodb:CreateTable'),
   },
   {
     name: 'logs beyond the own log group',

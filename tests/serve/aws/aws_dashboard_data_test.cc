@@ -62,6 +62,7 @@ class AwsDashboardDataTest : public ::testing::Test {
     dynamodb_.client.credentials = aws::StaticCredentials({"AKID", "SECRET", "", "test"});
     dynamodb_.table = "StockCleanedData" + std::to_string(counter);
     dynamodb_.state_table = "stockpipe-state" + std::to_string(counter);
+    dynamodb_.candles_table = "stockpipe-candles" + std::to_string(counter);
     DynamoDbCleanStore store(dynamodb_);
     ASSERT_TRUE(store.CreateTablesIfMissing().ok());
     auto local = SqliteCleanStore::Open((dir_.path() / "clean.db").string());
