@@ -456,9 +456,11 @@
     root.setAttribute('width', String(width));
     root.setAttribute('height', String(height));
     $('#legend-sma').textContent = chart.smaWindow ? `SMA ${chart.smaWindow}` : 'SMA';
-    $('#legend-note').textContent = chart.points.length ?
+    if (!candleView.on) {
+      $('#legend-note').textContent = chart.points.length ?
         `${fmtInt(chart.points.length)} points, ${fmtInt(chart.signals.length)} signals` :
         '';
+    }
     $('#chart-empty').hidden = chart.points.length > 0 || !chart.symbol;
     root.classList.toggle('empty', !chart.points.length);
     // What is drawn, for a reader's tools (and the browser test): the span and the point count.

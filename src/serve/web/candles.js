@@ -42,17 +42,26 @@ window.StockpipeCandles = (() => {
       layout: null,
     };
 
+    // Bar slots that fit the plot at the default width: fewer bars than that are drawn at that
+    // width against the right edge rather than stretched across the plot.
+    function fitSlots() {
+      const width = canvas.parentElement.clientWidth || 800;
+      return Math.max(MIN_VISIBLE, Math.floor((width - M.left - M.right) / DEFAULT_BAR_PX));
+    }
+
+    // The window holds MIN_VISIBLE bars at least and all of them (or fitSlots()) at most; it
+    // starts before the oldest bar only when all of them fit.
     function clampView() {
       const n = state.candles.length;
-      let span = Math.max(Math.min(state.to - state.from, n), Math.min(MIN_VISIBLE, n));
-      if (n === 0) span = 0;
-      state.from = Math.max(0, Math.min(state.from, n - span));
+      const span = n === 0 ? 0 :
+                             Math.min(Math.max(state.to - state.from, Math.min(MIN_VISIBLE, n)),
+                                      Math.max(n, fitSlots()));
+      state.from = span > n ? n - span : Math.max(0, Math.min(state.from, n - span));
       state.to = state.from + span;
     }
 
     // New bars for a symbol and interval (`reset`: a new symbol or interval, or a full reload).
     function set(doc, reset) {
-      const width = canvas.clientWidth || 800;
       const old = state.candles.length;
       state.symbol = doc.symbol;
       state.interval = doc.interval;
@@ -60,14 +69,13 @@ window.StockpipeCandles = (() => {
       state.signals = doc.signals;
       const n = state.candles.length;
       if (reset || old === 0) {
-        const fit = Math.max(MIN_VISIBLE, Math.floor((width - M.left - M.right) / DEFAULT_BAR_PX));
         state.to = n;
-        state.from = Math.max(0, n - fit);
+        state.from = n - fitSlots();
         state.follow = true;
       } else if (state.follow) {
         const span = state.to - state.from;
         state.to = n;
-        state.from = Math.max(0, n - span);
+        state.from = n - span;
       }
       clampView();
       draw();
@@ -297,7 +305,7 @@ window.StockpipeCandles = (() => {
       const n = state.candles.length;
       if (!L || n === 0) return;
       const span = state.to - state.from;
-      const next = Math.max(Math.min(MIN_VISIBLE, n), Math.min(n, span * factor));
+      const next = Math.max(Math.min(MIN_VISIBLE, n), Math.min(Math.max(n, fitSlots()), span * factor));
       const at = state.from + ((x ?? M.left + L.pw) - M.left) / L.barW;
       const ratio = (at - state.from) / span;
       state.from = at - ratio * next;

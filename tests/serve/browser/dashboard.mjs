@@ -277,13 +277,13 @@ try {
   // Zoom in (wheel) shows fewer bars; a drag to the right then shows older ones.
   const wide = await canvas.evaluate((e) => ({...e.dataset}));
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
-  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -400);
+  for (let i = 0; i < 15; i++) await page.mouse.wheel(0, -400);
   await page.waitForFunction(
       (n) => Number(document.querySelector('canvas#candles').dataset.visible) < n,
       Number(wide.visible));
   const zoomed = await canvas.evaluate((e) => ({...e.dataset}));
   await page.mouse.down();
-  await page.mouse.move(box.x + box.width / 2 + 150, box.y + box.height / 3, {steps: 5});
+  await page.mouse.move(box.x + box.width / 2 + 300, box.y + box.height / 3, {steps: 5});
   await page.mouse.up();
   const panned = await canvas.evaluate((e) => ({...e.dataset}));
   check(
