@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -308,31 +307,31 @@ ApiResult<std::string> Dashboard::Impl::CandlesLocked(const CandlesRequest& requ
 
   Json names = Json::array();
   for (const Interval& i : *intervals) names.push_back(i.name);
-  // Written by hand: 10,000 bars through a JSON tree cost more than the reading does.
-  std::string out =
-      fmt::format(R"({{"symbol":{},"interval":{},"intervals":{},"candles":[)",
-                  DumpJson(Json(request.symbol)), DumpJson(Json(interval.name)), DumpJson(names));
-  out.reserve(out.size() + bars->size() * 150 + 256);
+  // Written by hand into one buffer: 10,000 bars through a JSON tree cost more than reading them.
+  fmt::memory_buffer out;
+  out.reserve(bars->size() * 150 + 256);
+  fmt::format_to(fmt::appender(out), R"({{"symbol":{},"interval":{},"intervals":{},"candles":[)",
+                 DumpJson(Json(request.symbol)), DumpJson(Json(interval.name)), DumpJson(names));
   char start[kCanonicalTimestampSize];
   bool comma = false;
   for (const Candle& bar : *bars) {
     FormatCanonical(bar.start, start);
-    fmt::format_to(std::back_inserter(out),
+    fmt::format_to(fmt::appender(out),
                    R"({}{{"start":"{}","ms":{},"open":{},"high":{},"low":{},"close":{},"volume":)",
                    comma ? "," : "", std::string_view(start, sizeof start), Millis(bar.start),
                    bar.open, bar.high, bar.low, bar.close);
     if (bar.volume && std::isfinite(*bar.volume)) {
-      fmt::format_to(std::back_inserter(out), "{}", *bar.volume);
+      fmt::format_to(fmt::appender(out), "{}", *bar.volume);
     } else {
-      out += "null";
+      out.append(std::string_view("null"));
     }
-    fmt::format_to(std::back_inserter(out), R"(,"ticks":{}}})", bar.ticks);
+    fmt::format_to(fmt::appender(out), R"(,"ticks":{}}})", bar.ticks);
     comma = true;
   }
-  fmt::format_to(std::back_inserter(out),
+  fmt::format_to(fmt::appender(out),
                  R"(],"rule":{},"signals_on":"ticks","signals_since":{},"signals":{}}})",
                  DumpJson(Json(rule.Describe())), DumpJson(since), DumpJson(signals));
-  return out;
+  return fmt::to_string(out);
 }
 
 ApiResult<std::string> Dashboard::Alerts(std::size_t limit, std::optional<std::int64_t> after_id) {
