@@ -14,6 +14,7 @@
 
 #include "codec/json_write.h"
 #include "codec/utf8.h"
+#include "core/symbol.h"
 
 namespace stockpipe {
 namespace {
@@ -32,11 +33,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
   while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
   return s;
-}
-
-bool ValidSymbolChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '^' ||
-         c == '=' || c == '_' || c == ':' || c == '/';
 }
 
 Rejection Reject(RejectReason reason, std::string message) {
@@ -158,6 +154,11 @@ Rejection EpochOutOfRange(std::string_view number) {
 }
 
 }  // namespace
+
+bool ValidSymbolChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '^' ||
+         c == '=' || c == '_' || c == ':' || c == '/';
+}
 
 std::string_view ReasonCode(RejectReason reason) {
   static constexpr std::array<std::string_view, kRejectReasonCount> kCodes = {

@@ -88,7 +88,7 @@ Result<std::unique_ptr<QueryEngine>> OpenQueryEngine(const Config& config, std::
 Result<std::unique_ptr<serve::DashboardData>> OpenDashboardData(const Config& config) {
   if (config.backends.store != "dynamodb") {
     return std::unique_ptr<serve::DashboardData>(
-        std::make_unique<serve::DataFolder>(config.data_dir));
+        std::make_unique<serve::DataFolder>(config.data_dir, config.candles.intervals));
   }
   auto dynamodb = DynamoDbOptionsFrom(config);
   if (!dynamodb) return dynamodb.status();

@@ -9,6 +9,7 @@
 
 #include "alerts/outbox/outbox.h"
 #include "backtest/backtest.h"
+#include "core/candles.h"
 #include "rules/rule_book.h"
 #include "serve/dashboard_metrics.h"
 #include "serve/dashboard_stores.h"
@@ -37,6 +38,16 @@ std::int64_t Millis(Micros t) {
   return t / 1000;
 }
 
+// The ticks /api/candles replays for its signals at most (the newest of the bars' span).
+constexpr std::size_t kMaxSignalPoints = 50'000;
+
+// One signal as /api/series and /api/candles show it.
+Json SignalJson(const backtest::Signal& s) {
+  return {{"ms", Millis(s.time)},           {"time", FormatCanonical(s.time)},
+          {"action", ActionName(s.action)}, {"price", s.price},
+          {"reason", s.decision.reason},    {"alerted", s.alerted}};
+}
+
 // The SMA the chart draws beside a rule: the rule's own, else [trends] sma_window.
 int SmaWindowOf(const rules::Rule& rule, const Config& config) {
   return rule.SmaWindow().value_or(config.trends.sma_window);
@@ -59,6 +70,15 @@ struct Dashboard::Impl {
   // Everything /api/status and /metrics show.
   Result<StatusNumbers> ReadStatus(Micros now);
   ApiResult<std::string> SeriesLocked(const SeriesRequest& request);
+  ApiResult<std::string> CandlesLocked(const CandlesRequest& request);
+
+  struct Replayed {
+    std::vector<PricePoint> points;  // read before the shown ones, then the shown ones
+    std::size_t first_shown = 0;
+    std::vector<backtest::Signal> signals;  // at or after the first shown point
+  };
+  Result<Replayed> Replay(const std::string& symbol, const rules::Rule& rule,
+                          std::vector<PricePoint> shown, std::size_t warm);
 };
 
 Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
@@ -99,7 +119,7 @@ Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
 }
 
 Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config) {
-  return Open(config, std::make_unique<DataFolder>(config.data_dir));
+  return Open(config, std::make_unique<DataFolder>(config.data_dir, config.candles.intervals));
 }
 
 Result<std::unique_ptr<Dashboard>> Dashboard::Open(const Config& config,
@@ -149,6 +169,40 @@ ApiResult<std::string> Dashboard::Series(const SeriesRequest& request) {
   return impl_->SeriesLocked(request);
 }
 
+// The rule's signals on `shown`, as the trends job gave them: replayed from the cooldown's span
+// before the first shown point (so `alerted` sees the signals that held later ones back), after
+// the `warm` points before that which the rule's windows need.
+Result<Dashboard::Impl::Replayed> Dashboard::Impl::Replay(const std::string& symbol,
+                                                          const rules::Rule& rule,
+                                                          std::vector<PricePoint> shown,
+                                                          std::size_t warm) {
+  Replayed out;
+  if (shown.empty()) return out;
+  const Micros first = shown.front().timestamp;
+  std::vector<PricePoint> span;
+  if (cooldown > 0) {
+    auto read = data.Before(symbol, first, first - cooldown, kMaxCooldownPoints);
+    if (!read) return read.status();
+    span = std::move(*read);
+  }
+  const Micros replay_from = span.empty() ? first : span.front().timestamp;
+  auto before = data.Before(symbol, replay_from, std::nullopt, warm);
+  if (!before) return before.status();
+  out.points = std::move(*before);
+  out.points.insert(out.points.end(), span.begin(), span.end());
+  out.first_shown = out.points.size();
+  out.points.insert(out.points.end(), shown.begin(), shown.end());
+
+  backtest::Options options;
+  options.cooldown = cooldown;
+  options.from = replay_from;
+  auto report = backtest::Replay(symbol, out.points, rule, options);
+  for (backtest::Signal& s : report.signals) {
+    if (s.time >= first) out.signals.push_back(std::move(s));
+  }
+  return out;
+}
+
 ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& request) {
   auto symbols = data.Symbols();
   if (!symbols) return Internal(symbols.status());
@@ -165,70 +219,119 @@ ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& reques
   const bool truncated = shown->size() > request.limit;
   if (truncated) shown->erase(shown->begin());
 
-  // The points before the first one shown: the cooldown's span (so `alerted` sees the signals
-  // that held later ones back), then what the windows of the earliest of those need.
-  std::vector<PricePoint> points;
-  std::size_t first_shown = 0;
-  if (!shown->empty()) {
-    const Micros first = shown->front().timestamp;
-    std::vector<PricePoint> span;
-    if (cooldown > 0) {
-      auto read = data.Before(request.symbol, first, first - cooldown, kMaxCooldownPoints);
-      if (!read) return Internal(read.status());
-      span = std::move(*read);
-    }
-    const std::size_t warm =
-        std::max(rule.Needed(), static_cast<std::size_t>(std::max(window, 1))) - 1;
-    auto before = data.Before(request.symbol, span.empty() ? first : span.front().timestamp,
-                              std::nullopt, warm);
-    if (!before) return Internal(before.status());
-    points = std::move(*before);
-    const Micros replay_from = span.empty() ? first : span.front().timestamp;
-    points.insert(points.end(), span.begin(), span.end());
-    first_shown = points.size();
-    points.insert(points.end(), shown->begin(), shown->end());
-
-    backtest::Options options;
-    options.cooldown = cooldown;
-    options.from = replay_from;
-    auto report = backtest::Replay(request.symbol, points, rule, options);
-    // Filled apart and placed last: ordered_json keeps its members in a vector, so a reference
-    // to one does not survive adding the next.
-    Json json_points = Json::array();
-    Json sma = Json::array();
-    const auto w = static_cast<std::size_t>(std::max(window, 1));
-    for (std::size_t i = first_shown; i < points.size(); ++i) {
-      json_points.push_back({Millis(points[i].timestamp), points[i].price});
-      if (i + 1 < w) continue;
-      // A fresh sum over the window, oldest first (as the rules form it): the same bits
-      // whichever range asked for this point.
-      double sum = 0;
-      for (std::size_t k = i + 1 - w; k <= i; ++k) sum += points[k].price;
-      sma.push_back({Millis(points[i].timestamp), sum / static_cast<double>(w)});
-    }
-    Json signals = Json::array();
-    for (const backtest::Signal& s : report.signals) {
-      if (s.time < first) continue;
-      signals.push_back({{"ms", Millis(s.time)},
-                         {"time", FormatCanonical(s.time)},
-                         {"action", ActionName(s.action)},
-                         {"price", s.price},
-                         {"reason", s.decision.reason},
-                         {"alerted", s.alerted}});
-    }
-    Json out{{"symbol", request.symbol}, {"rule", rule.Describe()},
-             {"sma_window", window},     {"points", std::move(json_points)},
-             {"sma", std::move(sma)},    {"signals", std::move(signals)},
-             {"truncated", truncated}};
-    return DumpJson(out);
+  const std::size_t warm =
+      std::max(rule.Needed(), static_cast<std::size_t>(std::max(window, 1))) - 1;
+  auto replayed = Replay(request.symbol, rule, std::move(*shown), warm);
+  if (!replayed) return Internal(replayed.status());
+  const std::vector<PricePoint>& points = replayed->points;
+  // Filled apart and placed last: ordered_json keeps its members in a vector, so a reference
+  // to one does not survive adding the next.
+  Json json_points = Json::array();
+  Json sma = Json::array();
+  const auto w = static_cast<std::size_t>(std::max(window, 1));
+  for (std::size_t i = replayed->first_shown; i < points.size(); ++i) {
+    json_points.push_back({Millis(points[i].timestamp), points[i].price});
+    if (i + 1 < w) continue;
+    // A fresh sum over the window, oldest first (as the rules form it): the same bits
+    // whichever range asked for this point.
+    double sum = 0;
+    for (std::size_t k = i + 1 - w; k <= i; ++k) sum += points[k].price;
+    sma.push_back({Millis(points[i].timestamp), sum / static_cast<double>(w)});
   }
-  return DumpJson(Json{{"symbol", request.symbol},
-                       {"rule", rule.Describe()},
-                       {"sma_window", window},
-                       {"points", Json::array()},
-                       {"sma", Json::array()},
-                       {"signals", Json::array()},
-                       {"truncated", false}});
+  Json signals = Json::array();
+  for (const backtest::Signal& s : replayed->signals) signals.push_back(SignalJson(s));
+  Json out{{"symbol", request.symbol}, {"rule", rule.Describe()},
+           {"sma_window", window},     {"points", std::move(json_points)},
+           {"sma", std::move(sma)},    {"signals", std::move(signals)},
+           {"truncated", truncated}};
+  return DumpJson(out);
+}
+
+ApiResult<std::string> Dashboard::Candles(const CandlesRequest& request) {
+  if (request.symbol.empty()) return BadRequest("symbol: required (e.g. ?symbol=AAPL)");
+  if (request.limit < 1 || request.limit > kMaxCandlesLimit) {
+    return BadRequest(fmt::format("limit: must be 1..{}, got {}", kMaxCandlesLimit, request.limit));
+  }
+  if (request.from && request.to && *request.from > *request.to) {
+    return BadRequest(fmt::format("from ({}) is after to ({})", FormatCanonical(*request.from),
+                                  FormatCanonical(*request.to)));
+  }
+  std::lock_guard lock(impl_->mutex);
+  return impl_->CandlesLocked(request);
+}
+
+ApiResult<std::string> Dashboard::Impl::CandlesLocked(const CandlesRequest& request) {
+  auto intervals = data.CandleIntervals();
+  if (!intervals) return Internal(intervals.status());
+  if (intervals->empty()) return Internal(Status::Error("no candle intervals are kept"));
+  Interval interval = intervals->front();
+  if (!request.interval.empty()) {
+    auto found = FindInterval(*intervals, request.interval);
+    if (!found) return BadRequest(fmt::format("interval: {}", found.status().message()));
+    interval = *found;
+  }
+  CandleQuery query;
+  query.symbol = request.symbol;
+  query.interval = interval.name;
+  if (request.from) query.from = BarStart(*request.from, interval.length);
+  if (request.to) query.to = *request.to + 1;
+  query.limit = request.limit;
+  auto bars = data.Candles(query);
+  if (!bars) return Internal(bars.status());
+
+  // The signals on the bars' span, from the ticks in it: the rule decides on ticks. The newest
+  // kMaxSignalPoints of them at most, so a long span of busy bars stays fast; `signals_since`
+  // says from when on the list is complete.
+  const rules::Rule& rule = rules->For(request.symbol);
+  Json signals = Json::array();
+  Json since = nullptr;
+  if (!bars->empty()) {
+    const Micros span_from = bars->front().start;
+    const Micros span_to = bars->back().start + interval.length - 1;
+    auto ticks = data.Newest(request.symbol, span_from, span_to, kMaxSignalPoints + 1);
+    if (!ticks) return Internal(ticks.status());
+    since = Millis(span_from);
+    if (ticks->size() > kMaxSignalPoints) {
+      ticks->erase(ticks->begin());
+      since = Millis(ticks->front().timestamp);
+    }
+    auto replayed = Replay(request.symbol, rule, std::move(*ticks),
+                           std::max<std::size_t>(rule.Needed(), 1) - 1);
+    if (!replayed) return Internal(replayed.status());
+    for (const backtest::Signal& s : replayed->signals) {
+      Json j = SignalJson(s);
+      j["bar_ms"] = Millis(BarStart(s.time, interval.length));
+      signals.push_back(std::move(j));
+    }
+  }
+
+  Json names = Json::array();
+  for (const Interval& i : *intervals) names.push_back(i.name);
+  // Written by hand into one buffer: 10,000 bars through a JSON tree cost more than reading them.
+  fmt::memory_buffer out;
+  out.reserve(bars->size() * 150 + 256);
+  fmt::format_to(fmt::appender(out), R"({{"symbol":{},"interval":{},"intervals":{},"candles":[)",
+                 DumpJson(Json(request.symbol)), DumpJson(Json(interval.name)), DumpJson(names));
+  char start[kCanonicalTimestampSize];
+  bool comma = false;
+  for (const Candle& bar : *bars) {
+    FormatCanonical(bar.start, start);
+    fmt::format_to(fmt::appender(out),
+                   R"({}{{"start":"{}","ms":{},"open":{},"high":{},"low":{},"close":{},"volume":)",
+                   comma ? "," : "", std::string_view(start, sizeof start), Millis(bar.start),
+                   bar.open, bar.high, bar.low, bar.close);
+    if (bar.volume && std::isfinite(*bar.volume)) {
+      fmt::format_to(fmt::appender(out), "{}", *bar.volume);
+    } else {
+      out.append(std::string_view("null"));
+    }
+    fmt::format_to(fmt::appender(out), R"(,"ticks":{}}})", bar.ticks);
+    comma = true;
+  }
+  fmt::format_to(fmt::appender(out),
+                 R"(],"rule":{},"signals_on":"ticks","signals_since":{},"signals":{}}})",
+                 DumpJson(Json(rule.Describe())), DumpJson(since), DumpJson(signals));
+  return fmt::to_string(out);
 }
 
 ApiResult<std::string> Dashboard::Alerts(std::size_t limit, std::optional<std::int64_t> after_id) {

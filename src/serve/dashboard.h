@@ -45,6 +45,16 @@ struct SeriesRequest {
   std::size_t limit = 2'000;   // at most this many points, the newest ones
 };
 
+// Bars of one symbol at one interval (GET /api/candles).
+inline constexpr std::size_t kMaxCandlesLimit = 10'000;
+struct CandlesRequest {
+  std::string symbol;
+  std::string interval;        // empty = the shortest kept
+  std::optional<Micros> from;  // the bar holding `from` and later ones; none = no lower bound
+  std::optional<Micros> to;    // bars starting at or before `to`; none = up to the newest
+  std::size_t limit = 500;     // at most this many bars (1..kMaxCandlesLimit), the newest ones
+};
+
 // The status numbers that change between two looks (for records per second).
 struct IngestSample {
   Micros at = 0;
@@ -64,6 +74,9 @@ class Dashboard {
   ApiResult<std::string> Symbols();
   // GET /api/series: the symbol's points, its SMA line and the signals its rule gives on them.
   ApiResult<std::string> Series(const SeriesRequest& request);
+  // GET /api/candles: the symbol's bars and the signals its rule gives on their span (none for
+  // a symbol with no bars; an interval not kept is a 400 naming the kept ones).
+  ApiResult<std::string> Candles(const CandlesRequest& request);
   // GET /api/alerts: the newest `limit` alert messages (newest first), only those with an id
   // greater than `after_id` when given.
   ApiResult<std::string> Alerts(std::size_t limit, std::optional<std::int64_t> after_id);

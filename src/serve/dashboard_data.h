@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "alerts/outbox/outbox.h"
+#include "core/candles.h"
 #include "core/clean_store.h"
 #include "core/ingest_counts.h"
 #include "core/result.h"
@@ -58,6 +59,10 @@ class DashboardData {
   // The newest `n` points in [from, before) (`from` open when absent), oldest first.
   virtual Result<std::vector<PricePoint>> Before(std::string_view symbol, Micros before,
                                                  std::optional<Micros> from, std::size_t n) = 0;
+  // The intervals bars are kept at, shortest first.
+  virtual Result<std::vector<Interval>> CandleIntervals() = 0;
+  // Bars as `query` asks (core/candles.h), oldest first; none for a symbol with no bars.
+  virtual Result<std::vector<Candle>> Candles(const CandleQuery& query) = 0;
   // A state key's value (the last trends run, the watchdog), none when absent.
   virtual Result<std::optional<std::string>> State(std::string_view key) = 0;
   // The newest `limit` alert messages with id > after_id, newest first, with deliveries.

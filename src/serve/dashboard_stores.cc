@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "store/sqlite/sqlite_clean_store.h"
 #include "stream/local/sqlite_stream.h"
 
 namespace stockpipe::serve {
@@ -67,11 +68,12 @@ Result<sqlite::Database*> ReadOnlyFile::Get() {
   return db_.get();
 }
 
-DataFolder::DataFolder(const std::string& data_dir)
+DataFolder::DataFolder(const std::string& data_dir, std::vector<Interval> intervals)
     : stream_(data_dir + "/stream.db", "counters"),
       clean_(data_dir + "/clean.db", "symbols"),
       state_(data_dir + "/state.db", "state"),
-      outbox_(data_dir + "/outbox.db", "channels") {}
+      outbox_(data_dir + "/outbox.db", "channels"),
+      intervals_(std::move(intervals)) {}
 
 Result<StreamNumbers> DataFolder::Stream(std::string_view consumer) {
   StreamNumbers out;
@@ -158,6 +160,23 @@ Result<std::vector<PricePoint>> DataFolder::Before(std::string_view symbol, Micr
   auto points = ReadPoints(**db, *q, "read the points before the series");
   if (points) std::reverse(points->begin(), points->end());
   return points;
+}
+
+Result<std::vector<Interval>> DataFolder::CandleIntervals() {
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db) return intervals_;
+  auto kept = SqliteCleanStore::ReadIntervals(**db);
+  if (!kept) return kept.status();
+  if (kept->empty()) return intervals_;
+  return kept;
+}
+
+Result<std::vector<Candle>> DataFolder::Candles(const CandleQuery& query) {
+  auto db = clean_.Get();
+  if (!db) return db.status();
+  if (!*db) return std::vector<Candle>();
+  return SqliteCleanStore::ReadCandles(**db, query);
 }
 
 Result<std::optional<std::string>> DataFolder::State(std::string_view key) {

@@ -43,11 +43,14 @@ class ReadOnlyFile {
   std::string opened_as_;
 };
 
-// The embedded pipeline's data folder: stream.db (the stream numbers), clean.db (symbols and
-// points), state.db (state keys) and outbox.db (alerts and channel health).
+// The embedded pipeline's data folder: stream.db (the stream numbers), clean.db (symbols, points
+// and bars), state.db (state keys) and outbox.db (alerts and channel health).
 class DataFolder final : public DashboardData {
  public:
-  explicit DataFolder(const std::string& data_dir);
+  // `intervals` (the configured `[candles] intervals`) stand for what clean.db keeps until its
+  // writer has recorded its own.
+  explicit DataFolder(const std::string& data_dir,
+                      std::vector<Interval> intervals = DefaultIntervals());
 
   Result<StreamNumbers> Stream(std::string_view consumer) override;
   Result<std::vector<SymbolSummary>> Symbols() override;
@@ -56,6 +59,8 @@ class DataFolder final : public DashboardData {
                                          std::optional<Micros> to, std::size_t n) override;
   Result<std::vector<PricePoint>> Before(std::string_view symbol, Micros before,
                                          std::optional<Micros> from, std::size_t n) override;
+  Result<std::vector<Interval>> CandleIntervals() override;
+  Result<std::vector<Candle>> Candles(const CandleQuery& query) override;
   Result<std::optional<std::string>> State(std::string_view key) override;
   Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id) override;
   Result<std::int64_t> NewestAlertId() override;
@@ -65,6 +70,7 @@ class DataFolder final : public DashboardData {
 
  private:
   ReadOnlyFile stream_, clean_, state_, outbox_;
+  std::vector<Interval> intervals_;
 };
 
 }  // namespace stockpipe::serve

@@ -28,9 +28,9 @@ struct Route {
   std::string_view path;
   bool post = false;
 };
-constexpr Route kRoutes[] = {{"/"},           {"/api/symbols"}, {"/api/series"},
-                             {"/api/alerts"}, {"/api/status"},  {"/api/query", true},
-                             {"/api/events"}, {"/metrics"},     {"/healthz"}};
+constexpr Route kRoutes[] = {
+    {"/"},           {"/api/symbols"},     {"/api/series"}, {"/api/candles"}, {"/api/alerts"},
+    {"/api/status"}, {"/api/query", true}, {"/api/events"}, {"/metrics"},     {"/healthz"}};
 
 const Route* FindRoute(std::string_view path) {
   for (const Route& route : kRoutes) {
@@ -147,6 +147,8 @@ HttpResponse HttpRoutes::Answer(const HttpRequest& req) {
     Send(res, dashboard_.Symbols());
   } else if (path == "/api/series") {
     Series(req, res);
+  } else if (path == "/api/candles") {
+    Candles(req, res);
   } else if (path == "/api/alerts") {
     Alerts(req, res);
   } else if (path == "/api/status") {
@@ -286,6 +288,12 @@ void HttpRoutes::Series(const HttpRequest& req, HttpResponse& res) {
     request.limit = static_cast<std::size_t>(std::get<std::int64_t>(limit));
   }
   Send(res, dashboard_.Series(request));
+}
+
+void HttpRoutes::Candles(const HttpRequest& req, HttpResponse& res) {
+  auto request = ParseCandlesParams(req.params);
+  if (auto* error = std::get_if<ApiError>(&request)) return Send(res, std::move(*error));
+  Send(res, dashboard_.Candles(std::get<CandlesRequest>(request)));
 }
 
 void HttpRoutes::Alerts(const HttpRequest& req, HttpResponse& res) {

@@ -78,6 +78,7 @@ class HttpRoutes {
   void Finish(std::string_view path, HttpResponse& res);
   void ServeAsset(const HttpRequest& req, HttpResponse& res);
   void Series(const HttpRequest& req, HttpResponse& res);
+  void Candles(const HttpRequest& req, HttpResponse& res);
   void Alerts(const HttpRequest& req, HttpResponse& res);
   void Query(const HttpRequest& req, HttpResponse& res);
   void Events(HttpResponse& res);

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <tuple>
+
+#include "core/record.h"
+#include "core/symbol.h"
 
 namespace stockpipe::serve {
 namespace {
@@ -95,6 +99,53 @@ ApiResult<std::int64_t> ParseIntParam(std::string_view name, std::string_view te
                                   max, Quote(text)));
   }
   return value;
+}
+
+ApiResult<std::string> ParseSymbolParam(std::string_view text) {
+  constexpr std::size_t kMaxSymbol = RecordLimits{}.max_symbol_length;
+  if (text.empty()) return BadRequest("symbol: required (e.g. ?symbol=AAPL)");
+  std::string symbol(text);
+  for (char& c : symbol) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  if (symbol.size() > kMaxSymbol ||
+      !std::all_of(symbol.begin(), symbol.end(), [](char c) { return ValidSymbolChar(c); })) {
+    return BadRequest(
+        fmt::format("symbol: {} is not a symbol (1 to {} characters of A-Z 0-9 . - ^ = _ : /)",
+                    Quote(text), kMaxSymbol));
+  }
+  return symbol;
+}
+
+ApiResult<CandlesRequest> ParseCandlesParams(const QueryParams& params) {
+  const auto param = [&](const char* name) -> std::optional<std::string> {
+    const auto it = params.find(name);
+    if (it == params.end()) return std::nullopt;
+    return it->second;
+  };
+  CandlesRequest request;
+  auto symbol = ParseSymbolParam(param("symbol").value_or(""));
+  if (auto* error = std::get_if<ApiError>(&symbol)) return std::move(*error);
+  request.symbol = std::move(std::get<std::string>(symbol));
+  request.interval = param("interval").value_or("");
+  for (const auto& [name, out, bound] : {std::tuple{"from", &request.from, RangeBound::kStart},
+                                         std::tuple{"to", &request.to, RangeBound::kEnd}}) {
+    const auto text = param(name);
+    if (!text) continue;
+    auto t = ParseTimeParam(name, *text, bound);
+    if (auto* error = std::get_if<ApiError>(&t)) return std::move(*error);
+    *out = std::get<Micros>(t);
+  }
+  if (request.from && request.to && *request.from > *request.to) {
+    return BadRequest(fmt::format("from ({}) is after to ({})", FormatCanonical(*request.from),
+                                  FormatCanonical(*request.to)));
+  }
+  if (const auto limit = param("limit")) {
+    auto value = ParseIntParam("limit", *limit, 1, static_cast<std::int64_t>(kMaxCandlesLimit));
+    if (auto* error = std::get_if<ApiError>(&value)) return std::move(*error);
+    request.limit = static_cast<std::size_t>(std::get<std::int64_t>(value));
+  }
+  return request;
 }
 
 }  // namespace stockpipe::serve

@@ -38,4 +38,13 @@ ApiResult<Micros> ParseTimeParam(std::string_view name, std::string_view text,
 ApiResult<std::int64_t> ParseIntParam(std::string_view name, std::string_view text,
                                       std::int64_t min, std::int64_t max);
 
+// A symbol as the API takes it: 1 to 32 characters of A-Z 0-9 . - ^ = _ : / (lower case is
+// upper-cased), as ingest keeps them.
+ApiResult<std::string> ParseSymbolParam(std::string_view text);
+
+// /api/candles?symbol=&interval=&from=&to=&limit= (docs/dashboard.md): symbol required; limit
+// 1..kMaxCandlesLimit; from and to as ParseTimeParam. The interval is checked by the dashboard,
+// which knows the kept ones.
+ApiResult<CandlesRequest> ParseCandlesParams(const QueryParams& params);
+
 }  // namespace stockpipe::serve

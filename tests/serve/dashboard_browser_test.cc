@@ -1,7 +1,8 @@
 // The dashboard in a real browser: `stockpipe run` with the synthetic producer and the HTTP
 // server on a free port, then Debian's headless Chromium (driven by playwright-core from
 // tests/peers, see tests/serve/browser/dashboard.mjs) loads the page and checks that the chart,
-// its SMA line, a signal marker, the alert rows, the live status panel and the SQL box render,
+// its SMA line, a signal marker, the candle view (bars, markers, read-out, interval, zoom, pan),
+// the alert rows, the live status panel and the SQL box render,
 // with no console error or failed request. The screenshot goes to <build>/test-output.
 //
 // Nothing is skipped: without Chromium or the node modules the test fails and says how to get
@@ -116,7 +117,10 @@ TEST(DashboardBrowserTest, PageShowsChartSignalsAlertsStatusAndSql) {
         "--LOOKBACK_POINTS=5", "--THRESH_PCT=1", "--seed=42", "--lang=en"}) {
     args.emplace_back(arg);
   }
-  auto run = testing::Start(args, {.cwd = dir.path(), .env = {{"TRENDS_STREAMING", "true"}}});
+  // Candles at 1s and 5s make bars to zoom and pan within seconds.
+  auto run = testing::Start(args, {.cwd = dir.path(),
+                                   .env = {{"TRENDS_STREAMING", "true"},
+                                           {"CANDLE_INTERVALS", "1s,5s,1m"}}});
 
   // The server names its port in the log once it listens.
   const std::regex announce(R"(serve: dashboard at (http://127\.0\.0\.1:(\d+)/))");

@@ -257,6 +257,7 @@ TEST_F(HttpApiTest, PageAndAssetsAreTheEmbeddedFilesWithCspAndTypes) {
     const char* type;
   } cases[] = {{"/", "index.html", "text/html; charset=utf-8"},
                {"/assets/app.js", "app.js", "text/javascript; charset=utf-8"},
+               {"/assets/candles.js", "candles.js", "text/javascript; charset=utf-8"},
                {"/assets/style.css", "style.css", "text/css; charset=utf-8"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.path);

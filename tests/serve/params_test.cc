@@ -31,6 +31,47 @@ TEST(ParseTimeParamTest, NotATimeIsABadRequestNamingTheParameter) {
   }
 }
 
+TEST(ParseCandlesParamsTest, DefaultsAndTheParametersGiven) {
+  QueryParams params;
+  ParseQueryText("symbol=brk.b", params);
+  auto plain = ParseCandlesParams(params);
+  ASSERT_TRUE(std::holds_alternative<CandlesRequest>(plain));
+  const auto& r = std::get<CandlesRequest>(plain);
+  EXPECT_EQ(r.symbol, "BRK.B");  // as ingest keeps it
+  EXPECT_EQ(r.interval, "");     // the dashboard picks the shortest kept
+  EXPECT_EQ(r.limit, 500u);
+  EXPECT_FALSE(r.from || r.to);
+
+  params.clear();
+  ParseQueryText("symbol=AAPL&interval=5m&from=1764081000123&to=2025-11-26&limit=10000", params);
+  auto full = ParseCandlesParams(params);
+  ASSERT_TRUE(std::holds_alternative<CandlesRequest>(full));
+  const auto& f = std::get<CandlesRequest>(full);
+  EXPECT_EQ(f.interval, "5m");
+  EXPECT_EQ(f.from, Micros{1'764'081'000'123'000});
+  EXPECT_EQ(f.to, Micros{1'764'115'200'000'000});
+  EXPECT_EQ(f.limit, kMaxCandlesLimit);
+}
+
+TEST(ParseCandlesParamsTest, BadOnesAreBadRequestsNamingTheParameter) {
+  for (const auto& [query, names] :
+       std::initializer_list<std::pair<std::string_view, std::string_view>>{
+           {"", "symbol:"},
+           {"symbol=A%20B", "symbol:"},
+           {"symbol=AAPL&limit=10001", "limit:"},
+           {"symbol=AAPL&limit=0", "limit:"},
+           {"symbol=AAPL&from=soon", "from:"},
+           {"symbol=AAPL&from=2026-01-02&to=2026-01-01", "from ("}}) {
+    QueryParams params;
+    ParseQueryText(query, params);
+    auto r = ParseCandlesParams(params);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(r)) << query;
+    EXPECT_EQ(std::get<ApiError>(r).http_status, 400) << query;
+    EXPECT_TRUE(std::get<ApiError>(r).message.starts_with(names))
+        << query << ": " << std::get<ApiError>(r).message;
+  }
+}
+
 TEST(DecodeUrlTest, PercentEscapesAndPlusOnlyWhereAsked) {
   EXPECT_EQ(DecodeUrl("/api/%73tatus", false), "/api/status");
   EXPECT_EQ(DecodeUrl("a+b%20c", true), "a b c");

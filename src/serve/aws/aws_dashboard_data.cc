@@ -73,6 +73,14 @@ Result<std::vector<PricePoint>> AwsDashboardData::Before(std::string_view symbol
   return Range(symbol, from.value_or(kEarliest), before - 1, n);
 }
 
+Result<std::vector<Interval>> AwsDashboardData::CandleIntervals() {
+  return clean_.CandleIntervals();
+}
+
+Result<std::vector<Candle>> AwsDashboardData::Candles(const CandleQuery& query) {
+  return clean_.Candles(query);
+}
+
 Result<std::vector<PricePoint>> AwsDashboardData::Range(std::string_view symbol, Micros from,
                                                         Micros to, std::size_t n) {
   std::vector<PricePoint> points;

@@ -44,6 +44,9 @@ class AwsDashboardData final : public DashboardData {
                                          std::optional<Micros> to, std::size_t n) override;
   Result<std::vector<PricePoint>> Before(std::string_view symbol, Micros before,
                                          std::optional<Micros> from, std::size_t n) override;
+  // The DynamoDB clean store's bars (its errors, while it keeps none, are the dashboard's 500).
+  Result<std::vector<Interval>> CandleIntervals() override;
+  Result<std::vector<Candle>> Candles(const CandleQuery& query) override;
   Result<std::optional<std::string>> State(std::string_view key) override;
   Result<std::vector<AlertRow>> Alerts(std::size_t limit, std::int64_t after_id) override;
   Result<std::int64_t> NewestAlertId() override;

@@ -1,5 +1,5 @@
 // The stockpipe dashboard's script: the symbol picker, the SVG price chart (price, SMA, BUY/SELL
-// markers), the pipeline status panel, the recent alerts and the read-only SQL box, kept live by
+// markers) or the candlestick chart (candles.js, toggled "Line | Candles"), the pipeline status panel, the recent alerts and the read-only SQL box, kept live by
 // one EventSource on /api/events. The API is docs/dashboard.md.
 //
 // It runs under `Content-Security-Policy: default-src 'self'`: no inline code or styles, no eval,
@@ -10,6 +10,8 @@
 (() => {
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const MAX_POINTS = 5000;  // what the chart keeps while appending live points
+  const CANDLE_LIMIT = 2000;    // bars a symbol's candle view loads (zoom out to all of them)
+  const MAX_CANDLES = 10000;    // what the candle view keeps while appending live bars
   const MAX_ALERT_ROWS = 200;
   const EXAMPLES = [
     [
@@ -173,8 +175,127 @@
     chart.points = [];
     chart.sma = [];
     chart.signals = [];
-    history.replaceState(null, '', `#symbol=${encodeURIComponent(symbol)}`);
-    await refreshSeries(true);
+    candleView.shown = '';
+    writeHash();
+    await Promise.all([refreshSeries(true), refreshCandles(true)]);
+  }
+
+  // ---- the candle view ----------------------------------------------------------------------
+
+  const candleView = {
+    on: false,       // "Candles" picked over "Line"
+    interval: '',    // '' until the API named the shortest kept
+    intervals: [],
+    shown: '',       // `${symbol}/${interval}` of the bars the chart holds
+    loading: null,
+    again: false,
+  };
+  let candleChart = null;
+
+  function writeHash() {
+    if (!chart.symbol) return;  // the picker has not read the hash yet
+    const q = new URLSearchParams({symbol: chart.symbol});
+    if (candleView.on) q.set('view', 'candles');
+    if (candleView.on && candleView.interval) q.set('interval', candleView.interval);
+    history.replaceState(null, '', `#${q}`);
+  }
+
+  function setView(candles) {
+    candleView.on = candles;
+    $('#view-line').setAttribute('aria-pressed', String(!candles));
+    $('#view-candles').setAttribute('aria-pressed', String(candles));
+    $('#chart-box').hidden = candles;
+    $('#candle-box').hidden = !candles;
+    $('#interval-picker').hidden = !candles;
+    $('#chart-title').textContent = candles ? 'Candles' : 'Price';
+    for (const e of document.querySelectorAll('#legend .line-only')) e.hidden = candles;
+    for (const e of document.querySelectorAll('#legend .candles-only')) e.hidden = !candles;
+    writeHash();
+    if (candles) {
+      candleChart.draw();
+      refreshCandles(candleView.shown !== `${chart.symbol}/${candleView.interval}`);
+    } else {
+      renderChart();
+    }
+  }
+
+  // Loads the bars of the shown symbol and interval (`full`), or the newest bar again and any
+  // newer (a live update), and merges; as refreshSeries, calls meanwhile collapse into one more.
+  async function refreshCandles(full = false) {
+    if (!candleView.on || !chart.symbol) return undefined;
+    if (candleView.loading) {
+      if (full)
+        candleView.again = 'full';
+      else if (!candleView.again)
+        candleView.again = 'newer';
+      return candleView.loading;
+    }
+    const symbol = chart.symbol;
+    const interval = candleView.interval;
+    candleView.loading = (async () => {
+      try {
+        const key = `${symbol}/${interval}`;
+        const newest = full || candleView.shown !== key ? null : candleChart.newestMs();
+        const q = new URLSearchParams({symbol, limit: String(CANDLE_LIMIT)});
+        if (interval) q.set('interval', interval);
+        if (newest !== null) q.set('from', String(newest));
+        const doc = await api(`/api/candles?${q}`);
+        if (symbol !== chart.symbol || interval !== candleView.interval) return;
+        fillIntervals(doc.intervals || [], doc.interval);
+        const shownKey = `${symbol}/${doc.interval}`;
+        const reset = candleView.shown !== shownKey;
+        let bars = doc.candles || [];
+        let signals = doc.signals || [];
+        if (newest !== null && bars.length < CANDLE_LIMIT) {
+          // `from` is the newest bar shown: it comes again, updated, with any newer ones.
+          const first = bars.length ? bars[0].ms : Infinity;
+          bars = candleChart.candles().filter((b) => b.ms < first).concat(bars);
+          const seen = new Set(signals.map((x) => `${x.ms}/${x.action}`));
+          signals = candleChart.signals()
+                        .filter((x) => !seen.has(`${x.ms}/${x.action}`))
+                        .concat(signals);
+        }
+        if (bars.length > MAX_CANDLES) bars = bars.slice(-MAX_CANDLES);
+        const oldest = bars.length ? bars[0].ms : Infinity;
+        signals = signals.filter((x) => x.bar_ms >= oldest);
+        candleChart.set({symbol, interval: doc.interval, candles: bars, signals}, reset);
+        candleView.shown = shownKey;
+        $('#legend-note').textContent = bars.length ?
+            `${fmtInt(bars.length)} candles (${doc.interval}), ${fmtInt(signals.length)} signals` :
+            '';
+        $('#candles-empty').hidden = bars.length > 0;
+        $('#chart-panel').classList.remove('failed');
+      } catch (e) {
+        $('#chart-panel').classList.add('failed');
+        $('#legend-note').textContent = `could not load the candles: ${e.message}`;
+        // An interval from an old link that is no longer kept: fall back to the shortest one.
+        if (e.status === 400 && interval && candleView.interval === interval) {
+          candleView.interval = '';
+          candleView.again = 'full';
+        }
+      } finally {
+        candleView.loading = null;
+      }
+      if (candleView.again) {
+        const f = candleView.again === 'full';
+        candleView.again = false;
+        await refreshCandles(f);
+      }
+    })();
+    return candleView.loading;
+  }
+
+  function fillIntervals(names, current) {
+    const select = $('#interval');
+    if (names.join(',') !== candleView.intervals.join(',')) {
+      candleView.intervals = names;
+      select.replaceChildren(...names.map((n) => el('option', {value: n, text: n})));
+    }
+    select.value = current;
+    if (candleView.interval !== current) {
+      candleView.interval = current;
+      writeHash();
+    }
   }
 
   // Fetches the whole window (`full`) or what is newer than the newest point shown, and merges.
@@ -335,9 +456,11 @@
     root.setAttribute('width', String(width));
     root.setAttribute('height', String(height));
     $('#legend-sma').textContent = chart.smaWindow ? `SMA ${chart.smaWindow}` : 'SMA';
-    $('#legend-note').textContent = chart.points.length ?
+    if (!candleView.on) {
+      $('#legend-note').textContent = chart.points.length ?
         `${fmtInt(chart.points.length)} points, ${fmtInt(chart.signals.length)} signals` :
         '';
+    }
     $('#chart-empty').hidden = chart.points.length > 0 || !chart.symbol;
     root.classList.toggle('empty', !chart.points.length);
     // What is drawn, for a reader's tools (and the browser test): the span and the point count.
@@ -734,7 +857,10 @@
       }
       const known = symbols.find((x) => x.symbol === s.symbol);
       if (known && typeof s.newest_ms === 'number') known.newest_ms = s.newest_ms;
-      if (s.symbol === chart.symbol) refreshSeries(false);
+      if (s.symbol === chart.symbol) {
+        refreshSeries(false);
+        refreshCandles(false);
+      }
     });
     es.addEventListener('alert', (ev) => {
       const a = parse(ev);
@@ -749,13 +875,34 @@
       api('/api/status').then((st) => renderStatus(st, 'fetch')).catch(report),
       loadAlerts().catch(report),
       // On a reconnect the shown symbol stays: fetch what it missed.
-      loadSymbols().then((loaded) => loaded || refreshSeries(false)).catch(report),
+      loadSymbols()
+          .then((loaded) => loaded || Promise.all([refreshSeries(false), refreshCandles(false)]))
+          .catch(report),
     ]);
   }
 
   function start() {
     setupSql();
     $('#symbol').addEventListener('change', (ev) => showSymbol(ev.target.value));
+    candleChart = window.StockpipeCandles.create($('#candles'), $('#candle-tip'), {
+      niceTicks,
+      timeTicks,
+      timeLabel,
+      price: fmtPrice,
+      int: fmtInt,
+      time: (ms) => fmtLocal(new Date(ms)),
+    });
+    const wanted = new URLSearchParams(location.hash.slice(1));
+    candleView.on = wanted.get('view') === 'candles';
+    candleView.interval = wanted.get('interval') || '';
+    $('#view-line').addEventListener('click', () => setView(false));
+    $('#view-candles').addEventListener('click', () => setView(true));
+    $('#interval').addEventListener('change', (ev) => {
+      candleView.interval = ev.target.value;
+      writeHash();
+      refreshCandles(true);
+    });
+    setView(candleView.on);
     let pending = false;
     window.addEventListener('resize', () => {
       if (pending) return;
@@ -763,6 +910,7 @@
       requestAnimationFrame(() => {
         pending = false;
         renderChart();
+        if (candleView.on) candleChart.draw();
       });
     });
     refreshAll();

@@ -80,6 +80,17 @@ Tick TickFromRow(const sqlite::Statement& q, std::string_view symbol) {
   return tick;
 }
 
+// A folder from before candles that no writer opened since has no bar tables.
+Result<bool> HasTable(sqlite::Database& db, std::string_view name) {
+  auto q = db.Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1");
+  if (!q) return q.status();
+  q->Bind(1, name);
+  const int rc = q->Step();
+  if (rc == SQLITE_ROW) return true;
+  if (Status s = db.Check(rc, "read the schema"); !s.ok()) return s;
+  return false;
+}
+
 // The first bar start at or after `t`.
 Micros BarStartFrom(Micros t, Micros length) {
   const Micros start = BarStart(t, length);
@@ -116,7 +127,7 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   if (change == CandleIntervalsChange::kApply) {
     if (Status s = store->ReconcileIntervals(); !s.ok()) return s;
   } else {
-    auto stored = store->StoredIntervals();
+    auto stored = ReadIntervals(*store->db_);
     if (!stored) return stored.status();
     store->stored_ = *std::move(stored);
   }
@@ -155,20 +166,8 @@ Status SqliteCleanStore::PrepareStatements() {
   return Status::Ok();
 }
 
-Result<std::vector<Interval>> SqliteCleanStore::StoredIntervals() {
-  auto stored = db_->Prepare("SELECT name, length FROM candle_intervals ORDER BY length");
-  if (!stored) return stored.status();
-  std::vector<Interval> kept;
-  int rc;
-  while ((rc = stored->Step()) == SQLITE_ROW) {
-    kept.push_back({std::string(stored->Text(0)), stored->Int(1)});
-  }
-  if (Status s = db_->Check(rc, "read candle intervals"); !s.ok()) return s;
-  return kept;
-}
-
 Status SqliteCleanStore::ReconcileIntervals() {
-  auto stored = StoredIntervals();
+  auto stored = ReadIntervals(*db_);
   if (!stored) return stored.status();
   const std::vector<Interval>& kept = *stored;
   std::vector<Interval> added, dropped;
@@ -518,7 +517,16 @@ Result<std::vector<Candle>> SqliteCleanStore::Candles(const CandleQuery& query) 
         "intervals (or run `stockpipe candles rebuild`)",
         db_->path(), interval->name, interval->name));
   }
-  auto q = db_->Prepare(
+  return ReadCandles(*db_, query);
+}
+
+Result<std::vector<Candle>> SqliteCleanStore::ReadCandles(sqlite::Database& db,
+                                                          const CandleQuery& query) {
+  std::vector<Candle> bars;
+  auto has = HasTable(db, "bars");
+  if (!has) return has.status();
+  if (!*has) return bars;
+  auto q = db.Prepare(
       "SELECT start, open, high, low, close, volume, ticks, first, last FROM bars "
       "WHERE symbol=?1 AND interval=?2 AND start >= ?3 AND (?4 = '' OR start < ?4) "
       "ORDER BY start DESC LIMIT ?5");
@@ -528,7 +536,6 @@ Result<std::vector<Candle>> SqliteCleanStore::Candles(const CandleQuery& query) 
       .Bind(3, query.from ? FormatCanonical(*query.from) : "")
       .Bind(4, query.to ? FormatCanonical(*query.to) : "")
       .Bind(5, static_cast<std::int64_t>(query.limit));
-  std::vector<Candle> bars;
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) {
     Candle& bar = bars.emplace_back();
@@ -544,9 +551,22 @@ Result<std::vector<Candle>> SqliteCleanStore::Candles(const CandleQuery& query) 
     bar.first = ParseCanonical(q->Text(7));
     bar.last = ParseCanonical(q->Text(8));
   }
-  if (Status s = db_->Check(rc, "read candles"); !s.ok()) return s;
+  if (Status s = db.Check(rc, "read candles"); !s.ok()) return s;
   std::reverse(bars.begin(), bars.end());
   return bars;
+}
+
+Result<std::vector<Interval>> SqliteCleanStore::ReadIntervals(sqlite::Database& db) {
+  std::vector<Interval> out;
+  auto has = HasTable(db, "candle_intervals");
+  if (!has) return has.status();
+  if (!*has) return out;
+  auto q = db.Prepare("SELECT name, length FROM candle_intervals ORDER BY length");
+  if (!q) return q.status();
+  int rc;
+  while ((rc = q->Step()) == SQLITE_ROW) out.push_back({std::string(q->Text(0)), q->Int(1)});
+  if (Status s = db.Check(rc, "read candle intervals"); !s.ok()) return s;
+  return out;
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::LastN(std::string_view symbol, std::size_t n) {

@@ -37,6 +37,13 @@ class SqliteCleanStore final : public CleanStore {
   Result<std::vector<Candle>> Candles(const CandleQuery& query) override;
   Result<std::uint64_t> RebuildCandles(const CandleRebuild& scope) override;
 
+  // Bars as `query` asks from the clean.db behind `db` (read-only connections too: the
+  // dashboard's), with no check of the interval; none when the file has no bars table yet.
+  static Result<std::vector<Candle>> ReadCandles(sqlite::Database& db, const CandleQuery& query);
+  // The intervals the clean.db behind `db` keeps bars at, shortest first (as the writer last
+  // recorded them); none when it has not recorded any.
+  static Result<std::vector<Interval>> ReadIntervals(sqlite::Database& db);
+
   // Row count and newest tick per symbol, for `stockpipe health`.
   Result<std::vector<SymbolSummary>> Summary();
   // Points of `symbol` in [from, to], oldest first (`to` = 0 means no upper bound).
@@ -50,8 +57,6 @@ class SqliteCleanStore final : public CleanStore {
   // use.
   Result<sqlite::Statement*> InsertRows(std::size_t rows, bool members);
   Status PrepareStatements();
-  // The intervals bars are stored at (candle_intervals).
-  Result<std::vector<Interval>> StoredIntervals();
   // Adds the bars of intervals the table has none of yet, drops those of intervals not kept.
   Status ReconcileIntervals();
 

@@ -122,6 +122,30 @@ TEST_F(AwsDashboardDataTest, SeriesAndSymbolsAreTheDocumentsOfTheDataFolder) {
   EXPECT_EQ(symbols, local_symbols);
 }
 
+// The dashboard relays the DynamoDB store's bars: the data folder's document when the store
+// keeps them, and the store's own error as a 500 while it does not (before candles on DynamoDB).
+TEST_F(AwsDashboardDataTest, CandlesAreTheStoresBarsOrItsError) {
+  auto aws = OverAws();
+  auto local = Dashboard::Open(config_);
+  ASSERT_TRUE(local.ok()) << local.error();
+  const CandlesRequest request{"AAPL", "1m", std::nullopt, std::nullopt, 500};
+  DynamoDbCleanStore store(dynamodb_);
+  auto direct = store.Candles(CandleQuery{"AAPL", "1m", std::nullopt, std::nullopt, 500});
+  const auto answer = aws->Candles(request);
+  if (direct.ok()) {
+    const json over_aws = Doc(answer);
+    EXPECT_EQ(over_aws, Doc((*local)->Candles(request)));
+    EXPECT_EQ(over_aws["candles"].size(), 60u);
+  } else {
+    const auto* error = std::get_if<ApiError>(&answer);
+    ASSERT_NE(error, nullptr) << "the store failed but the dashboard answered";
+    EXPECT_EQ(error->http_status, 500);
+    EXPECT_EQ(error->message, direct.status().message());
+  }
+  // The data folder's answer holds its 60 one-minute bars either way.
+  EXPECT_EQ(Doc((*local)->Candles(request))["candles"].size(), 60u);
+}
+
 TEST_F(AwsDashboardDataTest, AlertsSentThroughALoggedChannelAreListedNewestFirst) {
   DynamoDbAlertLog log(dynamodb_);
   Channel channel;

@@ -1,6 +1,8 @@
 // Loads the dashboard in Debian's headless Chromium (driven by playwright-core from tests/peers)
 // and checks what a person would look at: the chart with its price and SMA lines and at least one
-// BUY/SELL marker, alert rows, a status panel with numbers that a live `status` event updates,
+// BUY/SELL marker, the candle view (bars drawn in the up/down colours as the API gives them, BUY/
+// SELL markers, the OHLCV read-out, an interval switch that asks the API again, zoom and pan that
+// move the visible range, live bars), alert rows, a status panel with numbers that a live `status` event updates,
 // and the SQL box (rows for a SELECT, the API's error for a statement that would write). Any
 // console error, page error or failed request fails the run, except the one 4xx the script asks
 // for on purpose.
@@ -77,9 +79,11 @@ page.on('requestfailed', (req) => {
   problems.push(`request failed: ${req.method()} ${req.url()} ${failure}`);
 });
 let seriesFrom = 0;  // incremental series fetches the page made
+const candleRequests = [];  // the query strings of /api/candles requests
 page.on('request', (req) => {
   const u = new URL(req.url());
   if (u.pathname === '/api/series' && u.searchParams.has('from')) seriesFrom += 1;
+  if (u.pathname === '/api/candles') candleRequests.push(u.searchParams);
 });
 page.on('response', (res) => {
   if (res.status() >= 400 && !expected(res.url())) {
@@ -185,6 +189,128 @@ try {
       Number(after.points) === expectedPoints,
       `chart holds ${after.points} points, the API has ${expectedPoints} over the same span`);
   report.live_points = `${before.points} -> ${after.points}`;
+
+  // Candles: the toggle shows the canvas; the run keeps bars at 1s, 5s and 1m
+  // (CANDLE_INTERVALS), so a few seconds of ticks make enough bars to look at.
+  await page.click('#view-candles');
+  check(
+      (await page.getAttribute('#view-candles', 'aria-pressed')) === 'true',
+      'the Candles button is not pressed');
+  check(await page.locator('svg#chart').isHidden(), 'the line chart is still shown');
+  const canvas = page.locator('canvas#candles');
+  await canvas.waitFor({state: 'visible'});
+  await page.waitForFunction(
+      () => Number(document.querySelector('canvas#candles').dataset.candles) >= 15, null,
+      {timeout: 30000});
+  const shown = await canvas.evaluate((e) => ({...e.dataset, label: e.getAttribute('aria-label')}));
+  check(shown.interval === '1s', `default interval ${shown.interval}, not the shortest kept (1s)`);
+  check(
+      shown.label.startsWith(`${shown.candles} candles, 1s, ${symbol}`),
+      `canvas label: ${shown.label}`);
+  const options = await page.locator('#interval option').evaluateAll((os) => os.map((o) => o.value));
+  check(options.join(',') === '1s,5s,1m', `interval options ${options}`);
+  // The bars held are the API's up to the newest one drawn.
+  const api = async (q) => {
+    const r = await page.request.get(new URL(`/api/candles?${q}`, url).href);
+    check(r.ok(), `/api/candles?${q}: HTTP ${r.status()}`);
+    return r.json();
+  };
+  const held = await api(
+      `symbol=${encodeURIComponent(symbol)}&interval=1s&limit=10000&to=${shown.newestMs}`);
+  check(
+      held.candles.length === Number(shown.candles),
+      `chart holds ${shown.candles} bars, the API has ${held.candles.length}`);
+  // Pixels: the visible bars' bodies in the up and down colours, each where the API has one.
+  const first = Number(shown.firstMs);
+  const last = Number(shown.lastMs);
+  const visible = held.candles.filter((c) => c.ms >= first && c.ms <= last);
+  const ups = visible.filter((c) => c.close >= c.open).length;
+  const downs = visible.length - ups;
+  const pixels = await canvas.evaluate((e) => {
+    const css = getComputedStyle(e);
+    const rgb = (name) => {
+      const probe = document.createElement('span');
+      probe.style.color = css.getPropertyValue(name);
+      document.body.append(probe);
+      const m = getComputedStyle(probe).color.match(/\d+/g).map(Number);
+      probe.remove();
+      return m;
+    };
+    const up = rgb('--candle-up');
+    const down = rgb('--candle-down');
+    const data = e.getContext('2d').getImageData(0, 0, e.width, e.height).data;
+    const near = (i, c) => Math.abs(data[i] - c[0]) + Math.abs(data[i + 1] - c[1]) +
+            Math.abs(data[i + 2] - c[2]) <= 6 && data[i + 3] > 250;
+    let u = 0;
+    let d = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (near(i, up)) u += 1;
+      else if (near(i, down)) d += 1;
+    }
+    return {up: u, down: d};
+  });
+  check(
+      (ups === 0 || pixels.up > 20) && (downs === 0 || pixels.down > 20),
+      `candle pixels ${JSON.stringify(pixels)} for ${ups} up and ${downs} down bars`);
+  report.candles = `${shown.candles} (${visible.length} visible: ${ups} up, ${downs} down)`;
+
+  // Live: the newest bar moves on as ticks arrive.
+  await page.waitForFunction(
+      (ms) => Number(document.querySelector('canvas#candles').dataset.newestMs) > ms,
+      Number(shown.newestMs));
+
+  // The crosshair read-out names the bar's OHLCV.
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4);
+  await page.locator('#candle-tip').waitFor({state: 'visible'});
+  const tipText = await page.locator('#candle-tip').textContent();
+  check(/O .+H .+\nL .+C .+\nV /.test(tipText), `crosshair read-out: ${JSON.stringify(tipText)}`);
+
+  // Zoom out to every bar: the rule's signals show as markers.
+  for (let i = 0; i < 30; i++) await page.mouse.wheel(0, 400);
+  await page.waitForFunction(() => {
+    const d = document.querySelector('canvas#candles').dataset;
+    return Number(d.visible) >= Number(d.candles) - 1 && Number(d.markers) > 0;
+  });
+  report.candle_markers = Number(await canvas.getAttribute('data-markers'));
+
+  // Zoom in (wheel) shows fewer bars; a drag to the right then shows older ones.
+  const wide = await canvas.evaluate((e) => ({...e.dataset}));
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+  for (let i = 0; i < 15; i++) await page.mouse.wheel(0, -400);
+  await page.waitForFunction(
+      (n) => Number(document.querySelector('canvas#candles').dataset.visible) < n,
+      Number(wide.visible));
+  const zoomed = await canvas.evaluate((e) => ({...e.dataset}));
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 300, box.y + box.height / 3, {steps: 5});
+  await page.mouse.up();
+  const panned = await canvas.evaluate((e) => ({...e.dataset}));
+  check(
+      Number(panned.firstMs) < Number(zoomed.firstMs) &&
+          Number(panned.lastMs) < Number(zoomed.lastMs),
+      `drag did not pan to older bars: ${JSON.stringify({zoomed, panned})}`);
+  report.zoom = `${wide.visible} -> ${zoomed.visible} bars visible, panned back ` +
+      `${(Number(zoomed.firstMs) - Number(panned.firstMs)) / 1000} s`;
+
+  // Another interval: a new request for it, and its bars drawn.
+  const before5s = candleRequests.length;
+  await Promise.all([
+    page.waitForRequest((r) => {
+      const u = new URL(r.url());
+      return u.pathname === '/api/candles' && u.searchParams.get('interval') === '5s';
+    }),
+    page.selectOption('#interval', '5s'),
+  ]);
+  await page.waitForFunction(() => {
+    const e = document.querySelector('canvas#candles');
+    return e.dataset.interval === '5s' && Number(e.dataset.candles) > 0 &&
+        e.getAttribute('aria-label').includes(' candles, 5s, ');
+  });
+  check(candleRequests.length > before5s, 'no /api/candles request for 5s');
+  check(
+      candleRequests.slice(before5s).every((q) => q.get('symbol') === symbol),
+      'the 5s request is for another symbol');
 
   // Alerts: at least one row with a subject.
   await page.locator('#alerts tbody tr').first().waitFor({state: 'visible'});
