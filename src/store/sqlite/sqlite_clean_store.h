@@ -7,8 +7,9 @@
 // transaction as the ticks, so a crash leaves both or neither. A tick that is new to the table is
 // merged into its bars; a tick that rewrote a stored one (a replay, a corrected price) makes its
 // bars be recomputed from `ticks`. The bars a batch touches last are remembered between batches,
-// so a feed in time order reads no bar back; another connection's commit (PRAGMA data_version)
-// forgets them. A folder from before candles, or one whose `[candles] intervals` changed, gets the
+// so a feed in time order looks a bar up only when it starts one (to find a late tick's earlier
+// writes); another connection's commit (PRAGMA data_version) forgets them. Chunks of plain ticks
+// are inserted with a three-column statement: most feeds carry no candle members. A folder from before candles, or one whose `[candles] intervals` changed, gets the
 // missing bars computed from its ticks when the store is opened by the writer (and bars of
 // intervals no longer configured dropped), in one transaction.
 #pragma once
