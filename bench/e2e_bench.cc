@@ -3,13 +3,14 @@
 // commits + checkpoints), exactly as `stockpipe produce` and `stockpipe ingest` do.
 //
 //   ./build/bench/stockpipe_e2e_bench --records 1000000 [--prefill] [--symbols 50] [--volume]
-//                                     [--candles 1m,1h,1d]
+//                                     [--candles 1m,1h,1d] [--fsync]
 //
 // `--volume` adds a `volume` member to every record (what Yahoo and CSV feeds send); `--candles`
 // sets the intervals bars are kept at (the default's three unless given; `none`: no bars, to
-// measure what bars cost in the same binary).
-// Prints ticks/s, CPU seconds and peak RSS for each side. `--prefill` produces everything first
-// and then times ingest alone.
+// measure what bars cost in the same binary); `--fsync` is the power-cut-safe mode
+// (docs/durability.md). Prints ticks/s, CPU seconds and peak RSS for each side, and ingest's CPU
+// per tick by stage (Ingestor::stage_cpu; "rest" is thread start-up, allocation and waiting on
+// locks). `--prefill` produces everything first and then times ingest alone.
 #include <fmt/format.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -35,8 +36,8 @@ double Seconds(const timeval& t) {
 }
 
 int Produce(const std::string& dir, std::uint64_t records, int symbols, int shards,
-            std::size_t batch, bool volume) {
-  auto stream = SqliteStream::Open(dir + "/stream.db", shards);
+            std::size_t batch, bool volume, sqlite::Sync sync) {
+  auto stream = SqliteStream::Open(dir + "/stream.db", shards, sync);
   if (!stream) {
     std::cerr << stream.error() << "\n";
     return 1;
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   std::uint64_t records = 1'000'000;
   int symbols = 50, shards = 4;
   std::size_t batch = 20'000;
-  bool prefill = false, volume = false;
+  bool prefill = false, volume = false, fsync = false;
   std::string dir;
   std::vector<std::string> candles = {"1m", "1h", "1d"};
   app.add_option("--records", records)->capture_default_str();
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "data folder (default: a new temporary one, removed after)");
   app.add_flag("--prefill", prefill, "produce everything first, then time ingest alone");
   app.add_flag("--volume", volume, "a volume member in every record");
+  app.add_flag("--fsync", fsync, "the power-cut-safe mode ([ingest] fsync = true)");
   app.add_option("--candles", candles, "candle intervals")->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
 
   const Micros produce_start = NowMicros();
   const pid_t child = ::fork();
-  if (child == 0) ::_exit(Produce(dir, records, symbols, shards, batch, volume));
+  const sqlite::Sync sync = fsync ? sqlite::Sync::kFull : sqlite::Sync::kNormal;
+  if (child == 0) ::_exit(Produce(dir, records, symbols, shards, batch, volume, sync));
   rusage producer_usage{};
   int status = 0;
   Micros produce_end = 0;
@@ -114,15 +117,15 @@ int main(int argc, char** argv) {
     produce_end = NowMicros();
   }
 
-  auto stream = SqliteStream::Open(dir + "/stream.db", shards);
+  auto stream = SqliteStream::Open(dir + "/stream.db", shards, sync);
   const bool no_bars = candles == std::vector<std::string>{"none"};
-  auto intervals = no_bars ? Result<std::vector<Interval>>(std::vector<Interval>{})
-                           : ParseIntervals(candles);
+  auto intervals =
+      no_bars ? Result<std::vector<Interval>>(std::vector<Interval>{}) : ParseIntervals(candles);
   if (!intervals) {
     std::cerr << intervals.error() << "\n";
     return 2;
   }
-  auto store = SqliteCleanStore::Open(dir + "/clean.db", sqlite::Sync::kNormal, *intervals);
+  auto store = SqliteCleanStore::Open(dir + "/clean.db", sync, *intervals);
   if (!stream || !store) {
     std::cerr << (!stream ? stream.error() : store.error()) << "\n";
     return 1;
@@ -163,19 +166,31 @@ int main(int argc, char** argv) {
     if (e.is_regular_file()) raw_bytes += e.file_size();
   }
   std::cout << fmt::format(
-      "mode            {}\nrecords         {} ({} symbols, {} shards, batch {})\n"
+      "mode            {}{}\nrecords         {} ({} symbols, {} shards, batch {})\n"
       "producer        {:.0f} ticks/s ({:.2f} s, cpu {:.2f} s, peak RSS {} MB)\n"
       "ingest          {:.0f} ticks/s ({:.2f} s wall, cpu {:.2f} s = {:.2f} us/tick, peak RSS {} "
       "MB)\n"
       "end to end      {:.0f} ticks/s (first put to last checkpoint)\n"
       "raw archive     {:.1f} MB gzip ({:.1f} bytes/tick)\n",
-      prefill ? "prefilled stream, ingest alone" : "producer and ingest concurrently", ingested,
-      symbols, shards, batch, records / produce_s, produce_s,
-      Seconds(producer_usage.ru_utime) + Seconds(producer_usage.ru_stime),
+      prefill ? "prefilled stream, ingest alone" : "producer and ingest concurrently",
+      fsync ? ", fsync per commit" : "", ingested, symbols, shards, batch, records / produce_s,
+      produce_s, Seconds(producer_usage.ru_utime) + Seconds(producer_usage.ru_stime),
       producer_usage.ru_maxrss / 1024, ingested / ingest_s, ingest_s, cpu,
       cpu * 1e6 / static_cast<double>(ingested), after.ru_maxrss / 1024,
       ingested / (static_cast<double>(ingest_end - produce_start) / 1e6), raw_bytes / 1e6,
       static_cast<double>(raw_bytes) / static_cast<double>(ingested));
+  const IngestStageCpu stages = ingestor.stage_cpu();
+  const auto per_tick = [&](Micros spent) {
+    return static_cast<double>(spent) / static_cast<double>(std::max<std::uint64_t>(ingested, 1));
+  };
+  const Micros staged =
+      stages.claim + stages.parse + stages.compress + stages.archive + stages.clean + stages.commit;
+  std::cout << fmt::format(
+      "ingest stages   us CPU/tick: claim {:.2f}, parse {:.2f}, compress {:.2f}, archive {:.2f}, "
+      "clean {:.2f}, checkpoint {:.2f}, rest {:.2f}\n",
+      per_tick(stages.claim), per_tick(stages.parse), per_tick(stages.compress),
+      per_tick(stages.archive), per_tick(stages.clean), per_tick(stages.commit),
+      cpu * 1e6 / static_cast<double>(std::max<std::uint64_t>(ingested, 1)) - per_tick(staged));
   if (temporary) std::filesystem::remove_all(dir);
   return ingested == records ? 0 : 1;
 }

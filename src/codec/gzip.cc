@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -26,7 +27,10 @@ Status TooLarge(std::size_t limit, std::size_t compressed) {
 
 }  // namespace
 
-Result<std::string> GzipCompress(std::string_view data, int level) {
+namespace {
+
+// zlib's deflate, kept for the one case libdeflate's output would be refused by our own reader.
+Result<std::string> ZlibGzip(std::string_view data, int level) {
   z_stream z{};
   // 15 + 16: a gzip header and trailer instead of zlib's.
   if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -44,6 +48,39 @@ Result<std::string> GzipCompress(std::string_view data, int level) {
   if (rc != Z_STREAM_END) return Status::Error(fmt::format("gzip: deflate failed ({})", rc));
   out.resize(written);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> GzipCompress(std::string_view data, int level) {
+  // libdeflate compresses a whole buffer about 1.8 times as fast as zlib at level 1, and smaller.
+  // One compressor per thread and level, reused (each holds its hash tables).
+  struct Free {
+    void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+  };
+  level = std::clamp(level, 0, 12);
+  thread_local std::array<std::unique_ptr<libdeflate_compressor, Free>, 13> compressors;
+  auto& compressor = compressors[static_cast<std::size_t>(level)];
+  if (!compressor) compressor.reset(libdeflate_alloc_compressor(level));
+  if (!compressor) return Status::Error("gzip: cannot allocate a compressor");
+  std::string out;
+  out.resize(libdeflate_gzip_compress_bound(compressor.get(), data.size()));
+  const std::size_t written =
+      libdeflate_gzip_compress(compressor.get(), data.data(), data.size(), out.data(), out.size());
+  if (written == 0) return Status::Error("gzip: libdeflate found no room (cannot happen)");
+  out.resize(written);
+  // libdeflate reaches ~860:1 on a run of one byte even at level 1; readers refuse anything past
+  // InflateLimit as a bomb. Such data (a quarantine of padded records) goes through zlib, whose
+  // level 1 stays under ~230:1, so every object we write is one we can read back.
+  if (data.size() > InflateLimit(out.size())) return ZlibGzip(data, std::min(level, 1));
+  return out;
+}
+
+bool SameGzipContent(std::string_view existing, std::string_view bytes) {
+  if (existing == bytes) return true;
+  auto a = GzipDecompress(existing);
+  auto b = a ? GzipDecompress(bytes) : a;
+  return a && b && *a == *b;
 }
 
 std::size_t InflateLimit(std::size_t compressed) {

@@ -17,12 +17,20 @@
 namespace stockpipe {
 
 // Level 1 by default: RAW objects are written once and read rarely; speed beats ratio here.
+// Whatever `data` holds, the result inflates within InflateLimit(its size): readable by our own
+// readers.
 Result<std::string> GzipCompress(std::string_view data, int level = 1);
 
+// Whether two objects hold the same data: the same bytes, or gzip of the same text. A replayed
+// batch must find its object "the same" even when an upgrade in between changed the compressor
+// (zlib before libdeflate, another level): the write-once archives accept it through this.
+bool SameGzipContent(std::string_view existing, std::string_view bytes);
+
 // The most bytes an object of `compressed` bytes may inflate to: 256 times its size, at least
-// 64 MiB, at most 1 GiB, in whole MiB. Level 1, which ingest writes, never gets past ~230:1 (zeros;
-// ticks ~13:1, a quarantine object of oversized records ~165:1); a bomb is built at level 9,
-// ~1030:1. An object past its limit is refused with "inflates beyond N MiB".
+// 64 MiB, at most 1 GiB, in whole MiB. What ingest writes stays under it (ticks ~13:1, a
+// quarantine object of oversized records ~165:1; GzipCompress falls back to zlib, under ~230:1,
+// for anything past it); a bomb is built at level 9, ~1030:1. An object past its limit is
+// refused with "inflates beyond N MiB".
 std::size_t InflateLimit(std::size_t compressed);
 
 // Accepts concatenated gzip members, as `zcat` does. Stops at `limit` inflated bytes (an error).

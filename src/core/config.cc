@@ -213,6 +213,8 @@ bool Apply(Config& c, std::string_view key, std::string_view v, Setter& set) {
     set.Limit(key, v, c.alerts.give_up_after);
   else if (key == "alerts.queue_fsync")
     set.Bool(key, v, c.alerts.queue_fsync);
+  else if (key == "ingest.fsync")
+    set.Bool(key, v, c.fsync);
   else if (key == "alerts.smtp.require_tls")
     set.Bool(key, v, c.alerts.smtp.require_tls);
   else if (key == "alerts.smtp.ca_bundle")
@@ -295,6 +297,7 @@ constexpr std::pair<std::string_view, std::string_view> kTomlAliases[] = {
     {"alerts.retry_after", "alerts.retry_after"},
     {"alerts.give_up_after", "alerts.give_up_after"},
     {"alerts.queue_fsync", "alerts.queue_fsync"},
+    {"ingest.fsync", "ingest.fsync"},
     {"alerts.smtp.require_tls", "alerts.smtp.require_tls"},
     {"alerts.smtp.ca_bundle", "alerts.smtp.ca_bundle"},
     {"alerts.webhook.allow_insecure", "alerts.webhook.allow_insecure"},

@@ -176,6 +176,10 @@ struct Config {
   std::size_t batch_records = 20'000;     // most records in one ingest batch
   std::size_t batch_min_records = 5'000;  // fewer wait up to batch_window for company
   Micros batch_window = 5 * 1'000'000LL;
+  // `[ingest] fsync` (TOML only): every stream write, CLEAN commit and checkpoint is fsynced
+  // before it counts, so a power cut loses nothing acknowledged (docs/durability.md). Off: all
+  // of it survives a killed process, and RAW objects are fsynced either way.
+  bool fsync = false;
   Micros no_data_after = 10 * 60 * 1'000'000LL;
   RecordLimits limits;
   TrendsConfig trends;

@@ -1,8 +1,11 @@
 // RawArchive: write-once objects holding every raw record, in batches.
 //
 // Keys look like `raw/dt=2025-08-14/shard-000000-<first>-<last>.jsonl.gz`: derived from the stream
-// position, so a retried batch rewrites the same object instead of adding a twin. `Put` is atomic:
-// a reader sees the whole old object, the whole new one, or none; it returns once durable.
+// position, so a retried batch rewrites the same object instead of adding a twin. Objects are
+// write-once: a Put over an existing key succeeds only when the object holds the same data
+// (codec/gzip.h SameGzipContent: a replay, even one compressed by a newer build) and is refused
+// otherwise. `Put` is atomic: a reader sees the whole old object, the whole new one, or none; it
+// returns once durable.
 //
 // Implementations: local files and S3.
 #pragma once

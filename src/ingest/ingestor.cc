@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 #include <charconv>
 #include <future>
@@ -15,21 +16,40 @@
 namespace stockpipe {
 namespace {
 
-// Compresses and writes one object per partition; any failure fails the batch.
-Status WriteObjects(RawArchive& archive, std::string_view area,
-                    const std::map<std::string, std::string>& by_date, const StreamBatch& batch,
-                    std::uint64_t generation) {
-  for (const auto& [date, lines] : by_date) {
-    auto gz = GzipCompress(lines);
-    if (!gz) return gz.status();
-    const std::string key =
-        ObjectKey(area, date, batch.shard, generation, batch.first_sequence, batch.last_sequence);
-    if (Status s = archive.Put(key, *gz); !s.ok()) return s;
-  }
-  return Status::Ok();
+Micros ThreadCpuMicros() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<Micros>(t.tv_sec) * 1'000'000 + t.tv_nsec / 1000;
 }
 
 }  // namespace
+
+IngestStageCpu Ingestor::stage_cpu() const {
+  return {stage_cpu_[kClaim],   stage_cpu_[kParse], stage_cpu_[kCompress],
+          stage_cpu_[kArchive], stage_cpu_[kClean], stage_cpu_[kCommit]};
+}
+
+void Ingestor::Spent(Stage stage, Micros since) const {
+  stage_cpu_[stage] += ThreadCpuMicros() - since;
+}
+
+// Compresses and writes one object per partition; any failure fails the batch.
+Status Ingestor::WriteObjects(std::string_view area,
+                              const std::map<std::string, std::string>& by_date,
+                              const StreamBatch& batch) {
+  for (const auto& [date, lines] : by_date) {
+    Micros t = ThreadCpuMicros();
+    auto gz = GzipCompress(lines);
+    if (!gz) return gz.status();
+    Spent(kCompress, t);
+    t = ThreadCpuMicros();
+    const std::string key =
+        ObjectKey(area, date, batch.shard, generation_, batch.first_sequence, batch.last_sequence);
+    if (Status s = archive_.Put(key, *gz); !s.ok()) return s;
+    Spent(kArchive, t);
+  }
+  return Status::Ok();
+}
 
 std::string ObjectKey(std::string_view area, std::string_view date, std::string_view shard,
                       std::string_view first_sequence, std::string_view last_sequence) {
@@ -95,6 +115,7 @@ Result<BatchOutcome> Ingestor::ProcessBatch(const StreamBatch& batch) {
 }
 
 Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBatch& batch) {
+  const Micros parse_start = ThreadCpuMicros();
   BatchOutcome outcome;
   std::map<std::string, std::string> raw_by_date, rejected_by_date;
   std::vector<Tick> ticks;
@@ -139,19 +160,20 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
   }
   outcome.raw_objects = raw_by_date.size();
   outcome.rejected_objects = rejected_by_date.size();
+  Spent(kParse, parse_start);
 
   // RAW (compress + fsync) and CLEAN (SQLite commit) are independent: run them side by side and
   // wait for both before anyone may checkpoint.
   auto archive_done = std::async(std::launch::async, [&] {
-    if (Status s = WriteObjects(archive_, "raw", raw_by_date, batch, generation_); !s.ok()) {
-      return s;
-    }
-    return WriteObjects(archive_, "rejected", rejected_by_date, batch, generation_);
+    if (Status s = WriteObjects("raw", raw_by_date, batch); !s.ok()) return s;
+    return WriteObjects("rejected", rejected_by_date, batch);
   });
   Status stored;
   {
     std::lock_guard lock(store_mutex_);
+    const Micros t = ThreadCpuMicros();
     stored = store_.Upsert(ticks);
+    Spent(kClean, t);
   }
   Status archived = archive_done.get();
   if (!archived.ok()) return archived;
@@ -177,8 +199,9 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
       std::unique_lock lock(mutex);
       if (!error.ok() || next_shard >= shards->size()) return;
       const std::string& shard = (*shards)[next_shard++];
-      const Micros t0 = NowMicros();
+      const Micros t0 = NowMicros(), claim_cpu = ThreadCpuMicros();
       auto batch = stream.Claim(consumer, shard, limits);
+      Spent(kClaim, claim_cpu);
       if (!batch || batch->empty()) {
         if (!batch) error = batch.status();
         continue;
@@ -192,10 +215,12 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
         error = outcome.status();
         return;
       }
+      const Micros commit_cpu = ThreadCpuMicros();
       if (Status s = stream.Commit(consumer, *batch, outcome->counts); !s.ok()) {
         error = s;
         return;
       }
+      Spent(kCommit, commit_cpu);
       const Micros t3 = NowMicros();
       log::Debug("ingest batch", {{"shard", shard},
                                   {"first_sequence", batch->first_sequence},

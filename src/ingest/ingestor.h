@@ -11,8 +11,10 @@
 // `ProcessBatch` is the shared core: the local loop and the Lambda handler both call it.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +52,17 @@ struct ObjectName {
 };
 // Empty when `key` is not a name ObjectKey makes (or first > last).
 std::optional<ObjectName> ParseObjectKey(std::string_view key);
+
+// CPU time each stage of ingest took, summed over every batch since the Ingestor was made (each
+// worker's own thread time, so stages that overlap on two cores add up): where a tick's cost goes.
+struct IngestStageCpu {
+  Micros claim = 0;     // reading batches from the stream
+  Micros parse = 0;     // parsing and normalising records, formatting RAW and quarantine lines
+  Micros compress = 0;  // gzip of RAW and quarantine objects
+  Micros archive = 0;   // writing and fsyncing them
+  Micros clean = 0;     // the CLEAN store's commits
+  Micros commit = 0;    // the checkpoints
+};
 
 struct BatchOutcome {
   IngestCounts counts;
@@ -90,8 +103,16 @@ class Ingestor {
   void SetGeneration(std::uint64_t generation) { generation_ = generation; }
   std::uint64_t generation() const { return generation_; }
 
+  IngestStageCpu stage_cpu() const;
+
  private:
+  // One atomic per IngestStageCpu member, in its order.
+  enum Stage { kClaim, kParse, kCompress, kArchive, kClean, kCommit, kStages };
+  void Spent(Stage stage, Micros since) const;
+
   Result<BatchOutcome> ProcessWith(RecordParser& parser, const StreamBatch& batch);
+  Status WriteObjects(std::string_view area, const std::map<std::string, std::string>& by_date,
+                      const StreamBatch& batch);
 
   RawArchive& archive_;
   CleanStore& store_;
@@ -100,6 +121,7 @@ class Ingestor {
   DurableObserver on_durable_;  // called under store_mutex_: one batch at a time
   std::uint64_t generation_ = 1;
   std::vector<std::unique_ptr<RecordParser>> parsers_;  // one per worker
+  mutable std::array<std::atomic<Micros>, kStages> stage_cpu_{};
 };
 
 }  // namespace stockpipe

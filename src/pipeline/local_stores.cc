@@ -10,6 +10,14 @@
 #include <filesystem>
 
 namespace stockpipe {
+namespace {
+
+// `[ingest] fsync`: the stream and CLEAN commit with an fsync, power-cut safe (docs/durability.md).
+sqlite::Sync SyncOf(const Config& config) {
+  return config.fsync ? sqlite::Sync::kFull : sqlite::Sync::kNormal;
+}
+
+}  // namespace
 
 LocalPaths::LocalPaths(const std::string& data_dir)
     : root(data_dir),
@@ -37,13 +45,13 @@ Status EnsureStore(const Config& config, StoreKind kind) {
 
 Result<std::unique_ptr<SqliteStream>> OpenStream(const Config& config) {
   if (Status s = EnsureStore(config, StoreKind::kStream); !s.ok()) return s;
-  return SqliteStream::Open(LocalPaths(config.data_dir).stream, config.shards);
+  return SqliteStream::Open(LocalPaths(config.data_dir).stream, config.shards, SyncOf(config));
 }
 
 Result<std::unique_ptr<SqliteCleanStore>> OpenCleanStore(const Config& config,
                                                          CandleIntervalsChange change) {
   if (Status s = EnsureStore(config, StoreKind::kClean); !s.ok()) return s;
-  return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean, sqlite::Sync::kNormal,
+  return SqliteCleanStore::Open(LocalPaths(config.data_dir).clean, SyncOf(config),
                                 config.candles.intervals, change);
 }
 

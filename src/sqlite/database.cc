@@ -113,6 +113,17 @@ Result<std::unique_ptr<Database>> Database::OpenOnce(const std::string& path, bo
   return database;
 }
 
+Result<Sync> Database::sync() {
+  auto q = Prepare("PRAGMA synchronous");
+  if (!q) return q.status();
+  const int rc = q->Step();
+  if (rc != SQLITE_ROW) {
+    if (Status s = Check(rc, "read PRAGMA synchronous"); !s.ok()) return s;
+    return Status::Error("PRAGMA synchronous returned no row");
+  }
+  return q->Int(0) >= 2 ? Sync::kFull : Sync::kNormal;  // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+}
+
 Database::~Database() {
   sqlite3_close_v2(db_);
 }

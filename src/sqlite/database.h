@@ -121,6 +121,9 @@ class Database {
 
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
+  // How this connection commits, as SQLite reports it (`PRAGMA synchronous`): FULL or above is
+  // kFull.
+  Result<Sync> sync();
   // Opened read-only with `immutable=1`: blind to writers. Reopen once `<path>-wal` exists.
   bool immutable() const { return immutable_; }
 

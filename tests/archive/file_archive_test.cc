@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "codec/gzip.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe {
@@ -121,6 +122,27 @@ TEST_F(FileArchiveTest, PutOfIdenticalBytesIsAnIdempotentReplay) {
   EXPECT_EQ(*a.Get("raw/dt=2025-08-14/k.jsonl.gz"), "same bytes");
   EXPECT_EQ(fs::last_write_time(root_ / "raw/dt=2025-08-14/k.jsonl.gz"), before);
   EXPECT_THAT(Keys(a, "raw/"), ElementsAre("raw/dt=2025-08-14/k.jsonl.gz"));
+}
+
+// A batch written before an upgrade and replayed after it: same lines, other gzip bytes.
+TEST_F(FileArchiveTest, ReplayOfTheSameLinesCompressedOtherwiseKeepsTheObject) {
+  FileArchive a(root_);
+  const std::string lines =
+      "{\"symbol\":\"AAPL\",\"price\":1}\n{\"symbol\":\"MSFT\",\"price\":2}\n";
+  // Two gzip members of the halves: other bytes of the same text, as zcat reads them.
+  const std::size_t half = lines.find('\n') + 1;
+  const std::string before_upgrade =
+                        *GzipCompress(lines.substr(0, half)) + *GzipCompress(lines.substr(half)),
+                    after_upgrade = *GzipCompress(lines);
+  ASSERT_NE(before_upgrade, after_upgrade);
+  ASSERT_TRUE(a.Put("raw/k.jsonl.gz", before_upgrade).ok());
+  Status replay = a.Put("raw/k.jsonl.gz", after_upgrade);
+  EXPECT_TRUE(replay.ok()) << replay.message();
+  EXPECT_EQ(*a.Get("raw/k.jsonl.gz"), before_upgrade);
+  Status other = a.Put("raw/k.jsonl.gz", *GzipCompress(lines + lines));
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(other.message(), HasSubstr("refusing to replace"));
+  EXPECT_EQ(*a.Get("raw/k.jsonl.gz"), before_upgrade);
 }
 
 TEST_F(FileArchiveTest, TemporaryFilesOfACrashedPutAreNotListed) {

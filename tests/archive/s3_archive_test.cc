@@ -147,6 +147,25 @@ TEST_F(S3ArchiveTest, PutOfIdenticalBytesIsAnIdempotentReplay) {
   EXPECT_THAT(Keys("raw/"), ElementsAre(key));
 }
 
+// A batch written before an upgrade and replayed after it: same lines, other gzip bytes.
+TEST_F(S3ArchiveTest, ReplayOfTheSameLinesCompressedOtherwiseKeepsTheObject) {
+  const std::string key = "raw/dt=2025-08-14/shard-000001-1-2.jsonl.gz";
+  const std::string lines = "{\"symbol\":\"AAPL\"}\n{\"symbol\":\"MSFT\"}\n";
+  // Two gzip members of the halves: other bytes of the same text, as zcat reads them.
+  const std::size_t half = lines.find('\n') + 1;
+  const std::string before_upgrade =
+                        *GzipCompress(lines.substr(0, half)) + *GzipCompress(lines.substr(half)),
+                    after_upgrade = *GzipCompress(lines);
+  ASSERT_NE(before_upgrade, after_upgrade);
+  ASSERT_TRUE(archive_->Put(key, before_upgrade).ok());
+  Status replay = archive_->Put(key, after_upgrade);
+  EXPECT_TRUE(replay.ok()) << replay.message();
+  EXPECT_EQ(*archive_->Get(key), before_upgrade);
+  Status other = archive_->Put(key, *GzipCompress(lines + lines));
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(other.message(), HasSubstr("refusing to replace"));
+}
+
 TEST_F(S3ArchiveTest, EmptyObjectIsAnObject) {
   ASSERT_TRUE(archive_->Put("raw/empty", "").ok());
   auto got = archive_->Get("raw/empty");

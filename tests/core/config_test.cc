@@ -264,8 +264,7 @@ TEST_F(ConfigTest, EveryListedEnvironmentVariableIsHonoured) {
       {"RAW_DATA_BUCKET", {"raw-b", [](const Config& c) { return c.aws.raw_bucket == "raw-b"; }}},
       {"DYNAMODB_TABLE", {"T", [](const Config& c) { return c.aws.dynamodb_table == "T"; }}},
       {"DYNAMODB_STATE_TABLE", {"S", [](const Config& c) { return c.aws.state_table == "S"; }}},
-      {"DYNAMODB_CANDLES_TABLE",
-       {"C", [](const Config& c) { return c.aws.candles_table == "C"; }}},
+      {"DYNAMODB_CANDLES_TABLE", {"C", [](const Config& c) { return c.aws.candles_table == "C"; }}},
       {"SNS_TOPIC_ARN",
        {"arn:aws:sns:eu-central-1:1:a",
         [](const Config& c) { return !c.aws.sns_topic_arn.empty(); }}},
@@ -448,6 +447,19 @@ TEST_F(ConfigTest, UnknownKeysAreReportedNotSilentlyIgnored) {
   EXPECT_NE(all.find("unknown key shard "), std::string::npos) << all;
   EXPECT_NE(all.find("unknown key stream.retention "), std::string::npos) << all;
   EXPECT_NE(all.find("unknown key trends.thresh_pct "), std::string::npos) << all;
+}
+
+TEST_F(ConfigTest, IngestFsyncIsOffByDefaultAndOnFromTheFile) {
+  auto defaults = LoadEnv({});
+  ASSERT_TRUE(defaults.ok()) << defaults.error();
+  EXPECT_FALSE(defaults->fsync);
+  auto on = Load("[ingest]\nfsync = true\n");
+  ASSERT_TRUE(on.ok()) << on.error();
+  EXPECT_TRUE(on->warnings.empty()) << on->warnings.front();
+  EXPECT_TRUE(on->fsync);
+  auto bad = Load("[ingest]\nfsync = \"always\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("ingest.fsync"), std::string::npos) << bad.error();
 }
 
 TEST_F(ConfigTest, AlertDefaultsAreConsoleAndLogWithRetriesForever) {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "codec/gzip.h"
+
 namespace stockpipe {
 namespace fs = std::filesystem;
 namespace {
@@ -95,7 +97,8 @@ Status FileArchive::SameOrRefuse(std::string_view key, const fs::path& path,
                                  std::string_view bytes) {
   auto existing = Get(key);
   if (!existing) return existing.status();
-  if (*existing == bytes) return Status::Ok();  // a replayed batch: the same object again
+  // A replayed batch: the same object again (compressed alike, or by the build before an upgrade).
+  if (SameGzipContent(*existing, bytes)) return Status::Ok();
   return Status::Error(fmt::format(
       "object {} already exists with other content ({} bytes there, {} bytes new): refusing to "
       "replace it (a stream started over without a new generation? see `stockpipe repair`)",

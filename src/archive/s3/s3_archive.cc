@@ -8,6 +8,7 @@
 #include "archive/s3/list_objects_xml.h"
 #include "aws/encoding.h"
 #include "codec/base64.h"
+#include "codec/gzip.h"
 #include "codec/xml.h"
 
 namespace stockpipe {
@@ -145,7 +146,8 @@ Status S3Archive::Put(std::string_view key, std::string_view bytes) {
 
 Status S3Archive::SameOrRefuse(std::string_view key, std::string_view existing,
                                std::string_view bytes) {
-  if (existing == bytes) return Status::Ok();  // a replayed batch: the same object again
+  // A replayed batch: the same object again (compressed alike, or by the build before an upgrade).
+  if (SameGzipContent(existing, bytes)) return Status::Ok();
   return Status::Error("S3 object " + Describe(key) + " already exists with other content (" +
                        std::to_string(existing.size()) + " bytes there, " +
                        std::to_string(bytes.size()) +

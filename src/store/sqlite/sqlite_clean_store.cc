@@ -160,6 +160,8 @@ Status SqliteCleanStore::PrepareStatements() {
             "INSERT OR REPLACE INTO bars(symbol, interval, start, open, high, low, close, volume, "
             "ticks, first, last) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
            {&bar_ticks_, bar_ticks},
+           {&last_n_,
+            "SELECT timestamp, price FROM ticks WHERE symbol=? ORDER BY timestamp DESC LIMIT ?"},
        }) {
     if (Status s = prepare(*statement, sql); !s.ok()) return s;
   }
@@ -570,14 +572,13 @@ Result<std::vector<Interval>> SqliteCleanStore::ReadIntervals(sqlite::Database& 
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::LastN(std::string_view symbol, std::size_t n) {
-  auto q = db_->Prepare(
-      "SELECT timestamp, price FROM ticks WHERE symbol=? ORDER BY timestamp DESC LIMIT ?");
-  if (!q) return q.status();
-  q->Bind(1, symbol).Bind(2, static_cast<std::int64_t>(n));
+  sqlite::Statement& q = last_n_;
+  q.Reset();
+  q.Bind(1, symbol).Bind(2, static_cast<std::int64_t>(n));
   std::vector<PricePoint> points;
   int rc;
-  while ((rc = q->Step()) == SQLITE_ROW)
-    points.push_back({ParseCanonical(q->Text(0)), q->Double(1)});
+  while ((rc = q.Step()) == SQLITE_ROW) points.push_back({ParseCanonical(q.Text(0)), q.Double(1)});
+  q.Reset();  // ends the read: a statement left open would pin its snapshot
   if (Status s = db_->Check(rc, "read last points"); !s.ok()) return s;
   std::reverse(points.begin(), points.end());
   return points;

@@ -9,9 +9,10 @@
 // bars be recomputed from `ticks`. The bars a batch touches last are remembered between batches,
 // so a feed in time order looks a bar up only when it starts one (to find a late tick's earlier
 // writes); another connection's commit (PRAGMA data_version) forgets them. Chunks of plain ticks
-// are inserted with a three-column statement: most feeds carry no candle members. A folder from before candles, or one whose `[candles] intervals` changed, gets the
-// missing bars computed from its ticks when the store is opened by the writer (and bars of
-// intervals no longer configured dropped), in one transaction.
+// are inserted with a three-column statement: most feeds carry no candle members. A folder from
+// before candles, or one whose `[candles] intervals` changed, gets the missing bars computed from
+// its ticks when the store is opened by the writer (and bars of intervals no longer configured
+// dropped), in one transaction.
 #pragma once
 
 #include <map>
@@ -44,6 +45,9 @@ class SqliteCleanStore final : public CleanStore {
   // The intervals the clean.db behind `db` keeps bars at, shortest first (as the writer last
   // recorded them); none when it has not recorded any.
   static Result<std::vector<Interval>> ReadIntervals(sqlite::Database& db);
+
+  // How Upsert's commits are made durable (Open's `sync`, as the connection reports it).
+  Result<sqlite::Sync> sync() { return db_->sync(); }
 
   // Row count and newest tick per symbol, for `stockpipe health`.
   Result<std::vector<SymbolSummary>> Summary();
@@ -79,7 +83,9 @@ class SqliteCleanStore final : public CleanStore {
   std::vector<Interval> intervals_;
   std::vector<Interval> stored_;  // as the folder keeps them, when opened with kLeave
   std::map<std::pair<std::size_t, bool>, sqlite::Statement> inserts_;
-  sqlite::Statement update_, summarise_, read_bar_, write_bar_, bar_ticks_;
+  // Prepared once: a trends run calls LastN for every symbol, and preparing costs as much as the
+  // read.
+  sqlite::Statement update_, summarise_, read_bar_, write_bar_, bar_ticks_, last_n_;
   std::vector<const Tick*> order_;
   std::vector<bool> fresh_;  // per order_: the tick was not in the table before
   std::string stamps_;       // canonical timestamps of order_, fixed width, back to back

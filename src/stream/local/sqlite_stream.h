@@ -56,6 +56,8 @@ class SqliteStream final : public Stream {
   // When the newest record arrived (0 = never): one row read, cheap enough for a watchdog.
   Result<Micros> LastPut();
   int shard_count() const { return shard_count_; }
+  // How Put and Commit are made durable (Open's `sync`, as the connection reports it).
+  Result<sqlite::Sync> sync() { return db_->sync(); }
 
   // The shard a partition key goes to: FNV-1a, stable across processes and versions.
   static int ShardOf(std::string_view partition_key, int shard_count);

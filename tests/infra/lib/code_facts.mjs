@@ -355,7 +355,7 @@ export function codeFacts(root) {
     facts.areas = new Set();
     for (const rel of core) {
       const t = read(rel);
-      for (const m of t.matchAll(/\bWriteObjects\(\s*\w+\s*,\s*"(\w+)"/g)) facts.areas.add(m[1]);
+      for (const m of t.matchAll(/\bWriteObjects\((?:\s*\w+\s*,)?\s*"(\w+)"/g)) facts.areas.add(m[1]);
       for (const m of t.matchAll(/\bObjectKey\(\s*"(\w+)"/g)) facts.areas.add(m[1]);
     }
   }
