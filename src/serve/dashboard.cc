@@ -67,8 +67,8 @@ struct Dashboard::Impl {
   Impl(const Config& c, std::unique_ptr<DashboardData> d)
       : config(c), source(std::move(d)), data(*source) {}
 
-  // Everything /api/status and /metrics show.
-  Result<StatusNumbers> ReadStatus(Micros now);
+  // Everything /api/status shows, and with `every_symbol` what /metrics shows.
+  Result<StatusNumbers> ReadStatus(Micros now, bool every_symbol);
   ApiResult<std::string> SeriesLocked(const SeriesRequest& request);
   ApiResult<std::string> CandlesLocked(const CandlesRequest& request);
 
@@ -81,15 +81,20 @@ struct Dashboard::Impl {
                           std::vector<PricePoint> shown, std::size_t warm);
 };
 
-Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now) {
+Result<StatusNumbers> Dashboard::Impl::ReadStatus(Micros now, bool every_symbol) {
   StatusNumbers n;
   n.now = now;
   auto stream = data.Stream(kIngestConsumer);
   if (!stream) return stream.status();
   n.stream = *stream;
-  auto symbols = data.Symbols();
-  if (!symbols) return symbols.status();
-  n.symbols = std::move(*symbols);
+  auto totals = data.Totals();
+  if (!totals) return totals.status();
+  n.clean = *totals;
+  if (every_symbol) {
+    auto symbols = data.Symbols();
+    if (!symbols) return symbols.status();
+    n.symbols = std::move(*symbols);
+  }
   auto last_run = data.State(kLastTrendsRunKey);
   if (!last_run) return last_run.status();
   if (*last_run) {
@@ -204,10 +209,9 @@ Result<Dashboard::Impl::Replayed> Dashboard::Impl::Replay(const std::string& sym
 }
 
 ApiResult<std::string> Dashboard::Impl::SeriesLocked(const SeriesRequest& request) {
-  auto symbols = data.Symbols();
-  if (!symbols) return Internal(symbols.status());
-  if (std::none_of(symbols->begin(), symbols->end(),
-                   [&](const SymbolSummary& s) { return s.symbol == request.symbol; })) {
+  auto known = data.HasSymbol(request.symbol);
+  if (!known) return Internal(known.status());
+  if (!*known) {
     return ApiError{
         404, "unknown_symbol",
         fmt::format("no symbol \"{}\" in the CLEAN store (see /api/symbols)", request.symbol)};
@@ -370,7 +374,7 @@ ApiResult<IngestSample> Dashboard::Sample(Micros now) {
 ApiResult<std::string> Dashboard::Status(Micros now,
                                          const std::optional<IngestSample>& rate_since) {
   std::lock_guard lock(impl_->mutex);
-  auto n = impl_->ReadStatus(now);
+  auto n = impl_->ReadStatus(now, /*every_symbol=*/false);
   if (!n) return Internal(n.status());
   const IngestCounts& c = n->stream.counts;
   Json rate = nullptr;
@@ -378,8 +382,6 @@ ApiResult<std::string> Dashboard::Status(Micros now,
     rate = static_cast<double>(c.received - rate_since->received) /
            (static_cast<double>(now - rate_since->at) / 1e6);
   }
-  std::uint64_t clean_rows = 0;
-  for (const SymbolSummary& s : n->symbols) clean_rows += s.rows;
   const Micros lag_age = n->stream.oldest_pending > 0 ? now - n->stream.oldest_pending : 0;
   Json out;
   out["time"] = FormatCanonical(now);
@@ -394,7 +396,7 @@ ApiResult<std::string> Dashboard::Status(Micros now,
                    {"rejected", RejectedJson(c)},
                    {"ignored", IgnoredJson(c)},
                    {"records_per_second", std::move(rate)}};
-  out["clean"] = {{"rows", clean_rows}, {"symbols", n->symbols.size()}};
+  out["clean"] = {{"rows", n->clean.rows}, {"symbols", n->clean.symbols}};
   out["trends"] = {
       {"last_run", n->last_run.empty() ? Json(nullptr) : Json::parse(n->last_run, nullptr, false)}};
   out["watchdog"] = {{"state", n->watchdog.empty() ? "not_started" : n->watchdog},
@@ -405,9 +407,14 @@ ApiResult<std::string> Dashboard::Status(Micros now,
 
 ApiResult<std::string> Dashboard::Metrics(Micros now) {
   std::lock_guard lock(impl_->mutex);
-  auto n = impl_->ReadStatus(now);
+  auto n = impl_->ReadStatus(now, /*every_symbol=*/true);
   if (!n) return Internal(n.status());
   return PrometheusText(*n);
+}
+
+Status Dashboard::Health() {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->data.Readable();
 }
 
 ApiResult<Dashboard::Fingerprint> Dashboard::Look() {

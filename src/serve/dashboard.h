@@ -86,6 +86,9 @@ class Dashboard {
   ApiResult<IngestSample> Sample(Micros now);
   // GET /metrics (Prometheus text exposition format 0.0.4).
   ApiResult<std::string> Metrics(Micros now);
+  // GET /healthz: Ok when the stores can be read. Reads no rows where the source can tell
+  // without (the data folder), so a probe may ask as often as it likes.
+  stockpipe::Status Health();
   // A cheap fingerprint of what the page shows (each symbol's newest point, the newest alert id):
   // the SSE loop sends `series` / `alert` events when it changes.
   struct Fingerprint {

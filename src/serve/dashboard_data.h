@@ -28,6 +28,12 @@ struct StreamNumbers {
   IngestCounts counts;            // committed by the consumer
 };
 
+// How many symbols CLEAN holds and their rows together (what /api/status shows).
+struct SymbolTotals {
+  std::size_t symbols = 0;
+  std::uint64_t rows = 0;
+};
+
 struct AlertDelivery {
   std::string channel;
   std::string state;  // pending, delivered, given_up
@@ -51,6 +57,10 @@ class DashboardData {
   virtual Result<StreamNumbers> Stream(std::string_view consumer) = 0;
   // Rows and newest point per symbol, sorted by symbol.
   virtual Result<std::vector<SymbolSummary>> Symbols() = 0;
+  // Symbols() counted and summed, and whether it holds `symbol`: a source that keeps its
+  // summaries between calls answers these without copying them (the defaults call Symbols()).
+  virtual Result<SymbolTotals> Totals();
+  virtual Result<bool> HasSymbol(std::string_view symbol);
   virtual Result<std::optional<double>> LastPrice(std::string_view symbol) = 0;
   // The newest `n` points in [from, to] (either bound open), oldest first.
   virtual Result<std::vector<PricePoint>> Newest(std::string_view symbol,
@@ -72,6 +82,9 @@ class DashboardData {
   // other channel still holding undelivered rows).
   virtual Result<std::vector<ChannelHealth>> Channels(
       const std::vector<std::string>& configured) = 0;
+  // Ok when the stores can be read (GET /healthz, which probes may call often): a source that
+  // can tell without reading rows should. The default reads Symbols() and NewestAlertId().
+  virtual Status Readable();
 };
 
 }  // namespace stockpipe::serve

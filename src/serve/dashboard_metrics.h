@@ -19,7 +19,8 @@ namespace stockpipe::serve {
 struct StatusNumbers {
   Micros now = 0;
   StreamNumbers stream;
-  std::vector<SymbolSummary> symbols;
+  SymbolTotals clean;
+  std::vector<SymbolSummary> symbols;  // each symbol's: read for /metrics only
   std::string last_run;  // the trends job's summary object (JSON text); empty = never ran
   Micros last_run_at = 0;
   std::string watchdog;  // "ok" / "alarm"; empty = never checked

@@ -46,6 +46,7 @@ Result<sqlite::Database*> ReadOnlyFile::Get() {
   // one that came and went (the main file changed). Either way, read through a new connection.
   if (db_ && db_->immutable() &&
       (std::filesystem::exists(path_ + "-wal", ec) || FileVersion(path_) != opened_as_)) {
+    data_version_ = sqlite::Statement();
     db_.reset();
   }
   if (db_) return db_.get();
@@ -65,7 +66,21 @@ Result<sqlite::Database*> ReadOnlyFile::Get() {
   }
   db_ = std::move(*db);
   opened_as_ = version;
+  ++opens_;
   return db_.get();
+}
+
+Result<ReadOnlyFile::Seen> ReadOnlyFile::Version() {
+  if (!data_version_.get()) {
+    auto q = db_->Prepare("PRAGMA data_version");
+    if (!q) return q.status();
+    data_version_ = std::move(*q);
+  }
+  const int rc = data_version_.Step();
+  const Seen seen{opens_, rc == SQLITE_ROW ? data_version_.Int(0) : 0};
+  data_version_.Reset();
+  if (rc != SQLITE_ROW) return db_->Check(rc, "read the data version");
+  return seen;
 }
 
 DataFolder::DataFolder(const std::string& data_dir, std::vector<Interval> intervals)
@@ -80,6 +95,11 @@ Result<StreamNumbers> DataFolder::Stream(std::string_view consumer) {
   auto db = stream_.Get();
   if (!db) return db.status();
   if (!*db) return out;
+  auto seen = stream_.Version();
+  if (!seen) return seen.status();
+  if (stream_numbers_.seen == *seen && stream_numbers_.value.first == consumer) {
+    return stream_numbers_.value.second;
+  }
   auto stats = SqliteStream::ReadStats(**db, consumer);
   if (!stats) return stats.status();
   out.shards = stats->shards.size();
@@ -92,23 +112,54 @@ Result<StreamNumbers> DataFolder::Stream(std::string_view consumer) {
   }
   out.last_put = stats->last_put;
   out.counts = stats->counts;
+  stream_numbers_ = {*seen, {std::string(consumer), out}};
   return out;
 }
 
-Result<std::vector<SymbolSummary>> DataFolder::Symbols() {
-  std::vector<SymbolSummary> out;
+Result<const DataFolder::SymbolList*> DataFolder::SymbolsKept() {
+  static const SymbolList kNone;
   auto db = clean_.Get();
   if (!db) return db.status();
-  if (!*db) return out;
+  if (!*db) return &kNone;
+  auto seen = clean_.Version();
+  if (!seen) return seen.status();
+  if (symbols_.seen == *seen) return &symbols_.value;
+  SymbolList list;
   auto q = (*db)->Prepare("SELECT symbol, rows, newest FROM symbols ORDER BY symbol");
   if (!q) return q.status();
   int rc;
   while ((rc = q->Step()) == SQLITE_ROW) {
-    out.push_back({std::string(q->Text(0)), static_cast<std::uint64_t>(q->Int(1)),
-                   ParseCanonical(q->Text(2))});
+    const auto rows = static_cast<std::uint64_t>(q->Int(1));
+    list.symbols.push_back({std::string(q->Text(0)), rows, ParseCanonical(q->Text(2))});
+    list.totals.rows += rows;
   }
   if (Status s = (*db)->Check(rc, "list the CLEAN symbols"); !s.ok()) return s;
-  return out;
+  list.totals.symbols = list.symbols.size();
+  symbols_ = {*seen, std::move(list)};
+  return &symbols_.value;
+}
+
+Result<std::vector<SymbolSummary>> DataFolder::Symbols() {
+  auto list = SymbolsKept();
+  if (!list) return list.status();
+  return (*list)->symbols;
+}
+
+Result<SymbolTotals> DataFolder::Totals() {
+  auto list = SymbolsKept();
+  if (!list) return list.status();
+  return (*list)->totals;
+}
+
+Result<bool> DataFolder::HasSymbol(std::string_view symbol) {
+  auto list = SymbolsKept();
+  if (!list) return list.status();
+  // ORDER BY symbol is SQLite's BINARY collation, memcmp order: the order of std::string.
+  const std::vector<SymbolSummary>& symbols = (*list)->symbols;
+  const auto it = std::lower_bound(
+      symbols.begin(), symbols.end(), symbol,
+      [](const SymbolSummary& s, std::string_view name) { return s.symbol < name; });
+  return it != symbols.end() && it->symbol == symbol;
 }
 
 Result<std::optional<double>> DataFolder::LastPrice(std::string_view symbol) {
@@ -183,13 +234,25 @@ Result<std::optional<std::string>> DataFolder::State(std::string_view key) {
   auto db = state_.Get();
   if (!db) return db.status();
   if (!*db) return std::optional<std::string>();
+  auto seen = state_.Version();
+  if (!seen) return seen.status();
+  // The dashboard asks for two keys; the bound only keeps an odd caller from growing the map.
+  if (state_values_.seen != *seen || state_values_.value.size() >= 16) {
+    state_values_ = {*seen, {}};
+  }
+  if (auto it = state_values_.value.find(key); it != state_values_.value.end()) return it->second;
   auto q = (*db)->Prepare("SELECT value FROM state WHERE key=?");
   if (!q) return q.status();
   q->Bind(1, key);
   const int rc = q->Step();
-  if (rc == SQLITE_ROW) return std::optional<std::string>(std::string(q->Text(0)));
-  if (Status s = (*db)->Check(rc, "read the state"); !s.ok()) return s;
-  return std::optional<std::string>();
+  std::optional<std::string> value;
+  if (rc == SQLITE_ROW) {
+    value = std::string(q->Text(0));
+  } else if (Status s = (*db)->Check(rc, "read the state"); !s.ok()) {
+    return s;
+  }
+  state_values_.value.emplace(std::string(key), value);
+  return value;
 }
 
 Result<std::vector<AlertRow>> DataFolder::Alerts(std::size_t limit, std::int64_t after_id) {
@@ -251,10 +314,30 @@ Result<std::vector<ChannelHealth>> DataFolder::Channels(
     const std::vector<std::string>& configured) {
   auto db = outbox_.Get();
   if (!db) return db.status();
-  if (*db) return ReadChannelHealth(**db, configured);
+  if (*db) {
+    auto seen = outbox_.Version();
+    if (!seen) return seen.status();
+    if (channels_.seen == *seen && channels_.value.first == configured) {
+      return channels_.value.second;
+    }
+    auto health = ReadChannelHealth(**db, configured);
+    if (!health) return health.status();
+    channels_ = {*seen, {configured, *health}};
+    return health;
+  }
   std::vector<ChannelHealth> out(configured.size());
   for (std::size_t i = 0; i < configured.size(); ++i) out[i].channel = configured[i];
   return out;
+}
+
+Status DataFolder::Readable() {
+  for (ReadOnlyFile* file : {&stream_, &clean_, &state_, &outbox_}) {
+    auto db = file->Get();
+    if (!db) return db.status();
+    if (!*db) continue;  // not written yet: reads as empty
+    if (auto seen = file->Version(); !seen) return seen.status();
+  }
+  return Status::Ok();
 }
 
 }  // namespace stockpipe::serve

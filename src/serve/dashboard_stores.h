@@ -9,10 +9,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "alerts/outbox/outbox.h"
@@ -34,10 +37,21 @@ class ReadOnlyFile {
   Result<sqlite::Database*> Get();
   const std::string& path() const { return path_; }
 
+  // What the connection Get() returned sees, as a key for what was read through it: equal
+  // values mean nothing was committed to the file in between. Call after Get() gave a connection.
+  struct Seen {
+    std::uint64_t connection = 0;   // counts the connections opened
+    std::int64_t data_version = 0;  // PRAGMA data_version on that connection
+    bool operator==(const Seen&) const = default;
+  };
+  Result<Seen> Version();
+
  private:
   std::string path_;
   std::string table_;
   std::unique_ptr<sqlite::Database> db_;
+  sqlite::Statement data_version_;  // on db_, finalised before it closes
+  std::uint64_t opens_ = 0;
   // The main file as an immutable connection saw it opened (inode, size, mtime): a writer that
   // came and went since (its -wal checkpointed and deleted) changed it.
   std::string opened_as_;
@@ -54,6 +68,8 @@ class DataFolder final : public DashboardData {
 
   Result<StreamNumbers> Stream(std::string_view consumer) override;
   Result<std::vector<SymbolSummary>> Symbols() override;
+  Result<SymbolTotals> Totals() override;
+  Result<bool> HasSymbol(std::string_view symbol) override;
   Result<std::optional<double>> LastPrice(std::string_view symbol) override;
   Result<std::vector<PricePoint>> Newest(std::string_view symbol, std::optional<Micros> from,
                                          std::optional<Micros> to, std::size_t n) override;
@@ -67,10 +83,29 @@ class DataFolder final : public DashboardData {
   // Read on this read-only connection: the outbox's own reader opens the file read-write, and
   // closing the last writable connection checkpoints a WAL that a crashed pipeline left behind.
   Result<std::vector<ChannelHealth>> Channels(const std::vector<std::string>& configured) override;
+  // Each file opens (or is absent) and answers its data version; no row is read.
+  Status Readable() override;
 
  private:
+  // A value read through one file's connection, with what the connection saw then.
+  template <typename T>
+  struct Kept {
+    std::optional<ReadOnlyFile::Seen> seen;
+    T value;
+  };
+  struct SymbolList {
+    std::vector<SymbolSummary> symbols;  // sorted by symbol
+    SymbolTotals totals;
+  };
+  // The symbols table, read again only when clean.db changed.
+  Result<const SymbolList*> SymbolsKept();
+
   ReadOnlyFile stream_, clean_, state_, outbox_;
   std::vector<Interval> intervals_;
+  Kept<SymbolList> symbols_;
+  Kept<std::pair<std::string, StreamNumbers>> stream_numbers_;  // for that consumer
+  Kept<std::map<std::string, std::optional<std::string>, std::less<>>> state_values_;
+  Kept<std::pair<std::vector<std::string>, std::vector<ChannelHealth>>> channels_;  // configured
 };
 
 }  // namespace stockpipe::serve

@@ -253,12 +253,12 @@ void HttpRoutes::ServeAsset(const HttpRequest& req, HttpResponse& res) {
 }
 
 void HttpRoutes::Healthz(HttpResponse& res) {
-  auto look = dashboard_.Look();
+  const Status health = dashboard_.Health();
   res.SetHeader("Cache-Control", "no-store");
   res.content_type = kJson;
-  if (auto* error = std::get_if<ApiError>(&look)) {
+  if (!health.ok()) {
     res.status = 503;
-    res.body = Dump({{"status", "unavailable"}, {"message", error->message}});
+    res.body = Dump({{"status", "unavailable"}, {"message", health.message()}});
     return;
   }
   res.body = R"({"status":"ok"})";
