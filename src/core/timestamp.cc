@@ -38,7 +38,9 @@ constexpr Civil CivilFromDays(std::int64_t z) {
   return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
-bool IsLeap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(std::int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned DaysInMonth(std::int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -147,7 +149,42 @@ std::optional<Micros> ParseEpoch(double value) {
   return static_cast<Micros>(std::llround(micros));
 }
 
+namespace {
+
+// The canonical form only (`2025-08-14T14:38:12.000000Z`, what every store writes and reads back
+// millions of times a run), digits read at fixed places; anything else is for ParseIso.
+std::optional<Micros> ParseCanonicalForm(std::string_view s) {
+  if (s.size() != kCanonicalTimestampSize || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z') {
+    return std::nullopt;
+  }
+  const auto number = [&s](std::size_t from, std::size_t to, std::int64_t& out) {
+    std::int64_t v = 0;
+    for (std::size_t i = from; i < to; ++i) {
+      const unsigned digit = static_cast<unsigned char>(s[i]) - '0';
+      if (digit > 9) return false;
+      v = v * 10 + digit;
+    }
+    out = v;
+    return true;
+  };
+  std::int64_t year, month, day, hour, minute, second, fraction;
+  if (!number(0, 4, year) || !number(5, 7, month) || !number(8, 10, day) || !number(11, 13, hour) ||
+      !number(14, 16, minute) || !number(17, 19, second) || !number(20, 26, fraction)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, static_cast<unsigned>(month)) ||
+      hour > 23 || minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  const Micros days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  return days * kMicrosPerDay + (hour * 3600 + minute * 60 + second) * kMicrosPerSecond + fraction;
+}
+
+}  // namespace
+
 std::optional<Micros> ParseTimestampText(std::string_view text) {
+  if (auto canonical = ParseCanonicalForm(text)) return canonical;
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
@@ -197,7 +234,9 @@ std::string FormatCanonical(Micros t) {
   return s;
 }
 
-std::string FormatDate(Micros t) { return FormatCanonical(t).substr(0, 10); }
+std::string FormatDate(Micros t) {
+  return FormatCanonical(t).substr(0, 10);
+}
 
 Micros NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(

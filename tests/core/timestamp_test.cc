@@ -208,6 +208,30 @@ TEST(TimestampTest, InvalidFields) {
   }
 }
 
+// The canonical width has a fast path of its own: it must refuse what the general parser refuses.
+TEST(TimestampTest, InvalidFieldsAtTheCanonicalWidth) {
+  for (const char* text : {
+           "2025-13-14T14:38:12.000000Z",
+           "2025-00-14T14:38:12.000000Z",
+           "2023-02-29T00:00:00.000000Z",
+           "2025-04-31T00:00:00.000000Z",
+           "2025-08-14T24:00:00.000000Z",
+           "2025-08-14T14:60:00.000000Z",
+           "2025-08-14T14:38:60.000000Z",
+           "2025-08-14T14:38:12.00000aZ",
+           "2025-08-14T14:38:12.-00000Z",
+           "2O25-08-14T14:38:12.000000Z",
+           "2025-08-14X14:38:12.000000Z",
+           "2025-08-14T14:38:12.000000X",
+       }) {
+    ASSERT_EQ(std::string_view(text).size(), kCanonicalTimestampSize) << text;
+    EXPECT_FALSE(ParseTimestampText(text)) << text << " -> " << Canon(text);
+  }
+  // Lower-case t and z, and a space, are other spellings the general parser takes.
+  EXPECT_EQ(Canon("2025-08-14t14:38:12.000001z"), "2025-08-14T14:38:12.000001Z");
+  EXPECT_EQ(Canon("2025-08-14 14:38:12.000001Z"), "2025-08-14T14:38:12.000001Z");
+}
+
 TEST(TimestampTest, Garbage) {
   for (const char* text : {
            "",
