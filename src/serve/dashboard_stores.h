@@ -46,11 +46,17 @@ class ReadOnlyFile {
   };
   Result<Seen> Version();
 
+  // `sql` prepared on the connection Get() returned, once, and kept as long as it. The caller
+  // resets it when done: a statement left mid-way holds its read snapshot open, and the file
+  // would look unchanged to it and to Version().
+  Result<sqlite::Statement*> Prepared(std::string_view sql);
+
  private:
   std::string path_;
   std::string table_;
   std::unique_ptr<sqlite::Database> db_;
-  sqlite::Statement data_version_;  // on db_, finalised before it closes
+  // On db_, finalised before it closes.
+  std::map<std::string, sqlite::Statement, std::less<>> statements_;
   std::uint64_t opens_ = 0;
   // The main file as an immutable connection saw it opened (inode, size, mtime): a writer that
   // came and went since (its -wal checkpointed and deleted) changed it.

@@ -105,6 +105,31 @@ TEST_F(DashboardStoresTest, EachCommitOfAWriterThatStaysOpenShowsInTheNextReques
   EXPECT_EQ(CleanNumbers(*d), json({{"rows", 6}, {"symbols", 2}}));
 }
 
+// /api/symbols reads each last price through one statement kept between requests: a statement
+// left mid-way would hold its snapshot and every later answer would show the old prices.
+TEST_F(DashboardStoresTest, LastPricesFollowEachCommit) {
+  auto store = Clean();
+  ASSERT_TRUE(store->Upsert(Ticks("AAPL", kT0, 2)).ok());
+  ASSERT_TRUE(store->Upsert(Ticks("MSFT", kT0, 1)).ok());
+  auto d = Open();
+  const auto prices = [&d] {
+    std::vector<double> out;
+    const json doc = Doc(d->Symbols());
+    for (const json& s : doc["symbols"]) out.push_back(s["last_price"].get<double>());
+    return out;
+  };
+  EXPECT_EQ(prices(), (std::vector<double>{11.0, 10.0}));
+  ASSERT_TRUE(store->Upsert(std::vector<Tick>{At("AAPL", kT0 + 60 * kSecond, 42.5)}).ok());
+  EXPECT_EQ(prices(), (std::vector<double>{42.5, 10.0}));
+  // A corrected price of the newest point, and a new one of the other symbol.
+  ASSERT_TRUE(store
+                  ->Upsert(std::vector<Tick>{At("AAPL", kT0 + 60 * kSecond, 43.0),
+                                             At("MSFT", kT0 + 5 * kSecond, 7.25)})
+                  .ok());
+  EXPECT_EQ(prices(), (std::vector<double>{43.0, 7.25}));
+  EXPECT_EQ(CleanNumbers(*d), json({{"rows", 5}, {"symbols", 2}}));
+}
+
 TEST_F(DashboardStoresTest, AWriterThatStartsOrComesAndGoesBetweenRequestsIsSeen) {
   ASSERT_TRUE(Clean()->Upsert(Ticks("AAPL", kT0, 2)).ok());
   ASSERT_FALSE(std::filesystem::exists(dir_.str() + "/clean.db-wal"))
