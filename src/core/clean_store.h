@@ -68,4 +68,11 @@ class CleanStore {
   virtual Result<std::uint64_t> RebuildCandles(const CandleRebuild& scope) = 0;
 };
 
+// The loop both stores' RebuildCandles share: `rebuild` called for each symbol `scope` names (every
+// symbol of `store` when it names none), in order, adding to the count of bars written, and the
+// progress reported after each; the first error stops it.
+Result<std::uint64_t> RebuildEachSymbol(
+    CleanStore& store, const CandleRebuild& scope,
+    const std::function<Status(const std::string& symbol, std::uint64_t& written)>& rebuild);
+
 }  // namespace stockpipe

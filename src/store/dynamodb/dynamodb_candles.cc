@@ -358,17 +358,10 @@ Result<std::vector<Candle>> DynamoDbCleanStore::Candles(const CandleQuery& query
 }
 
 Result<std::uint64_t> DynamoDbCleanStore::RebuildCandles(const CandleRebuild& scope) {
-  std::vector<std::string> symbols = scope.symbols;
-  if (symbols.empty()) {
-    auto all = Symbols();
-    if (!all) return all.status();
-    symbols = *std::move(all);
-  }
-  std::uint64_t written = 0;
-  for (std::size_t i = 0; i < symbols.size(); ++i) {
-    if (Status s = RebuildSymbol(symbols[i], scope.from, scope.to, written); !s.ok()) return s;
-    if (scope.progress) scope.progress(i + 1, symbols.size());
-  }
+  auto written =
+      RebuildEachSymbol(*this, scope, [&](const std::string& symbol, std::uint64_t& count) {
+        return RebuildSymbol(symbol, scope.from, scope.to, count);
+      });
   std::lock_guard lock(bars_mutex_);
   newest_bars_.clear();
   return written;

@@ -492,20 +492,13 @@ Result<std::uint64_t> SqliteCleanStore::RebuildCandles(const CandleRebuild& scop
   // A rebuild is a writer: it also brings the stored intervals to this store's list.
   if (Status s = ReconcileIntervals(); !s.ok()) return s;
   stored_.clear();
-  std::vector<std::string> symbols = scope.symbols;
-  if (symbols.empty()) {
-    auto all = Symbols();
-    if (!all) return all.status();
-    symbols = *std::move(all);
-  }
-  std::uint64_t written = 0;
-  for (std::size_t i = 0; i < symbols.size(); ++i) {
-    // One transaction per symbol: ingest may go on between them, and a kill keeps what is done.
-    Status s = sqlite::Transaction(
-        *db_, [&] { return RebuildSymbol(symbols[i], intervals_, scope.from, scope.to, written); });
-    if (!s.ok()) return s;
-    if (scope.progress) scope.progress(i + 1, symbols.size());
-  }
+  auto written =
+      RebuildEachSymbol(*this, scope, [&](const std::string& symbol, std::uint64_t& count) {
+        // One transaction per symbol: ingest may go on between them, and a kill keeps what is
+        // done.
+        return sqlite::Transaction(
+            *db_, [&] { return RebuildSymbol(symbol, intervals_, scope.from, scope.to, count); });
+      });
   open_bars_.clear();
   return written;
 }
