@@ -9,24 +9,18 @@
 #include <random>
 #include <tuple>
 
+#include "support/candle_ticks.h"
+
 namespace stockpipe {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::kT0;
+using testing::T;
 
 constexpr Micros kSecond = 1'000'000;
 constexpr Micros kMinute = 60 * kSecond;
 constexpr Micros kDay = 86'400 * kSecond;
-constexpr Micros kT0 = 1'755'129'600'000'000;  // 2025-08-14T00:00:00Z
-
-Tick T(std::string symbol, Micros t, double price, std::optional<double> volume = std::nullopt) {
-  Tick tick;
-  tick.symbol = std::move(symbol);
-  tick.timestamp = t;
-  tick.price = price;
-  tick.volume = volume;
-  return tick;
-}
 
 TEST(ParseInterval, AcceptsWholeUnits) {
   const std::pair<std::string, Micros> cases[] = {

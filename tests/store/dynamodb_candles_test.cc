@@ -19,6 +19,7 @@
 #include "store/dynamodb/dynamodb_clean_store.h"
 #include "store/dynamodb/dynamodb_items.h"
 #include "store/sqlite/sqlite_clean_store.h"
+#include "support/candle_ticks.h"
 #include "support/fault_proxy.h"
 #include "support/peers.h"
 #include "support/temp_dir.h"
@@ -28,24 +29,11 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using testing::Intervals;
+using testing::kT0;
+using testing::T;
 
 constexpr Micros kSecond = 1'000'000;
-constexpr Micros kT0 = 1'755'129'600'000'000;  // 2025-08-14T00:00:00Z
-
-Tick T(std::string symbol, Micros t, double price, std::optional<double> volume = std::nullopt) {
-  Tick tick;
-  tick.symbol = std::move(symbol);
-  tick.timestamp = t;
-  tick.price = price;
-  tick.volume = volume;
-  return tick;
-}
-
-std::vector<Interval> Intervals(std::vector<std::string> names) {
-  auto intervals = ParseIntervals(names);
-  EXPECT_TRUE(intervals.ok()) << intervals.error();
-  return *intervals;
-}
 
 class DynamoDbCandlesTest : public ::testing::Test {
  protected:
