@@ -1,0 +1,173 @@
+#include "store/sqlite/tick_chunks.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace stockpipe {
+namespace {
+
+// A small last chunk takes a run after it when that keeps each stored tick rewritten at most
+// this many times per tick appended: a feed of many symbols appends a tick or two per symbol per
+// batch, and rewriting a chunk of 1,000 for each would cost more than it saves.
+constexpr std::size_t kMaxRewritePerTick = 32;
+
+}  // namespace
+
+Result<TickChunks> TickChunks::Open(sqlite::Database& db) {
+  TickChunks chunks(db);
+  for (const auto& [statement, sql] :
+       std::initializer_list<std::pair<sqlite::Statement*, std::string_view>>{
+           {&chunks.backward_,
+            "SELECT rowid, data FROM tick_chunks WHERE symbol=?1 AND first <= ?2 "
+            "ORDER BY first DESC"},
+           {&chunks.remove_, "DELETE FROM tick_chunks WHERE rowid=?1"},
+           {&chunks.insert_,
+            "INSERT INTO tick_chunks(symbol, first, last, rows, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
+       }) {
+    auto prepared = db.Prepare(sql);
+    if (!prepared) return prepared.status();
+    *statement = std::move(*prepared);
+  }
+  return chunks;
+}
+
+Status TickChunks::VisitBackward(
+    std::string_view symbol, std::optional<Micros> until,
+    const std::function<Result<bool>(std::int64_t, const ChunkView&)>& visit) {
+  sqlite::Statement& q = backward_;
+  q.Reset();
+  q.BindStatic(1, symbol).Bind(
+      2, static_cast<std::int64_t>(until.value_or(std::numeric_limits<Micros>::max())));
+  int rc;
+  Status failed = Status::Ok();
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    auto view = ChunkView::Of(q.Blob(1));
+    if (!view) {
+      failed = Status::Error(fmt::format("{}: chunk {} of {}: {}", db_->path(), q.Int(0), symbol,
+                                         view.status().message()));
+      break;
+    }
+    auto more = visit(q.Int(0), *view);
+    if (!more) {
+      failed = more.status();
+      break;
+    }
+    if (!*more) break;
+  }
+  const bool done = rc == SQLITE_ROW || rc == SQLITE_DONE;
+  // Ends the read: a statement left open would pin its snapshot.
+  q.Reset();
+  if (!failed.ok()) return failed;
+  return done ? Status::Ok() : db_->Check(rc, "read tick chunks");
+}
+
+Status TickChunks::Write(std::string_view symbol, std::span<const StoredTick> run,
+                         std::vector<bool>& fresh) {
+  fresh.assign(run.size(), true);
+  if (run.empty()) return Status::Ok();
+  // Stored chunks this run overlaps, newest first, then (when none does) a small one just before
+  // it that the run extends.
+  std::vector<std::int64_t> replaced;
+  std::vector<std::vector<StoredTick>> stored;
+  Status read = VisitBackward(symbol, run.back().timestamp,
+                              [&](std::int64_t rowid, const ChunkView& chunk) -> bool {
+                                const bool overlaps = chunk.last() >= run.front().timestamp;
+                                if (!overlaps && (!replaced.empty() || chunk.rows() >= kChunkRows ||
+                                                  chunk.rows() > kMaxRewritePerTick * run.size())) {
+                                  return false;
+                                }
+                                replaced.push_back(rowid);
+                                auto& ticks = stored.emplace_back();
+                                ticks.reserve(chunk.rows());
+                                for (std::size_t i = 0; i < chunk.rows(); ++i)
+                                  ticks.push_back(chunk.tick(i));
+                                return overlaps;
+                              });
+  if (!read.ok()) return read;
+  if (replaced.empty()) return Insert(symbol, run);
+
+  merged_.clear();
+  std::size_t r = 0;
+  for (auto chunk = stored.rbegin(); chunk != stored.rend(); ++chunk) {
+    for (const StoredTick& old : *chunk) {
+      while (r < run.size() && run[r].timestamp < old.timestamp) merged_.push_back(run[r++]);
+      if (r < run.size() && run[r].timestamp == old.timestamp) {
+        fresh[r] = false;
+        merged_.push_back(run[r++]);
+      } else {
+        merged_.push_back(old);
+      }
+    }
+  }
+  merged_.insert(merged_.end(), run.begin() + static_cast<std::ptrdiff_t>(r), run.end());
+  for (std::int64_t rowid : replaced) {
+    remove_.Reset();
+    remove_.Bind(1, rowid);
+    if (Status s = db_->Check(remove_.Step(), "replace tick chunk"); !s.ok()) return s;
+  }
+  return Insert(symbol, merged_);
+}
+
+Status TickChunks::Insert(std::string_view symbol, std::span<const StoredTick> ticks) {
+  // Full chunks first: the short remainder is the last, the one the next run extends.
+  for (std::size_t from = 0; from < ticks.size(); from += kChunkRows) {
+    const auto piece = ticks.subspan(from, std::min(kChunkRows, ticks.size() - from));
+    const std::string data = EncodeChunk(piece);
+    insert_.Reset();
+    insert_.BindStatic(1, symbol)
+        .Bind(2, static_cast<std::int64_t>(piece.front().timestamp))
+        .Bind(3, static_cast<std::int64_t>(piece.back().timestamp))
+        .Bind(4, static_cast<std::int64_t>(piece.size()))
+        .BindBlob(5, data);
+    if (Status s = db_->Check(insert_.Step(), "write tick chunk"); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status TickChunks::Range(std::string_view symbol, std::optional<Micros> from,
+                         std::optional<Micros> to, std::vector<StoredTick>& out) {
+  // Chunks come newest first: gather them, then append oldest first.
+  std::vector<std::vector<StoredTick>> pieces;
+  Status read = VisitBackward(symbol, to ? std::optional<Micros>(*to - 1) : std::nullopt,
+                              [&](std::int64_t, const ChunkView& chunk) -> bool {
+                                if (from && chunk.last() < *from) return false;
+                                std::size_t begin = from ? chunk.LowerBound(*from) : 0;
+                                std::size_t end = to ? chunk.LowerBound(*to) : chunk.rows();
+                                auto& piece = pieces.emplace_back();
+                                piece.reserve(end - begin);
+                                for (std::size_t i = begin; i < end; ++i) {
+                                  piece.push_back(chunk.tick(i));
+                                }
+                                return true;
+                              });
+  if (!read.ok()) return read;
+  for (auto piece = pieces.rbegin(); piece != pieces.rend(); ++piece) {
+    out.insert(out.end(), piece->begin(), piece->end());
+  }
+  return Status::Ok();
+}
+
+Status TickChunks::Last(std::string_view symbol, std::size_t n, std::vector<StoredTick>& out) {
+  out.clear();
+  if (n == 0) return Status::Ok();
+  // Newest first, reversed at the end.
+  Status read = VisitBackward(symbol, std::nullopt, [&](std::int64_t, const ChunkView& chunk) {
+    for (std::size_t i = chunk.rows(); i-- > 0 && out.size() < n;) out.push_back(chunk.tick(i));
+    return out.size() < n;
+  });
+  if (!read.ok()) return read;
+  std::reverse(out.begin(), out.end());
+  return Status::Ok();
+}
+
+Result<std::uint64_t> TickChunks::Count() {
+  auto q = db_->Prepare("SELECT COALESCE(SUM(rows), 0) FROM tick_chunks");
+  if (!q) return q.status();
+  const int rc = q->Step();
+  if (rc != SQLITE_ROW) return db_->Check(rc, "count ticks");
+  return static_cast<std::uint64_t>(q->Int(0));
+}
+
+}  // namespace stockpipe

@@ -1,0 +1,70 @@
+// TickChunks: the ticks of the local CLEAN store, as chunks (store/sqlite/tick_chunk.h) in
+//
+//   tick_chunks(symbol, first, last, rows, data)   -- first/last: microseconds; data: the chunk
+//
+// A symbol's chunks never overlap in time, so (symbol, first) orders every tick. A run of new
+// ticks after a symbol's newest is appended to its last chunk while that is small, and becomes
+// new chunks of up to kChunkRows otherwise; a run that overlaps stored ticks (a replay, a late or
+// corrected tick) is merged with the chunks it overlaps, the later price winning for a timestamp.
+// So a batch costs a row or two per symbol, whatever its ticks, and a read of one symbol decodes
+// the few chunks it spans.
+//
+// Works on the caller's connection and transaction: the store writes chunks in the transaction
+// that also writes the symbol's summary and bars.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sqlite/database.h"
+#include "store/sqlite/tick_chunk.h"
+
+namespace stockpipe {
+
+class TickChunks {
+ public:
+  // The table and its index; run by the writer before Open.
+  static constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS tick_chunks(
+  symbol TEXT NOT NULL,
+  first INTEGER NOT NULL,
+  last INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS tick_chunks_by_time ON tick_chunks(symbol, first, last);
+)sql";
+  // The most ticks a chunk holds (a merge splits longer runs).
+  static constexpr std::size_t kChunkRows = 1024;
+
+  // Prepares the statements on `db`, whose schema has the table.
+  static Result<TickChunks> Open(sqlite::Database& db);
+
+  // Stores `run`, one symbol's ticks in strictly increasing time order. `fresh[i]` tells whether
+  // run[i]'s timestamp was not stored before (else its tick replaced the stored one).
+  Status Write(std::string_view symbol, std::span<const StoredTick> run, std::vector<bool>& fresh);
+
+  // The ticks of `symbol` in [from, to) (either bound open), oldest first, appended to `out`.
+  Status Range(std::string_view symbol, std::optional<Micros> from, std::optional<Micros> to,
+               std::vector<StoredTick>& out);
+  // The newest `n` ticks of `symbol`, oldest first, in `out` (replacing what it held).
+  Status Last(std::string_view symbol, std::size_t n, std::vector<StoredTick>& out);
+  // How many ticks are stored.
+  Result<std::uint64_t> Count();
+
+ private:
+  explicit TickChunks(sqlite::Database& db) : db_(&db) {}
+  // Chunks of `symbol` starting at or before `until`, newest first, until `visit` returns false.
+  Status VisitBackward(
+      std::string_view symbol, std::optional<Micros> until,
+      const std::function<Result<bool>(std::int64_t rowid, const ChunkView&)>& visit);
+  Status Insert(std::string_view symbol, std::span<const StoredTick> ticks);
+
+  sqlite::Database* db_;
+  sqlite::Statement backward_, remove_, insert_;
+  std::vector<StoredTick> merged_;
+};
+
+}  // namespace stockpipe
