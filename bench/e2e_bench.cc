@@ -11,6 +11,12 @@
 // (docs/durability.md). Prints ticks/s, CPU seconds and peak RSS for each side, and ingest's CPU
 // per tick by stage (Ingestor::stage_cpu; "rest" is thread start-up, allocation and waiting on
 // locks). `--prefill` produces everything first and then times ingest alone.
+//
+// Then, in the same run, the same number of ticks go through the statement CLEAN used before its
+// chunks (one B-tree row per tick: 64-row INSERTs into `ticks(symbol, timestamp, price) WITHOUT
+// ROWID`, key order, 20,000-row transactions) alone, and the end-to-end figure is printed as a
+// ratio to it: the pipeline against what its old CLEAN step could do with no pipeline around it.
+// `--no-baseline` skips it.
 #include <fmt/format.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -20,6 +26,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "archive/local/file_archive.h"
 #include "ingest/ingestor.h"
@@ -70,6 +77,76 @@ int Produce(const std::string& dir, std::uint64_t records, int symbols, int shar
   return 0;
 }
 
+// Rows per second of the statement CLEAN wrote each tick with before the chunks, on the ticks
+// the producer sends (same symbols, one per second each), in a file of its own under `dir`.
+double RowStatementRate(const std::string& dir, std::uint64_t records, int symbols,
+                        sqlite::Sync sync) {
+  const std::string path = dir + "/rows-baseline.db";
+  auto db = sqlite::Database::Open(path, true, sync);
+  if (!db) return 0;
+  sqlite::Database& d = **db;
+  if (!d.Exec("PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=4096;"
+              "CREATE TABLE ticks(symbol TEXT NOT NULL, timestamp TEXT NOT NULL, "
+              "price REAL NOT NULL, volume REAL, open REAL, high REAL, low REAL, "
+              "PRIMARY KEY(symbol, timestamp)) WITHOUT ROWID")
+           .ok()) {
+    return 0;
+  }
+  constexpr std::size_t kRowsPerInsert = 64, kBatch = 20'000;
+  // By rows: a symbol's run ends with a shorter statement, as it did in the store.
+  std::map<std::size_t, sqlite::Statement> inserts;
+  const auto insert_of = [&](std::size_t rows) -> sqlite::Statement* {
+    sqlite::Statement& cached = inserts[rows];
+    if (cached.get() == nullptr) {
+      std::string sql = "INSERT INTO ticks(symbol, timestamp, price) VALUES";
+      for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?)" : ",(?,?,?)";
+      auto prepared = d.Prepare(sql + " ON CONFLICT DO NOTHING");
+      if (!prepared) return nullptr;
+      cached = std::move(*prepared);
+    }
+    return &cached;
+  };
+  std::vector<std::string> names;
+  for (int i = 0; i < symbols; ++i) names.push_back(fmt::format("SYM{}", i));
+  const auto per_batch = std::max<std::uint64_t>(1, kBatch / static_cast<std::size_t>(symbols));
+  const Micros t0 = NowMicros() - static_cast<Micros>(records) * 1'000'000;
+  const Micros start = NowMicros();
+  std::uint64_t done = 0, round = 0;
+  while (done < records) {
+    // One batch: each symbol's run of `per_batch` seconds, in key order.
+    if (!d.Exec("BEGIN").ok()) return 0;
+    for (const std::string& name : names) {
+      std::vector<std::string> stamps;
+      for (std::uint64_t k = 0; k < per_batch; ++k) {
+        stamps.push_back(FormatCanonical(t0 + static_cast<Micros>(round + k) * 1'000'000));
+      }
+      for (std::size_t from = 0; from < stamps.size(); from += kRowsPerInsert) {
+        const std::size_t rows = std::min(kRowsPerInsert, stamps.size() - from);
+        sqlite::Statement* insert = insert_of(rows);
+        if (insert == nullptr) return 0;
+        insert->Reset();
+        for (std::size_t r = 0; r < rows; ++r) {
+          const int column = static_cast<int>(r * 3);
+          insert->BindStatic(column + 1, name)
+              .BindStatic(column + 2, stamps[from + r])
+              .Bind(column + 3, 100.0 + static_cast<double>(r));
+        }
+        if (insert->Step() != SQLITE_DONE) return 0;
+        done += rows;
+      }
+    }
+    if (!d.Exec("COMMIT").ok()) return 0;
+    round += per_batch;
+  }
+  const double seconds = static_cast<double>(NowMicros() - start) / 1e6;
+  inserts.clear();
+  db->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+  return static_cast<double>(done) / seconds;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +170,8 @@ int main(int argc, char** argv) {
   app.add_flag("--volume", volume, "a volume member in every record");
   app.add_flag("--fsync", fsync, "the power-cut-safe mode ([ingest] fsync = true)");
   app.add_option("--candles", candles, "candle intervals")->delimiter(',');
+  bool no_baseline = false;
+  app.add_flag("--no-baseline", no_baseline, "skip the old row statement's rate");
   CLI11_PARSE(app, argc, argv);
 
   const bool temporary = dir.empty();
@@ -191,6 +270,15 @@ int main(int argc, char** argv) {
       per_tick(stages.claim), per_tick(stages.parse), per_tick(stages.compress),
       per_tick(stages.archive), per_tick(stages.clean), per_tick(stages.commit),
       cpu * 1e6 / static_cast<double>(std::max<std::uint64_t>(ingested, 1)) - per_tick(staged));
+  if (!no_baseline) {
+    store->reset();
+    const double rows = RowStatementRate(dir, records, symbols, sync);
+    const double end_to_end = ingested / (static_cast<double>(ingest_end - produce_start) / 1e6);
+    std::cout << fmt::format(
+        "row statement   {:.0f} rows/s (CLEAN before its chunks, alone); end to end is {:.2f}x "
+        "that\n",
+        rows, rows > 0 ? end_to_end / rows : 0);
+  }
   if (temporary) std::filesystem::remove_all(dir);
   return ingested == records ? 0 : 1;
 }

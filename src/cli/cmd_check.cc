@@ -34,6 +34,7 @@
 #include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"
+#include "store/sqlite/ticks_table.h"
 
 namespace stockpipe {
 namespace {
@@ -190,7 +191,8 @@ void CheckCountsAndCoverage(CheckRun& run) {
   }
 
   // CLEAN: the table's rows, the per-symbol totals kept beside them, and what was accepted.
-  serve::ReadOnlyFile clean_file(run.Path("clean.db"), "symbols");
+  serve::ReadOnlyFile clean_file(run.Path("clean.db"), "symbols",
+                                 [](sqlite3* db) { return RegisterTicksTable(db); });
   if (auto clean = clean_file.Get(); !clean) {
     run.Fail("clean rows", "clean.db", clean.error());
   } else if (*clean) {

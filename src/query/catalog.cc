@@ -8,6 +8,7 @@
 #include "codec/json_write.h"
 #include "query/archive_table.h"
 #include "sqlite/database.h"
+#include "store/sqlite/ticks_table.h"
 
 namespace stockpipe {
 namespace {
@@ -101,6 +102,7 @@ Result<Catalog> Crawl(RawArchive& archive, const std::string& clean_db,
   if (!clean_db.empty() && std::filesystem::exists(clean_db, ec)) {
     auto db = sqlite::Database::Open(clean_db, false, sqlite::Sync::kNormal, true);
     if (!db) return db.status();
+    if (Status s = RegisterTicksTable((*db)->handle()); !s.ok()) return s;
     auto count = (*db)->Prepare("SELECT count(*) FROM ticks");
     if (!count) return count.status();
     if (Status s = (*db)->Check(count->Step(), "counting CLEAN rows"); !s.ok()) return s;

@@ -11,6 +11,7 @@
 
 #include "query/bounded_printf.h"
 #include "sqlite/database.h"
+#include "store/sqlite/ticks_table.h"
 
 namespace stockpipe {
 namespace {
@@ -189,6 +190,7 @@ Status SqliteQueryEngine::Setup() {
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0, nullptr);
   sqlite3_busy_timeout(db_, 5'000);
   if (Status s = query::RegisterArchiveModule(db_, archive_, log_); !s.ok()) return s;
+  if (Status s = RegisterTicksTable(db_); !s.ok()) return s;
   const auto exec = [this](const std::string& sql) -> Status {
     char* error = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK) return Status::Ok();

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "store/sqlite/sqlite_clean_store.h"
+#include "store/sqlite/ticks_table.h"
 #include "stream/local/sqlite_stream.h"
 
 namespace stockpipe::serve {
@@ -55,6 +56,9 @@ Result<sqlite::Database*> ReadOnlyFile::Get() {
   auto db = sqlite::Database::Open(path_, /*create=*/false, sqlite::Sync::kNormal,
                                    /*read_only=*/true);
   if (!db) return db.status();
+  if (setup_) {
+    if (Status s = setup_((*db)->handle()); !s.ok()) return s;
+  }
   // The writer creates the file and then its tables: between the two it is not ours to read.
   auto has = (*db)->Prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?");
   if (!has) return has.status();
@@ -94,7 +98,7 @@ Result<ReadOnlyFile::Seen> ReadOnlyFile::Version() {
 
 DataFolder::DataFolder(const std::string& data_dir, std::vector<Interval> intervals)
     : stream_(data_dir + "/stream.db", "counters"),
-      clean_(data_dir + "/clean.db", "symbols"),
+      clean_(data_dir + "/clean.db", "symbols", [](sqlite3* db) { return RegisterTicksTable(db); }),
       state_(data_dir + "/state.db", "state"),
       outbox_(data_dir + "/outbox.db", "channels"),
       intervals_(std::move(intervals)) {}

@@ -31,8 +31,9 @@ namespace stockpipe::serve {
 // One SQLite file opened read-only on first use once it exists with `table` in it.
 class ReadOnlyFile {
  public:
-  ReadOnlyFile(std::string path, std::string table)
-      : path_(std::move(path)), table_(std::move(table)) {}
+  // `setup` prepares each new connection before it reads (clean.db's: the `ticks` module).
+  ReadOnlyFile(std::string path, std::string table, std::function<Status(sqlite3*)> setup = nullptr)
+      : path_(std::move(path)), table_(std::move(table)), setup_(std::move(setup)) {}
   // The connection, or nullptr while the file (or its table) does not exist.
   Result<sqlite::Database*> Get();
   const std::string& path() const { return path_; }
@@ -54,6 +55,7 @@ class ReadOnlyFile {
  private:
   std::string path_;
   std::string table_;
+  std::function<Status(sqlite3*)> setup_;
   std::unique_ptr<sqlite::Database> db_;
   // On db_, finalised before it closes.
   std::map<std::string, sqlite::Statement, std::less<>> statements_;

@@ -38,6 +38,7 @@
 #include "core/config.h"
 #include "core/timestamp.h"
 #include "producers/synthetic.h"
+#include "store/sqlite/ticks_table.h"
 #include "support/subprocess.h"
 
 namespace stockpipe {
@@ -137,6 +138,8 @@ std::vector<std::vector<std::string>> Query(const fs::path& db_path, const std::
     return rows;
   }
   sqlite3_busy_timeout(db, 10'000);
+  // clean.db's `ticks` is a virtual table over its chunks.
+  if (Status s = RegisterTicksTable(db); !s.ok()) ADD_FAILURE() << s.message();
   sqlite3_stmt* q = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "store/sqlite/ticks_table.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe {
@@ -49,6 +50,7 @@ class SqliteCleanStoreTest : public ::testing::Test {
   std::int64_t RowsInFile(const std::string& where = "1") {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_TRUE(RegisterTicksTable(db).ok());
     sqlite3_stmt* q = nullptr;
     const std::string sql = "SELECT COUNT(*) FROM ticks WHERE " + where;
     EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &q, nullptr), SQLITE_OK);
@@ -242,6 +244,88 @@ TEST_F(SqliteCleanStoreTest, RangeIsInclusiveAndOpenEndedWithZero) {
   EXPECT_EQ((*mid)[0].price, 2.0);
   EXPECT_EQ((*mid)[2].price, 4.0);
   EXPECT_THAT(*store_->Range("AAPL", kT0 + 8 * kSecond, 0), ::testing::SizeIs(2));
+}
+
+// Writes `rows` ticks per symbol in the one-row-per-tick table of folders from before the chunks;
+// every seventh tick carries volume and open/high/low.
+void WriteRowFolder(const std::string& path, const std::vector<std::string>& symbols, int rows) {
+  auto db = sqlite::Database::Open(path, true);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)
+                  ->Exec("CREATE TABLE ticks(symbol TEXT NOT NULL, timestamp TEXT NOT NULL, "
+                         "price REAL NOT NULL, volume REAL, open REAL, high REAL, low REAL, "
+                         "PRIMARY KEY(symbol, timestamp)) WITHOUT ROWID;"
+                         "CREATE TABLE symbols(symbol TEXT PRIMARY KEY, rows INTEGER NOT NULL "
+                         "DEFAULT 0, newest TEXT NOT NULL) WITHOUT ROWID;")
+                  .ok());
+  auto insert = (*db)->Prepare("INSERT INTO ticks VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  auto summary = (*db)->Prepare("INSERT INTO symbols VALUES(?1, ?2, ?3)");
+  ASSERT_TRUE((*db)->Exec("BEGIN").ok());
+  for (const std::string& symbol : symbols) {
+    for (int i = 0; i < rows; ++i) {
+      insert->Reset();
+      insert->Bind(1, symbol).Bind(2, FormatCanonical(kT0 + i * kSecond)).Bind(3, 100.0 + i);
+      if (i % 7 == 0)
+        insert->Bind(4, 10.0 * i).Bind(5, 99.0 + i).Bind(6, 101.0 + i).Bind(7, 98.0 + i);
+      ASSERT_EQ(insert->Step(), SQLITE_DONE);
+    }
+    summary->Reset();
+    summary->Bind(1, symbol)
+        .Bind(2, std::int64_t{rows})
+        .Bind(3, FormatCanonical(kT0 + (rows - 1) * kSecond));
+    ASSERT_EQ(summary->Step(), SQLITE_DONE);
+  }
+  ASSERT_TRUE((*db)->Exec("COMMIT").ok());
+}
+
+std::string TicksSchema(const std::string& path) {
+  auto db = sqlite::Database::Open(path, false);
+  auto q = (*db)->Prepare("SELECT sql FROM sqlite_master WHERE name='ticks'");
+  return q->Step() == SQLITE_ROW ? std::string(q->Text(0)) : "";
+}
+
+TEST_F(SqliteCleanStoreTest, AFolderOfTickRowsMovesIntoChunksOnFirstOpen) {
+  store_.reset();
+  fs::remove(path_);
+  WriteRowFolder(path_, {"AAPL", "MSFT", "TSLA"}, 2500);
+  store_ = Open();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_THAT(TicksSchema(path_), ::testing::StartsWith("CREATE VIRTUAL TABLE"));
+  EXPECT_EQ(RowsInFile(), 7500);
+  EXPECT_EQ(RowsInFile("symbol='MSFT' AND volume IS NOT NULL AND open IS NOT NULL"), 358);
+  auto last = store_->LastN("TSLA", 3);
+  ASSERT_TRUE(last.ok());
+  ASSERT_THAT(*last, ::testing::SizeIs(3));
+  EXPECT_EQ((*last)[0].timestamp, kT0 + 2497 * kSecond);
+  EXPECT_EQ((*last)[2].price, 100.0 + 2499);
+  EXPECT_EQ(SummaryBySymbol()["AAPL"].rows, 2500u);
+  // Ingest goes on where the rows ended: a replayed tick replaces, a new one adds.
+  ASSERT_TRUE(store_
+                  ->Upsert(std::vector{T("AAPL", kT0 + 5 * kSecond, 1.25),
+                                       T("AAPL", kT0 + 2500 * kSecond, 2.5)})
+                  .ok());
+  EXPECT_EQ(RowsInFile("symbol='AAPL'"), 2501);
+  EXPECT_EQ(RowsInFile("symbol='AAPL' AND price=1.25"), 1);
+  EXPECT_EQ(SummaryBySymbol()["AAPL"].rows, 2501u);
+  // A second open finds chunks and moves nothing.
+  store_ = Open();
+  EXPECT_EQ(RowsInFile(), 7501);
+}
+
+TEST_F(SqliteCleanStoreTest, AFolderWhoseRowsCannotMoveIsRefusedAndLeftAsItWas) {
+  store_.reset();
+  fs::remove(path_);
+  WriteRowFolder(path_, {"AAPL"}, 10);
+  {
+    auto db = sqlite::Database::Open(path_, false);
+    ASSERT_TRUE(
+        (*db)->Exec("INSERT INTO ticks(symbol, timestamp, price) VALUES('AAPL', 'soon', 1)").ok());
+  }
+  auto refused = SqliteCleanStore::Open(path_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.error(), ::testing::HasSubstr("soon"));
+  EXPECT_THAT(TicksSchema(path_), ::testing::StartsWith("CREATE TABLE ticks"));
+  EXPECT_EQ(RowsInFile(), 11) << "the rows stay where they were";
 }
 
 }  // namespace

@@ -6,20 +6,12 @@
 #include <charconv>
 
 #include "core/log.h"
+#include "store/sqlite/ticks_table.h"
 
 namespace stockpipe {
 namespace {
 
 constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS ticks(
-  symbol TEXT NOT NULL,
-  timestamp TEXT NOT NULL,
-  price REAL NOT NULL,
-  volume REAL,
-  open REAL,
-  high REAL,
-  low REAL,
-  PRIMARY KEY(symbol, timestamp)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS symbols(
   symbol TEXT PRIMARY KEY,
   rows INTEGER NOT NULL DEFAULT 0,
@@ -56,8 +48,6 @@ PRAGMA wal_autocheckpoint=4096;
 PRAGMA temp_store=MEMORY;
 )sql";
 
-constexpr std::string_view kTickColumns = "timestamp, price, volume, open, high, low";
-
 Micros ParseCanonical(std::string_view text) {
   return ParseTimestampText(text).value_or(0);
 }
@@ -67,17 +57,91 @@ std::optional<double> OptionalDouble(const sqlite::Statement& q, int column) {
   return q.Double(column);
 }
 
-// A tick of `symbol` from a row of kTickColumns starting at `column`.
-Tick TickFromRow(const sqlite::Statement& q, std::string_view symbol) {
-  Tick tick;
-  tick.symbol = std::string(symbol);
-  tick.timestamp = ParseCanonical(q.Text(0));
-  tick.price = q.Double(1);
-  tick.volume = OptionalDouble(q, 2);
-  if (!q.IsNull(3) && !q.IsNull(4) && !q.IsNull(5)) {
-    tick.bar = TickBar{q.Double(3), q.Double(4), q.Double(5)};
-  }
-  return tick;
+// `stored` as a tick of `symbol`, into `tick` (reused: its symbol is copied once).
+void SetTick(Tick& tick, std::string_view symbol, const StoredTick& stored) {
+  if (tick.symbol != symbol) tick.symbol = std::string(symbol);
+  tick.timestamp = stored.timestamp;
+  tick.price = stored.price;
+  tick.volume = stored.volume;
+  tick.bar = stored.bar;
+}
+
+// Where a folder's ticks are.
+enum class TickLayout { kNone, kRows, kChunks };
+
+// kRows: the B-tree table of one row per tick that folders written before the chunks have.
+Result<TickLayout> ReadTickLayout(sqlite::Database& db) {
+  auto q = db.Prepare("SELECT sql FROM sqlite_master WHERE name='ticks'");
+  if (!q) return q.status();
+  const int rc = q->Step();
+  if (rc == SQLITE_DONE) return TickLayout::kNone;
+  if (rc != SQLITE_ROW) return db.Check(rc, "read the schema");
+  return q->Text(0).starts_with("CREATE VIRTUAL TABLE") ? TickLayout::kChunks : TickLayout::kRows;
+}
+
+// Moves the rows of a folder's `ticks` table into chunks and puts the virtual table in its
+// place, in one transaction: a crash leaves the folder as it was, and the next open starts over.
+Status MigrateTickRows(sqlite::Database& db) {
+  log::Info("moving CLEAN's ticks into chunks (once, when a folder from before them is opened)",
+            {{"path", db.path()}});
+  std::uint64_t moved = 0, counted = 0;
+  Status done = sqlite::Transaction(db, [&]() -> Status {
+    if (Status s = db.Exec(TickChunks::kSchema); !s.ok()) return s;
+    auto chunks = TickChunks::Open(db);
+    if (!chunks) return chunks.status();
+    auto rows = db.Prepare(
+        "SELECT symbol, timestamp, price, volume, open, high, low FROM ticks "
+        "ORDER BY symbol, timestamp");
+    if (!rows) return rows.status();
+    std::string symbol;
+    std::vector<StoredTick> run;
+    std::vector<bool> fresh;
+    const auto flush = [&]() -> Status {
+      moved += run.size();
+      Status s = chunks->Write(symbol, run, fresh);
+      run.clear();
+      return s;
+    };
+    int rc;
+    while ((rc = rows->Step()) == SQLITE_ROW) {
+      if (rows->Text(0) != symbol || run.size() == TickChunks::kChunkRows) {
+        if (Status s = flush(); !s.ok()) return s;
+        symbol = std::string(rows->Text(0));
+      }
+      auto timestamp = ParseTimestampText(rows->Text(1));
+      if (!timestamp) {
+        return Status::Error(fmt::format("{}: tick {} of {} has a timestamp that does not parse",
+                                         db.path(), rows->Text(1), symbol));
+      }
+      StoredTick& tick = run.emplace_back();
+      tick.timestamp = *timestamp;
+      tick.price = rows->Double(2);
+      tick.volume = OptionalDouble(*rows, 3);
+      if (!rows->IsNull(4) && !rows->IsNull(5) && !rows->IsNull(6)) {
+        tick.bar = TickBar{rows->Double(4), rows->Double(5), rows->Double(6)};
+      }
+    }
+    if (Status s = db.Check(rc, "read ticks"); !s.ok()) return s;
+    if (Status s = flush(); !s.ok()) return s;
+    rows = db.Prepare("SELECT count(*) FROM ticks");
+    if (!rows) return rows.status();
+    if (const int counted_rc = rows->Step(); counted_rc != SQLITE_ROW) {
+      return db.Check(counted_rc, "count ticks");
+    }
+    counted = static_cast<std::uint64_t>(rows->Int(0));
+    *rows = sqlite::Statement();
+    auto stored = chunks->Count();
+    if (!stored) return stored.status();
+    if (*stored != counted) {
+      return Status::Error(
+          fmt::format("{}: moving ticks into chunks kept {} of {}; nothing changed", db.path(),
+                      *stored, counted));
+    }
+    return db.Exec("DROP TABLE ticks; CREATE VIRTUAL TABLE ticks USING stockpipe_ticks;");
+  });
+  if (!done.ok()) return done;
+  log::Info("moved CLEAN's ticks into chunks", {{"path", db.path()}, {"ticks", moved}});
+  return Status::Ok();
 }
 
 // A folder from before candles that no writer opened since has no bar tables.
@@ -105,12 +169,16 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
                                                                  CandleIntervalsChange change) {
   auto db = sqlite::Database::Open(path, true, sync);
   if (!db) return db.status();
-  // Columns first: the schema's view must not meet a ticks table without them.
-  auto columns = (*db)->Prepare("SELECT name FROM pragma_table_info('ticks')");
-  if (!columns) return columns.status();
-  std::vector<std::string> have;
-  while (columns->Step() == SQLITE_ROW) have.emplace_back(columns->Text(0));
-  if (!have.empty()) {
+  if (Status s = RegisterTicksTable((*db)->handle()); !s.ok()) return s;
+  auto layout = ReadTickLayout(**db);
+  if (!layout) return layout.status();
+  if (*layout == TickLayout::kRows) {
+    // Columns first: a folder from before candles has none of the members to move.
+    auto columns = (*db)->Prepare("SELECT name FROM pragma_table_info('ticks')");
+    if (!columns) return columns.status();
+    std::vector<std::string> have;
+    while (columns->Step() == SQLITE_ROW) have.emplace_back(columns->Text(0));
+    *columns = sqlite::Statement();
     for (std::string_view column : kCandleColumns) {
       if (std::find(have.begin(), have.end(), column) != have.end()) continue;
       if (Status s = (*db)->Exec(fmt::format("ALTER TABLE ticks ADD COLUMN {} REAL", column));
@@ -118,12 +186,23 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
         return s;
       }
     }
+    if (Status s = MigrateTickRows(**db); !s.ok()) return s;
+  }
+  if (Status s = (*db)->Exec(TickChunks::kSchema); !s.ok()) return s;
+  if (*layout == TickLayout::kNone) {
+    if (Status s = (*db)->Exec("CREATE VIRTUAL TABLE IF NOT EXISTS ticks USING stockpipe_ticks");
+        !s.ok()) {
+      return s;
+    }
   }
   if (Status s = (*db)->Exec(kSchema); !s.ok()) return s;
   if (Status s = (*db)->Exec(kTuning); !s.ok()) return s;
   std::unique_ptr<SqliteCleanStore> store(
       new SqliteCleanStore(std::move(*db), std::move(intervals)));
   if (Status s = store->PrepareStatements(); !s.ok()) return s;
+  auto chunks = TickChunks::Open(*store->db_);
+  if (!chunks) return chunks.status();
+  store->chunks_.emplace(std::move(*chunks));
   if (change == CandleIntervalsChange::kApply) {
     if (Status s = store->ReconcileIntervals(); !s.ok()) return s;
   } else {
@@ -141,15 +220,8 @@ Status SqliteCleanStore::PrepareStatements() {
     out = std::move(*statement);
     return Status::Ok();
   };
-  const std::string bar_ticks = fmt::format(
-      "SELECT {} FROM ticks WHERE symbol=?1 AND timestamp >= ?2 AND timestamp < ?3 "
-      "ORDER BY timestamp",
-      kTickColumns);
   for (const auto& [statement, sql] :
        std::initializer_list<std::pair<sqlite::Statement*, std::string_view>>{
-           {&update_,
-            "UPDATE ticks SET price=?3, volume=?4, open=?5, high=?6, low=?7 "
-            "WHERE symbol=?1 AND timestamp=?2"},
            {&summarise_,
             "INSERT INTO symbols(symbol, rows, newest) VALUES(?1, ?2, ?3) ON CONFLICT(symbol) "
             "DO UPDATE SET rows = rows + ?2, newest = max(newest, ?3)"},
@@ -159,9 +231,6 @@ Status SqliteCleanStore::PrepareStatements() {
            {&write_bar_,
             "INSERT OR REPLACE INTO bars(symbol, interval, start, open, high, low, close, volume, "
             "ticks, first, last) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
-           {&bar_ticks_, bar_ticks},
-           {&last_n_,
-            "SELECT timestamp, price FROM ticks WHERE symbol=? ORDER BY timestamp DESC LIMIT ?"},
        }) {
     if (Status s = prepare(*statement, sql); !s.ok()) return s;
   }
@@ -218,46 +287,15 @@ Status SqliteCleanStore::ReconcileIntervals() {
   return Status::Ok();
 }
 
-Result<sqlite::Statement*> SqliteCleanStore::InsertRows(std::size_t rows, bool members) {
-  sqlite::Statement& cached = inserts_[{rows, members}];
-  if (cached.get() == nullptr) {
-    std::string sql =
-        members ? "INSERT INTO ticks(symbol, timestamp, price, volume, open, high, low) VALUES"
-                : "INSERT INTO ticks(symbol, timestamp, price) VALUES";
-    const std::string_view row = members ? "(?,?,?,?,?,?,?)" : "(?,?,?)";
-    for (std::size_t i = 0; i < rows; ++i) (sql += i == 0 ? "" : ",") += row;
-    sql += " ON CONFLICT DO NOTHING";
-    auto statement = db_->Prepare(sql);
-    if (!statement) return statement.status();
-    cached = std::move(*statement);
-  }
-  return &cached;
-}
-
 Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
-  // Key order turns scattered B-tree inserts into appends along each symbol's run of pages.
+  // Each symbol's ticks in time order make its run: one write of chunks.
   order_.resize(ticks.size());
   for (std::size_t i = 0; i < ticks.size(); ++i) order_[i] = &ticks[i];
-  // Stable, so of two ticks with one key the later one is written last and wins.
+  // Stable, so of two ticks with one key the later one comes last and wins.
   std::stable_sort(order_.begin(), order_.end(), [](const Tick* a, const Tick* b) {
     return a->symbol != b->symbol ? a->symbol < b->symbol : a->timestamp < b->timestamp;
   });
-  stamps_.resize(order_.size() * kCanonicalTimestampSize);
-  for (std::size_t i = 0; i < order_.size(); ++i) {
-    FormatCanonical(order_[i]->timestamp, stamps_.data() + i * kCanonicalTimestampSize);
-  }
   fresh_.assign(order_.size(), true);
-  const auto stamp = [this](std::size_t i) {
-    return std::string_view(stamps_.data() + i * kCanonicalTimestampSize, kCanonicalTimestampSize);
-  };
-  const auto bind_tick = [](sqlite::Statement& statement, int column, const Tick& tick) {
-    statement.Bind(column, tick.price).Bind(column + 1, tick.volume);
-    if (tick.bar) {
-      statement.Bind(column + 2, tick.bar->open)
-          .Bind(column + 3, tick.bar->high)
-          .Bind(column + 4, tick.bar->low);
-    }
-  };
   sqlite::Database& d = *db_;
   // Another connection's commit (a rebuild, a repair) may have rewritten remembered bars.
   if (auto version = d.Prepare("PRAGMA data_version"); version && version->Step() == SQLITE_ROW) {
@@ -270,48 +308,36 @@ Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
   Status done = sqlite::Transaction(d, [&]() -> Status {
     std::size_t i = 0;
     while (i < order_.size()) {
-      // One symbol's run, in statements of up to kRowsPerInsert rows: SQLite's per-statement
-      // cost, not the B-tree, dominates single-row inserts.
       const std::string& symbol = order_[i]->symbol;
       std::size_t run_end = i;
       while (run_end < order_.size() && order_[run_end]->symbol == symbol) ++run_end;
+      // One tick per timestamp (the last); at[k] is the run index of order_[i + k].
+      run_.clear();
+      at_.clear();
+      for (std::size_t k = i; k < run_end; ++k) {
+        const Tick& tick = *order_[k];
+        if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
+          run_.back() = {tick.timestamp, tick.price, tick.volume, tick.bar};
+        } else {
+          run_.push_back({tick.timestamp, tick.price, tick.volume, tick.bar});
+        }
+        at_.push_back(run_.size() - 1);
+      }
+      if (Status s = chunks_->Write(symbol, run_, written_fresh_); !s.ok()) return s;
       std::int64_t added = 0;
-      for (std::size_t from = i; from < run_end; from += kRowsPerInsert) {
-        const std::size_t rows = std::min(kRowsPerInsert, run_end - from);
-        // Plain ticks (most feeds) bind 3 columns, not 7: the rest stay NULL.
-        const bool members = std::any_of(order_.begin() + static_cast<std::ptrdiff_t>(from),
-                                         order_.begin() + static_cast<std::ptrdiff_t>(from + rows),
-                                         [](const Tick* t) { return t->volume || t->bar; });
-        auto insert = InsertRows(rows, members);
-        if (!insert) return insert.status();
-        sqlite::Statement& statement = **insert;
-        statement.Reset();
-        for (std::size_t r = 0; r < rows; ++r) {
-          const int column = static_cast<int>(r * (members ? 7 : 3));
-          statement.BindStatic(column + 1, symbol).BindStatic(column + 2, stamp(from + r));
-          if (members) {
-            bind_tick(statement, column + 3, *order_[from + r]);
-          } else {
-            statement.Bind(column + 3, order_[from + r]->price);
-          }
-        }
-        if (Status s = d.Check(statement.Step(), "insert ticks"); !s.ok()) return s;
-        const auto inserted = static_cast<std::size_t>(sqlite3_changes(d.handle()));
-        added += static_cast<std::int64_t>(inserted);
-        if (inserted == rows) continue;
-        // Some keys were stored already (a replay, or a corrected price): the last price wins,
-        // and the bars of these rows are recomputed.
-        for (std::size_t r = from; r < from + rows; ++r) {
-          fresh_[r] = false;
-          update_.Reset();
-          update_.BindStatic(1, symbol).BindStatic(2, stamp(r));
-          bind_tick(update_, 3, *order_[r]);
-          if (Status s = d.Check(update_.Step(), "update tick"); !s.ok()) return s;
-        }
+      for (std::size_t k = i; k < run_end; ++k) {
+        const std::size_t r = at_[k - i];
+        // A tick another of this batch replaced counts as a rewrite: its bars are recomputed.
+        const bool last_of_its_time = k + 1 == run_end || at_[k + 1 - i] != r;
+        fresh_[k] = written_fresh_[r] && last_of_its_time;
+        if (fresh_[k]) ++added;
       }
       if (added > 0) {
+        char newest[kCanonicalTimestampSize];
+        FormatCanonical(run_.back().timestamp, newest);
         summarise_.Reset();
-        summarise_.BindStatic(1, symbol).Bind(2, added).BindStatic(3, stamp(run_end - 1));
+        summarise_.BindStatic(1, symbol).Bind(2, added).BindStatic(
+            3, std::string_view(newest, sizeof newest));
         if (Status s = d.Check(summarise_.Step(), "summarise symbol"); !s.ok()) return s;
       }
       if (Status s = UpdateBars(i, run_end); !s.ok()) return s;
@@ -407,21 +433,18 @@ Result<std::optional<Candle>> SqliteCleanStore::ReadBar(std::string_view symbol,
 
 Result<std::optional<Candle>> SqliteCleanStore::ComputeBar(std::string_view symbol,
                                                            const Interval& interval, Micros start) {
-  bar_ticks_.Reset();
-  bar_ticks_.BindStatic(1, symbol)
-      .Bind(2, FormatCanonical(start))
-      .Bind(3, FormatCanonical(start + interval.length));
+  std::vector<StoredTick> stored;
+  if (Status s = chunks_->Range(symbol, start, start + interval.length, stored); !s.ok()) return s;
   std::optional<Candle> bar;
-  int rc;
-  while ((rc = bar_ticks_.Step()) == SQLITE_ROW) {
-    const Tick tick = TickFromRow(bar_ticks_, symbol);
+  Tick tick;
+  for (const StoredTick& t : stored) {
+    SetTick(tick, symbol, t);
     if (bar) {
       AddTick(*bar, tick);
     } else {
       bar = CandleOf(tick, interval);
     }
   }
-  if (Status s = db_->Check(rc, "read the ticks of a bar"); !s.ok()) return s;
   return bar;
 }
 
@@ -451,24 +474,24 @@ Status SqliteCleanStore::RebuildSymbol(std::string_view symbol, std::span<const 
                                        std::uint64_t& written) {
   for (const Interval& interval : intervals) {
     // Bars starting in [from, to) hold the ticks of [lo, hi).
-    const std::string lo = from ? FormatCanonical(BarStartFrom(*from, interval.length)) : "";
-    const std::string hi = to ? FormatCanonical(BarStartFrom(*to, interval.length)) : "";
+    std::optional<Micros> lo, hi;
+    if (from) lo = BarStartFrom(*from, interval.length);
+    if (to) hi = BarStartFrom(*to, interval.length);
     auto clear = db_->Prepare(
         "DELETE FROM bars WHERE symbol=?1 AND interval=?2 AND start >= ?3 "
         "AND (?4 = '' OR start < ?4)");
     if (!clear) return clear.status();
-    clear->Bind(1, symbol).Bind(2, interval.name).Bind(3, lo).Bind(4, hi);
+    clear->Bind(1, symbol)
+        .Bind(2, interval.name)
+        .Bind(3, lo ? FormatCanonical(*lo) : "")
+        .Bind(4, hi ? FormatCanonical(*hi) : "");
     if (Status s = db_->Check(clear->Step(), "clear bars"); !s.ok()) return s;
-    auto q = db_->Prepare(fmt::format(
-        "SELECT {} FROM ticks WHERE symbol=?1 AND timestamp >= ?2 AND (?3 = '' OR timestamp < ?3) "
-        "ORDER BY timestamp",
-        kTickColumns));
-    if (!q) return q.status();
-    q->Bind(1, symbol).Bind(2, lo).Bind(3, hi);
+    std::vector<StoredTick> stored;
+    if (Status s = chunks_->Range(symbol, lo, hi, stored); !s.ok()) return s;
     std::optional<Candle> bar;
-    int rc;
-    while ((rc = q->Step()) == SQLITE_ROW) {
-      const Tick tick = TickFromRow(*q, symbol);
+    Tick tick;
+    for (const StoredTick& t : stored) {
+      SetTick(tick, symbol, t);
       if (bar && bar->start == BarStart(tick.timestamp, interval.length)) {
         AddTick(*bar, tick);
         continue;
@@ -479,7 +502,6 @@ Status SqliteCleanStore::RebuildSymbol(std::string_view symbol, std::span<const 
       }
       bar = CandleOf(tick, interval);
     }
-    if (Status s = db_->Check(rc, "read ticks"); !s.ok()) return s;
     if (bar) {
       if (Status s = WriteBar(*bar); !s.ok()) return s;
       ++written;
@@ -565,30 +587,24 @@ Result<std::vector<Interval>> SqliteCleanStore::ReadIntervals(sqlite::Database& 
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::LastN(std::string_view symbol, std::size_t n) {
-  sqlite::Statement& q = last_n_;
-  q.Reset();
-  q.Bind(1, symbol).Bind(2, static_cast<std::int64_t>(n));
+  if (Status s = chunks_->Last(symbol, n, read_); !s.ok()) return s;
   std::vector<PricePoint> points;
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) points.push_back({ParseCanonical(q.Text(0)), q.Double(1)});
-  q.Reset();  // ends the read: a statement left open would pin its snapshot
-  if (Status s = db_->Check(rc, "read last points"); !s.ok()) return s;
-  std::reverse(points.begin(), points.end());
+  points.reserve(read_.size());
+  for (const StoredTick& t : read_) points.push_back({t.timestamp, t.price});
   return points;
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::Range(std::string_view symbol, Micros from,
                                                         Micros to) {
-  auto q = db_->Prepare(
-      "SELECT timestamp, price FROM ticks WHERE symbol=?1 AND timestamp >= ?2 "
-      "AND (?3 = '' OR timestamp <= ?3) ORDER BY timestamp");
-  if (!q) return q.status();
-  q->Bind(1, symbol).Bind(2, FormatCanonical(from)).Bind(3, to ? FormatCanonical(to) : "");
+  read_.clear();
+  if (Status s =
+          chunks_->Range(symbol, from, to ? std::optional<Micros>(to + 1) : std::nullopt, read_);
+      !s.ok()) {
+    return s;
+  }
   std::vector<PricePoint> points;
-  int rc;
-  while ((rc = q->Step()) == SQLITE_ROW)
-    points.push_back({ParseCanonical(q->Text(0)), q->Double(1)});
-  if (Status s = db_->Check(rc, "read range"); !s.ok()) return s;
+  points.reserve(read_.size());
+  for (const StoredTick& t : read_) points.push_back({t.timestamp, t.price});
   return points;
 }
 

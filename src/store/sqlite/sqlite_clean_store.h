@@ -1,7 +1,12 @@
-// The local CleanStore: table `ticks(symbol, timestamp, price, volume, open, high, low)` keyed by
-// (symbol, timestamp) in one SQLite file (WAL), the same shape as DynamoDB's `StockCleanedData`
-// plus the optional candle members of a tick (NULL when the input had none). A `symbols` table,
-// kept in the same transaction as the ticks, answers Symbols() and Summary() without a table scan.
+// The local CleanStore: one SQLite file (WAL) whose ticks are chunks of columns per symbol
+// (store/sqlite/tick_chunks.h), read with SQL as the table `ticks(symbol, timestamp, price,
+// volume, open, high, low)` keyed by (symbol, timestamp) (store/sqlite/ticks_table.h): the same
+// shape as DynamoDB's `StockCleanedData` plus the optional candle members of a tick (NULL when
+// the input had none). A `symbols` table, kept in the same transaction as the ticks, answers
+// Symbols() and Summary() without a scan.
+//
+// A folder written before the chunks keeps its ticks as one B-tree row each: the first Open moves
+// them into chunks, in one transaction (a kill leaves the folder as it was).
 //
 // Candles live in `bars` (the view `candles` shows the columns users query), written in the same
 // transaction as the ticks, so a crash leaves both or neither. A tick that is new to the table is
@@ -15,13 +20,14 @@
 // dropped), in one transaction.
 #pragma once
 
-#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "core/clean_store.h"
 #include "sqlite/database.h"
+#include "store/sqlite/tick_chunks.h"
 
 namespace stockpipe {
 
@@ -57,10 +63,6 @@ class SqliteCleanStore final : public CleanStore {
  private:
   SqliteCleanStore(std::unique_ptr<sqlite::Database> db, std::vector<Interval> intervals)
       : db_(std::move(db)), intervals_(std::move(intervals)) {}
-  static constexpr std::size_t kRowsPerInsert = 64;
-  // The multi-row INSERT for `rows` rows, with the candle members or without, prepared on first
-  // use.
-  Result<sqlite::Statement*> InsertRows(std::size_t rows, bool members);
   Status PrepareStatements();
   // Adds the bars of intervals the table has none of yet, drops those of intervals not kept.
   Status ReconcileIntervals();
@@ -82,13 +84,14 @@ class SqliteCleanStore final : public CleanStore {
   std::unique_ptr<sqlite::Database> db_;
   std::vector<Interval> intervals_;
   std::vector<Interval> stored_;  // as the folder keeps them, when opened with kLeave
-  std::map<std::pair<std::size_t, bool>, sqlite::Statement> inserts_;
-  // Prepared once: a trends run calls LastN for every symbol, and preparing costs as much as the
-  // read.
-  sqlite::Statement update_, summarise_, read_bar_, write_bar_, bar_ticks_, last_n_;
+  std::optional<TickChunks> chunks_;
+  sqlite::Statement summarise_, read_bar_, write_bar_;
+  // Upsert's scratch, kept between batches.
   std::vector<const Tick*> order_;
   std::vector<bool> fresh_;  // per order_: the tick was not in the table before
-  std::string stamps_;       // canonical timestamps of order_, fixed width, back to back
+  std::vector<StoredTick> run_, read_;
+  std::vector<std::size_t> at_;
+  std::vector<bool> written_fresh_;
   // The newest bar written per (symbol, interval index), as committed; `pending_` holds this
   // batch's until its commit.
   using OpenBars = std::unordered_map<std::string, std::vector<std::optional<Candle>>>;

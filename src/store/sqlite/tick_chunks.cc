@@ -8,10 +8,11 @@
 namespace stockpipe {
 namespace {
 
-// A small last chunk takes a run after it when that keeps each stored tick rewritten at most
-// this many times per tick appended: a feed of many symbols appends a tick or two per symbol per
-// batch, and rewriting a chunk of 1,000 for each would cost more than it saves.
-constexpr std::size_t kMaxRewritePerTick = 32;
+// A last chunk takes a run after it while it is shorter than the run or than this: a feed of
+// many symbols appends a tick or two per symbol per batch, and chunks of a tick or two would make
+// reads slow, while rewriting a chunk of 1,000 for each would make writes slow. So a run rewrites
+// at most max(its size, kSmallChunkRows) stored ticks.
+constexpr std::size_t kSmallChunkRows = 64;
 
 }  // namespace
 
@@ -23,6 +24,7 @@ Result<TickChunks> TickChunks::Open(sqlite::Database& db) {
             "SELECT rowid, data FROM tick_chunks WHERE symbol=?1 AND first <= ?2 "
             "ORDER BY first DESC"},
            {&chunks.remove_, "DELETE FROM tick_chunks WHERE rowid=?1"},
+           {&chunks.rewrite_, "UPDATE tick_chunks SET last=?2, rows=?3, data=?4 WHERE rowid=?1"},
            {&chunks.insert_,
             "INSERT INTO tick_chunks(symbol, first, last, rows, data) VALUES(?1, ?2, ?3, ?4, ?5)"},
        }) {
@@ -71,20 +73,19 @@ Status TickChunks::Write(std::string_view symbol, std::span<const StoredTick> ru
   // it that the run extends.
   std::vector<std::int64_t> replaced;
   std::vector<std::vector<StoredTick>> stored;
-  Status read = VisitBackward(symbol, run.back().timestamp,
-                              [&](std::int64_t rowid, const ChunkView& chunk) -> bool {
-                                const bool overlaps = chunk.last() >= run.front().timestamp;
-                                if (!overlaps && (!replaced.empty() || chunk.rows() >= kChunkRows ||
-                                                  chunk.rows() > kMaxRewritePerTick * run.size())) {
-                                  return false;
-                                }
-                                replaced.push_back(rowid);
-                                auto& ticks = stored.emplace_back();
-                                ticks.reserve(chunk.rows());
-                                for (std::size_t i = 0; i < chunk.rows(); ++i)
-                                  ticks.push_back(chunk.tick(i));
-                                return overlaps;
-                              });
+  Status read = VisitBackward(
+      symbol, run.back().timestamp, [&](std::int64_t rowid, const ChunkView& chunk) -> bool {
+        const bool overlaps = chunk.last() >= run.front().timestamp;
+        if (!overlaps && (!replaced.empty() || chunk.rows() >= kChunkRows ||
+                          chunk.rows() >= std::max(kSmallChunkRows, run.size()))) {
+          return false;
+        }
+        replaced.push_back(rowid);
+        auto& ticks = stored.emplace_back();
+        ticks.reserve(chunk.rows());
+        for (std::size_t i = 0; i < chunk.rows(); ++i) ticks.push_back(chunk.tick(i));
+        return overlaps;
+      });
   if (!read.ok()) return read;
   if (replaced.empty()) return Insert(symbol, run);
 
@@ -102,6 +103,18 @@ Status TickChunks::Write(std::string_view symbol, std::span<const StoredTick> ru
     }
   }
   merged_.insert(merged_.end(), run.begin() + static_cast<std::ptrdiff_t>(r), run.end());
+  if (replaced.size() == 1 && merged_.size() <= kChunkRows &&
+      merged_.front().timestamp == stored.front().front().timestamp) {
+    // The common case, a run after a small last chunk: rewrite that row in place (its key and
+    // so the index stay as they are).
+    const std::string data = EncodeChunk(merged_);
+    rewrite_.Reset();
+    rewrite_.Bind(1, replaced.front())
+        .Bind(2, static_cast<std::int64_t>(merged_.back().timestamp))
+        .Bind(3, static_cast<std::int64_t>(merged_.size()))
+        .BindBlob(4, data);
+    return db_->Check(rewrite_.Step(), "rewrite tick chunk");
+  }
   for (std::int64_t rowid : replaced) {
     remove_.Reset();
     remove_.Bind(1, rowid);

@@ -26,7 +26,8 @@ namespace stockpipe {
 
 class TickChunks {
  public:
-  // The table and its index; run by the writer before Open.
+  // The table and its index; run by the writer before Open. The index holds every column but
+  // the BLOB: listing a symbol's chunks (to find where to write, or which to read) reads it only.
   static constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS tick_chunks(
   symbol TEXT NOT NULL,
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS tick_chunks(
   last INTEGER NOT NULL,
   rows INTEGER NOT NULL,
   data BLOB NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS tick_chunks_by_time ON tick_chunks(symbol, first, last);
+CREATE INDEX IF NOT EXISTS tick_chunks_by_time ON tick_chunks(symbol, first, last, rows);
 )sql";
   // The most ticks a chunk holds (a merge splits longer runs).
   static constexpr std::size_t kChunkRows = 1024;
@@ -63,7 +64,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS tick_chunks_by_time ON tick_chunks(symbol, fir
   Status Insert(std::string_view symbol, std::span<const StoredTick> ticks);
 
   sqlite::Database* db_;
-  sqlite::Statement backward_, remove_, insert_;
+  sqlite::Statement backward_, remove_, insert_, rewrite_;
   std::vector<StoredTick> merged_;
 };
 
