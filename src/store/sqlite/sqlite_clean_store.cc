@@ -39,11 +39,12 @@ CREATE TABLE IF NOT EXISTS candle_intervals(
 // Folders from before candles: their ticks table has only (symbol, timestamp, price).
 constexpr std::string_view kCandleColumns[] = {"volume", "open", "high", "low"};
 
-// A bigger page cache than SQLite's 2 MB default keeps the B-tree's hot pages in memory while a
-// batch is written; WAL checkpoints every ~16 MB instead of 4 MB cut the copying back into the
-// main file.
+// A page cache of 8 MB (SQLite's default is 2 MB) holds the chunks a batch rewrites (each
+// symbol's last one) and the bars it updates, even for 10,000 symbols; more only adds to the RSS
+// (32 MB measured no faster). WAL checkpoints every ~16 MB instead of 4 MB cut the copying back
+// into the main file.
 constexpr std::string_view kTuning = R"sql(
-PRAGMA cache_size=-32768;
+PRAGMA cache_size=-8192;
 PRAGMA wal_autocheckpoint=4096;
 PRAGMA temp_store=MEMORY;
 )sql";
