@@ -451,6 +451,19 @@ TEST_F(TicksTableTest, WritesAreRefused) {
   EXPECT_EQ(Rows(db_->handle(), "SELECT count(*) FROM ticks"), before);
 }
 
+TEST_F(TicksTableTest, ViewsReadItWithAnUntrustedSchema) {
+  // Innocuous: a view or trigger of the file may use it even with trusted_schema off (the
+  // default of hardened builds).
+  ASSERT_TRUE(db_->Exec("CREATE VIEW last_prices AS SELECT symbol, max(timestamp) AS at, price "
+                        "FROM ticks GROUP BY symbol; CREATE VIEW ref_last_prices AS SELECT "
+                        "symbol, max(timestamp) AS at, price FROM ref GROUP BY symbol")
+                  .ok());
+  ASSERT_TRUE(db_->Exec("PRAGMA trusted_schema = OFF").ok());
+  const auto got = Rows(db_->handle(), "SELECT * FROM last_prices");
+  EXPECT_EQ(got.size(), kSymbols.size());
+  EXPECT_EQ(got, Rows(db_->handle(), "SELECT * FROM ref_last_prices"));
+}
+
 TEST_F(TicksTableTest, NeedsTheModuleAndTheChunkTable) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
