@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,8 @@ enum Statement {
   kAll,           // every chunk, by (symbol, first)
   kSymbolOldest,  // one symbol's chunks, oldest first
   kSymbolNewest,  // newest first
+  kSymbolFrom,    // oldest first, from the chunk holding a time on
+  kSymbolUntil,   // newest first, from the last chunk starting at or before a time
   kLooseOldest,   // symbol = a number: see Filter
   kLooseNewest,
   kData,  // one chunk's BLOB
@@ -33,6 +36,10 @@ constexpr std::array<std::string_view, kStatements> kSql = {
     "tick_chunks ORDER BY symbol, first",
     "tick_chunks WHERE symbol = ?1 ORDER BY first",
     "tick_chunks WHERE symbol = ?1 ORDER BY first DESC",
+    // Chunks never overlap: the one holding ?2 is the last starting at or before it.
+    "tick_chunks WHERE symbol = ?1 AND first >= coalesce((SELECT max(first) FROM \"%w\"."
+    "tick_chunks WHERE symbol = ?1 AND first <= ?2), ?2) ORDER BY first",
+    "tick_chunks WHERE symbol = ?1 AND first <= ?2 ORDER BY first DESC",
     "tick_chunks WHERE symbol = ?1 OR CAST(symbol AS NUMERIC) = ?1 ORDER BY symbol, first",
     "tick_chunks WHERE symbol = ?1 OR CAST(symbol AS NUMERIC) = ?1 ORDER BY symbol, first DESC",
     "SELECT data FROM \"%w\".tick_chunks WHERE rowid = ?1",
@@ -105,11 +112,12 @@ struct Cursor : sqlite3_vtab_cursor {
         held[which] = spare.back();
         spare.pop_back();
       } else {
-        char* sql =
-            which == kData
-                ? sqlite3_mprintf(kSql[which].data(), table()->schema.c_str())
-                : sqlite3_mprintf((std::string(kListColumns) + std::string(kSql[which])).c_str(),
-                                  table()->schema.c_str());
+        // Every %w is the schema (a statement names it once or twice).
+        const std::string text = which == kData
+                                     ? std::string(kSql[which])
+                                     : std::string(kListColumns) + std::string(kSql[which]);
+        const char* schema = table()->schema.c_str();
+        char* sql = sqlite3_mprintf(text.c_str(), schema, schema);
         if (sql == nullptr) return SQLITE_NOMEM;
         const int rc = sqlite3_prepare_v3(table()->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                           &held[which], nullptr);
@@ -383,6 +391,17 @@ int Close(sqlite3_vtab_cursor* base) {
   return SQLITE_OK;
 }
 
+// The time `text` is the canonical form of, if it is one.
+std::optional<Micros> CanonicalTime(std::string_view text) {
+  if (text.size() != kCanonicalTimestampSize) return std::nullopt;
+  const std::optional<Micros> t = ParseTimestampText(text);
+  if (!t) return std::nullopt;
+  char again[kCanonicalTimestampSize];
+  FormatCanonical(*t, again);
+  if (text != std::string_view(again, kCanonicalTimestampSize)) return std::nullopt;
+  return t;
+}
+
 void Tighten(Bound& bound, std::string_view text, bool inclusive, bool is_lower) {
   const int c = bound.set ? text.compare(bound.text) : 0;
   if (!bound.set || (is_lower ? c > 0 : c < 0)) {
@@ -432,8 +451,17 @@ int Filter(sqlite3_vtab_cursor* base, int idx_num, const char* idx_str, int argc
   } else {
     c->newest_first = false;
   }
+  // A bound in canonical form compares as its time does: the listing can start at it instead of
+  // walking the symbol's chunks up to it.
+  std::optional<Micros> start;
+  if (c->one_symbol) {
+    const Bound& from = c->newest_first ? c->upper : c->lower;
+    if (from.set) start = CanonicalTime(from.text);
+    if (start) which = c->newest_first ? kSymbolUntil : kSymbolFrom;
+  }
   if (int rc = c->Take(which, &c->list); rc != SQLITE_OK) return rc;
   if (symbol != nullptr) sqlite3_bind_value(c->list, 1, symbol);
+  if (start) sqlite3_bind_int64(c->list, 2, *start);
   c->eof = false;
   return c->NextChunk();
 }
