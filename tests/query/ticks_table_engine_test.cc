@@ -1,7 +1,6 @@
 // The query engine over a clean.db whose `ticks` is the chunk table (store/sqlite/ticks_table.h):
 // its internal reads of tick_chunks pass the engine's authorizer and DEFENSIVE mode, and writes
-// to clean.ticks stay refused. The engine does not register the module yet (its wiring is the
-// lead's change): an auto extension registers it on every new connection, as it would.
+// to clean.ticks stay refused. The engine registers the module on its own connection.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -33,17 +32,12 @@ struct Collect final : RowSink {
   }
 };
 
-int RegisterOnEveryConnection(sqlite3* db, const char**, const sqlite3_api_routines*) {
-  return RegisterTicksTable(db).ok() ? SQLITE_OK : SQLITE_ERROR;
-}
-using AutoExtension = void (*)();
-
 class TicksTableEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    sqlite3_auto_extension(reinterpret_cast<AutoExtension>(&RegisterOnEveryConnection));
     auto db = sqlite::Database::Open((dir_.path() / "clean.db").string(), true);
     ASSERT_TRUE(db.ok()) << db.error();
+    ASSERT_TRUE(RegisterTicksTable((*db)->handle()).ok());
     ASSERT_TRUE((*db)->Exec(TickChunks::kSchema).ok());
     ASSERT_TRUE((*db)->Exec("CREATE VIRTUAL TABLE ticks USING stockpipe_ticks").ok());
     auto chunks = TickChunks::Open(**db);
@@ -60,10 +54,6 @@ class TicksTableEngineTest : public ::testing::Test {
       ASSERT_TRUE(chunks->Write(symbol, run, fresh).ok());
     }
   }
-  void TearDown() override {
-    sqlite3_cancel_auto_extension(reinterpret_cast<AutoExtension>(&RegisterOnEveryConnection));
-  }
-
   testing::TempDir dir_;
   std::map<std::string, double> max_;
   std::map<std::string, std::pair<std::string, double>> last_;
