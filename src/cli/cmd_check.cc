@@ -197,7 +197,8 @@ void CheckCountsAndCoverage(CheckRun& run) {
     run.Fail("clean rows", "clean.db", clean.error());
   } else if (*clean) {
     auto q = (*clean)->Prepare(
-        "SELECT (SELECT count(*) FROM ticks), (SELECT COALESCE(SUM(rows), 0) FROM symbols)");
+        // count(price), not count(*): it decodes every chunk, so a damaged one is a FAIL.
+        "SELECT (SELECT count(price) FROM ticks), (SELECT COALESCE(SUM(rows), 0) FROM symbols)");
     if (!q) {
       run.Fail("clean rows", "clean.db", q.error());
     } else if (const int rc = q->Step(); rc != SQLITE_ROW) {

@@ -2,6 +2,7 @@
 // a missing RAW object and a truncated one are each reported as FAIL naming the file (exit 1);
 // a corrupt store fails loudly in every command that opens it.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,8 +21,8 @@ class CheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
-    auto produced = Run({"produce", "synthetic", "--count", "4000", "--rate", "max", "--seed",
-                         "3", "--batch", "500"});
+    auto produced = Run({"produce", "synthetic", "--count", "4000", "--rate", "max", "--seed", "3",
+                         "--batch", "500"});
     ASSERT_EQ(produced.exit_code, 0) << produced.err;
     const fs::path bad = dir_.path() / "bad.jsonl";
     testing::WriteFile(bad, "{\"symbol\":\"AAPL\",\"price\":0}\n{\"price\":1}\n");
@@ -63,8 +64,7 @@ TEST_F(CheckTest, EveryCheckIsOkOnAFolderTheBinaryBuilt) {
     for (const char* needle : {"stream.db", "clean.db", "counts", "coverage"}) {
       EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
     }
-    EXPECT_NE(r.out.find("received 4002 = accepted 4000 + rejected 2"), std::string::npos)
-        << r.out;
+    EXPECT_NE(r.out.find("received 4002 = accepted 4000 + rejected 2"), std::string::npos) << r.out;
   }
   const auto deep = Run({"check", "--deep"});
   EXPECT_NE(deep.out.find("integrity_check"), std::string::npos) << deep.out;
@@ -131,9 +131,27 @@ TEST_F(CheckTest, ADamagedStoreIsAFailAndEveryCommandOpeningItFailsLoudly) {
   }
 }
 
+TEST_F(CheckTest, ADamagedTickChunkIsAFailNamingItsSymbol) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((data_ / "clean.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE tick_chunks SET data = substr(data, 1, length(data) - 8) "
+                         "WHERE rowid = (SELECT max(rowid) FROM tick_chunks WHERE symbol = 'AAPL')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  const auto r = Run({"check"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const std::string fail = LineWith(r.out, "clean rows");
+  EXPECT_TRUE(fail.starts_with("FAIL")) << r.out;
+  EXPECT_NE(fail.find("AAPL"), std::string::npos) << fail;
+  EXPECT_NE(fail.find("damaged"), std::string::npos) << fail;
+}
+
 TEST_F(CheckTest, AMissingDataFolderIsAFailureNotAnEmptyPass) {
-  const auto r = RunStockpipe({"--data-dir", (dir_.path() / "nope").string(), "check"},
-                              {.cwd = dir_.path()});
+  const auto r =
+      RunStockpipe({"--data-dir", (dir_.path() / "nope").string(), "check"}, {.cwd = dir_.path()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_.path() / "nope"));

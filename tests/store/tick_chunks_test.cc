@@ -233,6 +233,16 @@ TEST_F(TickChunksTest, RandomWritesMatchAMapWhereTheLastPriceWins) {
   EXPECT_EQ(*chunks_->Count(), total);
 }
 
+TEST_F(TickChunksTest, ARunOutOfTimeOrderIsRefused) {
+  std::vector<bool> fresh;
+  for (const auto& run :
+       {std::vector<StoredTick>{At(2, 1), At(1, 1)}, std::vector<StoredTick>{At(1, 1), At(1, 2)}}) {
+    Status s = chunks_->Write("AAPL", run, fresh);
+    EXPECT_THAT(s.message(), HasSubstr("not in strictly increasing time"));
+  }
+  EXPECT_EQ(*chunks_->Count(), 0u);
+}
+
 TEST_F(TickChunksTest, ADamagedChunkIsAnErrorNamingTheSymbol) {
   Write("AAPL", {At(1, 1), At(2, 2)});
   ASSERT_TRUE(db_->Exec("UPDATE tick_chunks SET data = x'00010203'").ok());

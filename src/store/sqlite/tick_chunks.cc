@@ -69,6 +69,13 @@ Status TickChunks::Write(std::string_view symbol, std::span<const StoredTick> ru
                          std::vector<bool>& fresh) {
   fresh.assign(run.size(), true);
   if (run.empty()) return Status::Ok();
+  for (std::size_t i = 1; i < run.size(); ++i) {
+    if (run[i - 1].timestamp >= run[i].timestamp) {
+      return Status::Error(fmt::format(
+          "{}: the ticks of {} to write are not in strictly increasing time at position {}",
+          db_->path(), symbol, i));
+    }
+  }
   // Stored chunks this run overlaps, newest first, then (when none does) a small one just before
   // it that the run extends.
   std::vector<std::int64_t> replaced;
