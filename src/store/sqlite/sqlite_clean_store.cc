@@ -36,9 +36,6 @@ CREATE TABLE IF NOT EXISTS candle_intervals(
   length INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-// Folders from before candles: their ticks table has only (symbol, timestamp, price).
-constexpr std::string_view kCandleColumns[] = {"volume", "open", "high", "low"};
-
 // A page cache of 8 MB (SQLite's default is 2 MB) holds the chunks a batch rewrites (each
 // symbol's last one) and the bars it updates, even for 10,000 symbols; more only adds to the RSS
 // (32 MB measured no faster). WAL checkpoints every ~16 MB instead of 4 MB cut the copying back
@@ -83,16 +80,35 @@ Result<TickLayout> ReadTickLayout(sqlite::Database& db) {
 // Moves the rows of a folder's `ticks` table into chunks and puts the virtual table in its
 // place, in one transaction: a crash leaves the folder as it was, and the next open starts over.
 Status MigrateTickRows(sqlite::Database& db) {
-  log::Info("moving CLEAN's ticks into chunks (once, when a folder from before them is opened)",
-            {{"path", db.path()}});
   std::uint64_t moved = 0, counted = 0;
+  bool moved_by_another = false;
   Status done = sqlite::Transaction(db, [&]() -> Status {
+    // Under the write lock: a writer that opened the folder at the same time may have moved them
+    // while this one waited.
+    auto layout = ReadTickLayout(db);
+    if (!layout) return layout.status();
+    if (*layout != TickLayout::kRows) {
+      moved_by_another = true;
+      return Status::Ok();
+    }
+    log::Info("moving CLEAN's ticks into chunks (once, when a folder from before them is opened)",
+              {{"path", db.path()}});
+    // A folder from before candles has no member columns: they read as NULL.
+    auto columns = db.Prepare("SELECT name FROM pragma_table_info('ticks')");
+    if (!columns) return columns.status();
+    std::vector<std::string> have;
+    while (columns->Step() == SQLITE_ROW) have.emplace_back(columns->Text(0));
+    *columns = sqlite::Statement();
+    const auto member = [&](std::string_view name) {
+      return std::find(have.begin(), have.end(), name) != have.end() ? std::string(name)
+                                                                     : std::string("NULL");
+    };
     if (Status s = db.Exec(TickChunks::kSchema); !s.ok()) return s;
     auto chunks = TickChunks::Open(db);
     if (!chunks) return chunks.status();
-    auto rows = db.Prepare(
-        "SELECT symbol, timestamp, price, volume, open, high, low FROM ticks "
-        "ORDER BY symbol, timestamp");
+    auto rows = db.Prepare(fmt::format(
+        "SELECT symbol, timestamp, price, {}, {}, {}, {} FROM ticks ORDER BY symbol, timestamp",
+        member("volume"), member("open"), member("high"), member("low")));
     if (!rows) return rows.status();
     std::string symbol;
     std::vector<StoredTick> run;
@@ -141,7 +157,9 @@ Status MigrateTickRows(sqlite::Database& db) {
     return db.Exec("DROP TABLE ticks; CREATE VIRTUAL TABLE ticks USING stockpipe_ticks;");
   });
   if (!done.ok()) return done;
-  log::Info("moved CLEAN's ticks into chunks", {{"path", db.path()}, {"ticks", moved}});
+  if (!moved_by_another) {
+    log::Info("moved CLEAN's ticks into chunks", {{"path", db.path()}, {"ticks", moved}});
+  }
   return Status::Ok();
 }
 
@@ -174,19 +192,6 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   auto layout = ReadTickLayout(**db);
   if (!layout) return layout.status();
   if (*layout == TickLayout::kRows) {
-    // Columns first: a folder from before candles has none of the members to move.
-    auto columns = (*db)->Prepare("SELECT name FROM pragma_table_info('ticks')");
-    if (!columns) return columns.status();
-    std::vector<std::string> have;
-    while (columns->Step() == SQLITE_ROW) have.emplace_back(columns->Text(0));
-    *columns = sqlite::Statement();
-    for (std::string_view column : kCandleColumns) {
-      if (std::find(have.begin(), have.end(), column) != have.end()) continue;
-      if (Status s = (*db)->Exec(fmt::format("ALTER TABLE ticks ADD COLUMN {} REAL", column));
-          !s.ok()) {
-        return s;
-      }
-    }
     if (Status s = MigrateTickRows(**db); !s.ok()) return s;
   }
   if (Status s = (*db)->Exec(TickChunks::kSchema); !s.ok()) return s;
