@@ -172,6 +172,36 @@ TEST_F(TickChunksTest, SmallRunsGatherAndLongOnesSplit) {
   EXPECT_EQ(ChunkCount("LONG"), 3) << "1,024 + 1,024 + 952";
 }
 
+TEST_F(TickChunksTest, ALateTickRewritesOnlyTheChunkItLandsIn) {
+  std::vector<StoredTick> history;
+  for (int i = 0; i < 10 * 1024; ++i) history.push_back(At(i * 2, 1));
+  Write("AAPL", history);
+  const auto rowids = [&] {
+    std::vector<std::int64_t> out;
+    auto q = db_->Prepare("SELECT rowid FROM tick_chunks WHERE symbol='AAPL' ORDER BY first");
+    while (q->Step() == SQLITE_ROW) out.push_back(q->Int(0));
+    return out;
+  };
+  const std::vector<std::int64_t> before = rowids();
+  ASSERT_EQ(before.size(), 10u);
+  // One tick between two of the third chunk's, one after everything: a run spanning the history.
+  const StoredTick late = At(2 * 1024 * 2 + 1, 7);
+  const StoredTick now = At(10 * 1024 * 2, 8);
+  EXPECT_EQ(Write("AAPL", {late, now}), (std::vector<bool>{true, true}));
+  const std::vector<std::int64_t> after = rowids();
+  for (std::size_t i : {0u, 1u, 3u, 4u, 5u, 6u, 7u, 8u, 9u}) {
+    EXPECT_NE(std::find(after.begin(), after.end(), before[i]), after.end())
+        << "chunk " << i << " was rewritten";
+  }
+  EXPECT_EQ(std::find(after.begin(), after.end(), before[2]), after.end());
+  history.push_back(late);
+  history.push_back(now);
+  std::sort(history.begin(), history.end(),
+            [](const StoredTick& a, const StoredTick& b) { return a.timestamp < b.timestamp; });
+  EXPECT_THAT(All("AAPL"), ElementsAreArray(history));
+  ExpectWellFormed("AAPL");
+}
+
 TEST_F(TickChunksTest, RangeAndLastCutAtTheirBounds) {
   std::vector<StoredTick> run;
   for (int i = 0; i < 3000; ++i) run.push_back(At(i * 10, i));

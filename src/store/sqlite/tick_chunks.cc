@@ -76,57 +76,69 @@ Status TickChunks::Write(std::string_view symbol, std::span<const StoredTick> ru
           db_->path(), symbol, i));
     }
   }
-  // Stored chunks this run overlaps, newest first, then (when none does) a small one just before
-  // it that the run extends.
-  std::vector<std::int64_t> replaced;
-  std::vector<std::vector<StoredTick>> stored;
-  Status read = VisitBackward(
-      symbol, run.back().timestamp, [&](std::int64_t rowid, const ChunkView& chunk) -> bool {
-        const bool overlaps = chunk.last() >= run.front().timestamp;
-        if (!overlaps && (!replaced.empty() || chunk.rows() >= kChunkRows ||
-                          chunk.rows() >= std::max(kSmallChunkRows, run.size()))) {
-          return false;
-        }
-        replaced.push_back(rowid);
-        auto& ticks = stored.emplace_back();
-        ticks.reserve(chunk.rows());
-        for (std::size_t i = 0; i < chunk.rows(); ++i) ticks.push_back(chunk.tick(i));
-        return overlaps;
-      });
-  if (!read.ok()) return read;
-  if (replaced.empty()) return Insert(symbol, run);
-
-  merged_.clear();
-  std::size_t r = 0;
-  for (auto chunk = stored.rbegin(); chunk != stored.rend(); ++chunk) {
-    for (const StoredTick& old : *chunk) {
-      while (r < run.size() && run[r].timestamp < old.timestamp) merged_.push_back(run[r++]);
-      if (r < run.size() && run[r].timestamp == old.timestamp) {
-        fresh[r] = false;
-        merged_.push_back(run[r++]);
+  // From the newest tick back, one stored chunk a step: the newest chunk starting at or before
+  // the remaining run's last tick takes the run's ticks from its start on. So a step rewrites one
+  // chunk whatever the run spans: a late tick from long ago costs the chunk it lands in, not the
+  // history after it.
+  std::size_t end = run.size();
+  while (end > 0) {
+    std::optional<std::int64_t> rowid;
+    stored_.clear();
+    Status read = VisitBackward(symbol, run[end - 1].timestamp,
+                                [&](std::int64_t id, const ChunkView& chunk) -> bool {
+                                  rowid = id;
+                                  stored_.reserve(chunk.rows());
+                                  for (std::size_t i = 0; i < chunk.rows(); ++i) {
+                                    stored_.push_back(chunk.tick(i));
+                                  }
+                                  return false;
+                                });
+    if (!read.ok()) return read;
+    // Before the symbol's first chunk (or the symbol's first ticks): chunks of their own.
+    if (!rowid) return Insert(symbol, run.first(end));
+    const auto from = std::lower_bound(
+        run.begin(), run.begin() + static_cast<std::ptrdiff_t>(end), stored_.front().timestamp,
+        [](const StoredTick& t, Micros at) { return t.timestamp < at; });
+    const auto begin = static_cast<std::size_t>(from - run.begin());
+    const auto piece = run.subspan(begin, end - begin);
+    end = begin;
+    const bool overlaps = stored_.back().timestamp >= piece.front().timestamp;
+    if (!overlaps &&
+        stored_.size() >= std::min(kChunkRows, std::max(kSmallChunkRows, piece.size()))) {
+      if (Status s = Insert(symbol, piece); !s.ok()) return s;
+      continue;
+    }
+    merged_.clear();
+    std::size_t r = 0;
+    for (const StoredTick& old : stored_) {
+      while (r < piece.size() && piece[r].timestamp < old.timestamp) merged_.push_back(piece[r++]);
+      if (r < piece.size() && piece[r].timestamp == old.timestamp) {
+        fresh[begin + r] = false;
+        merged_.push_back(piece[r++]);
       } else {
         merged_.push_back(old);
       }
     }
+    merged_.insert(merged_.end(), piece.begin() + static_cast<std::ptrdiff_t>(r), piece.end());
+    if (Status s = Replace(*rowid, symbol); !s.ok()) return s;
   }
-  merged_.insert(merged_.end(), run.begin() + static_cast<std::ptrdiff_t>(r), run.end());
-  if (replaced.size() == 1 && merged_.size() <= kChunkRows &&
-      merged_.front().timestamp == stored.front().front().timestamp) {
-    // The common case, a run after a small last chunk: rewrite that row in place (its key and
-    // so the index stay as they are).
+  return Status::Ok();
+}
+
+Status TickChunks::Replace(std::int64_t rowid, std::string_view symbol) {
+  if (merged_.size() <= kChunkRows) {
+    // The common case: the row keeps its first tick, and so its key; rewrite it in place.
     const std::string data = EncodeChunk(merged_);
     rewrite_.Reset();
-    rewrite_.Bind(1, replaced.front())
+    rewrite_.Bind(1, rowid)
         .Bind(2, static_cast<std::int64_t>(merged_.back().timestamp))
         .Bind(3, static_cast<std::int64_t>(merged_.size()))
         .BindBlob(4, data);
     return db_->Check(rewrite_.Step(), "rewrite tick chunk");
   }
-  for (std::int64_t rowid : replaced) {
-    remove_.Reset();
-    remove_.Bind(1, rowid);
-    if (Status s = db_->Check(remove_.Step(), "replace tick chunk"); !s.ok()) return s;
-  }
+  remove_.Reset();
+  remove_.Bind(1, rowid);
+  if (Status s = db_->Check(remove_.Step(), "replace tick chunk"); !s.ok()) return s;
   return Insert(symbol, merged_);
 }
 

@@ -3,10 +3,11 @@
 //   tick_chunks(symbol, first, last, rows, data)   -- first/last: microseconds; data: the chunk
 //
 // A symbol's chunks never overlap in time, so (symbol, first) orders every tick. A run of new
-// ticks after a symbol's newest is appended to its last chunk while that is small, and becomes
-// new chunks of up to kChunkRows otherwise; a run that overlaps stored ticks (a replay, a late or
-// corrected tick) is merged with the chunks it overlaps, the later price winning for a timestamp.
-// So a batch costs a row or two per symbol, whatever its ticks, and a read of one symbol decodes
+// ticks after a symbol's newest is appended to its last chunk while that is small (shorter than
+// the run, or than 64 ticks), and becomes new chunks of up to kChunkRows otherwise; ticks that
+// land among stored ones (a replay, a late or corrected tick) are merged into the chunk they land
+// in, the later price winning for a timestamp, one chunk at a time. So a batch costs a row or two
+// per symbol, whatever its ticks, a late tick costs one chunk, and a read of one symbol decodes
 // the few chunks it spans.
 //
 // Works on the caller's connection and transaction: the store writes chunks in the transaction
@@ -62,10 +63,12 @@ CREATE INDEX IF NOT EXISTS tick_chunks_by_time ON tick_chunks(symbol, first, las
       std::string_view symbol, std::optional<Micros> until,
       const std::function<Result<bool>(std::int64_t rowid, const ChunkView&)>& visit);
   Status Insert(std::string_view symbol, std::span<const StoredTick> ticks);
+  // Puts merged_ in place of the chunk `rowid` (split in kChunkRows when longer).
+  Status Replace(std::int64_t rowid, std::string_view symbol);
 
   sqlite::Database* db_;
   sqlite::Statement backward_, remove_, insert_, rewrite_;
-  std::vector<StoredTick> merged_;
+  std::vector<StoredTick> stored_, merged_;  // Write's scratch
 };
 
 }  // namespace stockpipe
