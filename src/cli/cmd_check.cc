@@ -34,7 +34,6 @@
 #include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"
-#include "store/sqlite/ticks_table.h"
 
 namespace stockpipe {
 namespace {
@@ -191,8 +190,7 @@ void CheckCountsAndCoverage(CheckRun& run) {
   }
 
   // CLEAN: the table's rows, the per-symbol totals kept beside them, and what was accepted.
-  serve::ReadOnlyFile clean_file(run.Path("clean.db"), "symbols",
-                                 [](sqlite3* db) { return RegisterTicksTable(db); });
+  serve::ReadOnlyFile clean_file = serve::ReadOnlyFile::Clean(run.Path("clean.db"));
   if (auto clean = clean_file.Get(); !clean) {
     run.Fail("clean rows", "clean.db", clean.error());
   } else if (*clean) {

@@ -41,6 +41,11 @@ std::string FileVersion(const std::string& path) {
 
 }  // namespace
 
+ReadOnlyFile ReadOnlyFile::Clean(std::string path) {
+  return ReadOnlyFile(std::move(path), "symbols",
+                      [](sqlite3* db) { return RegisterTicksTable(db); });
+}
+
 Result<sqlite::Database*> ReadOnlyFile::Get() {
   std::error_code ec;
   // An immutable connection is blind to any writer: one that started since (a -wal appeared) or
@@ -98,7 +103,7 @@ Result<ReadOnlyFile::Seen> ReadOnlyFile::Version() {
 
 DataFolder::DataFolder(const std::string& data_dir, std::vector<Interval> intervals)
     : stream_(data_dir + "/stream.db", "counters"),
-      clean_(data_dir + "/clean.db", "symbols", [](sqlite3* db) { return RegisterTicksTable(db); }),
+      clean_(ReadOnlyFile::Clean(data_dir + "/clean.db")),
       state_(data_dir + "/state.db", "state"),
       outbox_(data_dir + "/outbox.db", "channels"),
       intervals_(std::move(intervals)) {}

@@ -34,6 +34,9 @@ class ReadOnlyFile {
   // `setup` prepares each new connection before it reads (clean.db's: the `ticks` module).
   ReadOnlyFile(std::string path, std::string table, std::function<Status(sqlite3*)> setup = nullptr)
       : path_(std::move(path)), table_(std::move(table)), setup_(std::move(setup)) {}
+  // A data folder's clean.db (`path`), read once its `symbols` table exists, with the `ticks`
+  // module registered on each connection.
+  static ReadOnlyFile Clean(std::string path);
   // The connection, or nullptr while the file (or its table) does not exist.
   Result<sqlite::Database*> Get();
   const std::string& path() const { return path_; }

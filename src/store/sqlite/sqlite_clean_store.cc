@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "core/log.h"
 #include "store/sqlite/ticks_table.h"
@@ -62,6 +61,13 @@ void SetTick(Tick& tick, std::string_view symbol, const StoredTick& stored) {
   tick.price = stored.price;
   tick.volume = stored.volume;
   tick.bar = stored.bar;
+}
+
+std::vector<PricePoint> PricePoints(const std::vector<StoredTick>& ticks) {
+  std::vector<PricePoint> points;
+  points.reserve(ticks.size());
+  for (const StoredTick& t : ticks) points.push_back({t.timestamp, t.price});
+  return points;
 }
 
 // Where a folder's ticks are.
@@ -594,10 +600,7 @@ Result<std::vector<Interval>> SqliteCleanStore::ReadIntervals(sqlite::Database& 
 
 Result<std::vector<PricePoint>> SqliteCleanStore::LastN(std::string_view symbol, std::size_t n) {
   if (Status s = chunks_->Last(symbol, n, read_); !s.ok()) return s;
-  std::vector<PricePoint> points;
-  points.reserve(read_.size());
-  for (const StoredTick& t : read_) points.push_back({t.timestamp, t.price});
-  return points;
+  return PricePoints(read_);
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::Range(std::string_view symbol, Micros from,
@@ -608,10 +611,7 @@ Result<std::vector<PricePoint>> SqliteCleanStore::Range(std::string_view symbol,
       !s.ok()) {
     return s;
   }
-  std::vector<PricePoint> points;
-  points.reserve(read_.size());
-  for (const StoredTick& t : read_) points.push_back({t.timestamp, t.price});
-  return points;
+  return PricePoints(read_);
 }
 
 Result<std::vector<std::string>> SqliteCleanStore::Symbols() {
