@@ -52,8 +52,13 @@ struct SymbolSummary {
 class CleanStore {
  public:
   virtual ~CleanStore() = default;
-  // Durable when it returns.
+  // Durable when it returns, and seen by this store's reads. A store may keep a batch aside and
+  // fold it into its tables with later ones (the local store, for many symbols with few ticks
+  // each); what reads its tables another way (SQL) sees such ticks once it settles.
   virtual Status Upsert(std::span<const Tick> ticks) = 0;
+  // Folds whatever Upsert kept aside into the tables. Ingest settles when it has caught up with
+  // the stream.
+  virtual Status Settle() { return Status::Ok(); }
   // The newest `n` points of `symbol`, oldest first (the order the rule reads them).
   virtual Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) = 0;
   virtual Result<std::vector<std::string>> Symbols() = 0;

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <time.h>
 
+#include <algorithm>
 #include <charconv>
+#include <deque>
 #include <future>
 #include <map>
 #include <thread>
@@ -187,21 +189,27 @@ Result<BatchOutcome> Ingestor::ProcessWith(RecordParser& parser, const StreamBat
 }
 
 Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consumer,
-                                        const ClaimLimits& limits) {
+                                        const ClaimLimits& limits, int rounds) {
   auto shards = stream.Shards();
   if (!shards) return shards.status();
-  std::mutex mutex;  // guards `stream`, `total` and `error`
+  std::mutex mutex;  // guards `stream`, `total`, `error` and the queue
   IngestCounts total;
   Status error;
-  std::size_t next_shard = 0;
+  std::deque<std::size_t> queue;  // shards to claim from, by index
+  for (std::size_t i = 0; i < shards->size(); ++i) queue.push_back(i);
+  std::vector<int> claimed(shards->size(), 0);
+  std::vector<bool> full(shards->size(), false);  // a shard's last batch was as big as allowed
   const auto worker = [&](RecordParser& parser) {
     while (true) {
       std::unique_lock lock(mutex);
-      if (!error.ok() || next_shard >= shards->size()) return;
-      const std::string& shard = (*shards)[next_shard++];
+      if (!error.ok() || queue.empty()) return;
+      const std::size_t index = queue.front();
+      queue.pop_front();
+      const std::string& shard = (*shards)[index];
       const Micros t0 = NowMicros(), claim_cpu = ThreadCpuMicros();
       auto batch = stream.Claim(consumer, shard, limits);
       Spent(kClaim, claim_cpu);
+      full[index] = batch && limits.max_records > 0 && batch->entries.size() >= limits.max_records;
       if (!batch || batch->empty()) {
         if (!batch) error = batch.status();
         continue;
@@ -233,6 +241,7 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
                                   {"commit_us", t3 - t2},
                                   {"duration_ms", (t3 - t0) / 1000}});
       total += outcome->counts;
+      if (full[index] && ++claimed[index] < rounds) queue.push_back(index);
     }
   };
   std::vector<std::thread> helpers;
@@ -242,6 +251,13 @@ Result<IngestCounts> Ingestor::PollOnce(Stream& stream, std::string_view consume
   worker(*parsers_.front());
   for (std::thread& t : helpers) t.join();
   if (!error.ok()) return error;
+  if (std::find(full.begin(), full.end(), true) == full.end()) {
+    // Caught up: what the store kept aside to fold with later batches is folded now.
+    std::lock_guard store_lock(store_mutex_);
+    const Micros t = ThreadCpuMicros();
+    if (Status s = store_.Settle(); !s.ok()) return s;
+    Spent(kClean, t);
+  }
   return total;
 }
 

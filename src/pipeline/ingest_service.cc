@@ -154,7 +154,7 @@ Result<IngestCounts> IngestService::Run(bool once, const std::function<bool()>& 
     // --once drains everything now; a running ingest lets small batches gather for a while.
     const ClaimLimits limits{config.batch_records, once ? 0 : config.batch_min_records,
                              config.batch_window};
-    auto pass = ingestor.PollOnce(stream, kIngestConsumer, limits);
+    auto pass = ingestor.PollOnce(stream, kIngestConsumer, limits, Ingestor::kBacklogRounds);
     if (!pass) {
       // A sink failing is not a reason to lose anything: nothing was committed, so the same
       // batch is claimed again on the next pass.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "core/log.h"
 #include "store/sqlite/ticks_table.h"
@@ -44,6 +45,12 @@ PRAGMA cache_size=-8192;
 PRAGMA wal_autocheckpoint=4096;
 PRAGMA temp_store=MEMORY;
 )sql";
+
+// When a batch is logged rather than written at once: when it brings fewer than this many ticks
+// per symbol on average (what it costs is then mostly per symbol), unless it is small (a live
+// feed's batch, written at once so that SQL sees it).
+constexpr std::size_t kLogTicksPerSymbol = 16;
+constexpr std::size_t kLogMinTicks = 1'000;
 
 Micros ParseCanonical(std::string_view text) {
   return ParseTimestampText(text).value_or(0);
@@ -201,6 +208,7 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
     if (Status s = MigrateTickRows(**db); !s.ok()) return s;
   }
   if (Status s = (*db)->Exec(TickChunks::kSchema); !s.ok()) return s;
+  if (Status s = (*db)->Exec(TickLog::kSchema); !s.ok()) return s;
   if (*layout == TickLayout::kNone) {
     if (Status s = (*db)->Exec("CREATE VIRTUAL TABLE IF NOT EXISTS ticks USING stockpipe_ticks");
         !s.ok()) {
@@ -215,12 +223,17 @@ Result<std::unique_ptr<SqliteCleanStore>> SqliteCleanStore::Open(const std::stri
   auto chunks = TickChunks::Open(*store->db_);
   if (!chunks) return chunks.status();
   store->chunks_.emplace(std::move(*chunks));
+  auto log = TickLog::Open(*store->db_);
+  if (!log) return log.status();
+  store->log_.emplace(std::move(*log));
   if (change == CandleIntervalsChange::kApply) {
+    // What a writer killed while catching up left logged, folded before bars are reconciled.
+    if (Status s = store->Settle(); !s.ok()) return s;
     if (Status s = store->ReconcileIntervals(); !s.ok()) return s;
   } else {
     auto stored = ReadIntervals(*store->db_);
     if (!stored) return stored.status();
-    store->stored_ = *std::move(stored);
+    store->kept_ = *std::move(stored);
   }
   return store;
 }
@@ -271,7 +284,7 @@ Status SqliteCleanStore::ReconcileIntervals() {
       drop->Bind(1, interval.name);
       if (Status s = db_->Check(drop->Step(), "drop bars"); !s.ok()) return s;
     }
-    auto symbols = Symbols();
+    auto symbols = ListSymbols();
     if (!symbols) return symbols.status();
     for (const std::string& symbol : *symbols) {
       if (Status s = RebuildSymbol(symbol, added, std::nullopt, std::nullopt, written); !s.ok()) {
@@ -307,55 +320,52 @@ Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
   std::stable_sort(order_.begin(), order_.end(), [](const Tick* a, const Tick* b) {
     return a->symbol != b->symbol ? a->symbol < b->symbol : a->timestamp < b->timestamp;
   });
-  fresh_.assign(order_.size(), true);
-  sqlite::Database& d = *db_;
-  // Another connection's commit (a rebuild, a repair) may have rewritten remembered bars.
-  if (auto version = d.Prepare("PRAGMA data_version"); version && version->Step() == SQLITE_ROW) {
+  std::size_t symbols = 0;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    if (i == 0 || order_[i]->symbol != order_[i - 1]->symbol) ++symbols;
+  }
+  const bool sparse = ticks.size() >= kLogMinTicks && ticks.size() < kLogTicksPerSymbol * symbols;
+  return Commit([&]() -> Status {
+    if (!sparse) {
+      // Logged ticks first: a tick of this batch must win over a logged one of the same key.
+      if (Status s = FoldAll(); !s.ok()) return s;
+      return ForEachRun([this](std::string_view symbol) { return WriteRun(symbol); });
+    }
+    batch_.clear();
+    std::uint64_t batch_ticks = 0;
+    if (Status s = ForEachRun([&](std::string_view symbol) {
+          AppendLoggedRun(symbol, run_, batch_);
+          batch_ticks += run_.size();
+          return Status::Ok();
+        });
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = log_->Append(batch_ticks, batch_); !s.ok()) return s;
+    // Twice what was logged: a fold ends before the log has doubled.
+    return FoldSome(2 * batch_ticks);
+  });
+}
+
+Status SqliteCleanStore::Settle() {
+  auto logged = log_->Ticks();
+  if (!logged) return logged.status();
+  if (*logged == 0) return Status::Ok();
+  return Commit([this] { return FoldAll(); });
+}
+
+Status SqliteCleanStore::Commit(const std::function<Status()>& work) {
+  pending_.clear();
+  Status done = sqlite::Transaction(*db_, [&]() -> Status {
+    // Another connection's commit (a rebuild, a repair, a fold) may have rewritten remembered
+    // bars; asked under the write lock, so none can come in between.
+    auto version = db_->Prepare("PRAGMA data_version");
+    if (!version) return version.status();
+    if (const int rc = version->Step(); rc != SQLITE_ROW) return db_->Check(rc, "data version");
     if (version->Int(0) != data_version_) open_bars_.clear();
     data_version_ = version->Int(0);
-  } else {
-    open_bars_.clear();
-  }
-  pending_.clear();
-  Status done = sqlite::Transaction(d, [&]() -> Status {
-    std::size_t i = 0;
-    while (i < order_.size()) {
-      const std::string& symbol = order_[i]->symbol;
-      std::size_t run_end = i;
-      while (run_end < order_.size() && order_[run_end]->symbol == symbol) ++run_end;
-      // One tick per timestamp (the last); at[k] is the run index of order_[i + k].
-      run_.clear();
-      at_.clear();
-      for (std::size_t k = i; k < run_end; ++k) {
-        const Tick& tick = *order_[k];
-        if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
-          run_.back() = {tick.timestamp, tick.price, tick.volume, tick.bar};
-        } else {
-          run_.push_back({tick.timestamp, tick.price, tick.volume, tick.bar});
-        }
-        at_.push_back(run_.size() - 1);
-      }
-      if (Status s = chunks_->Write(symbol, run_, written_fresh_); !s.ok()) return s;
-      std::int64_t added = 0;
-      for (std::size_t k = i; k < run_end; ++k) {
-        const std::size_t r = at_[k - i];
-        // A tick another of this batch replaced counts as a rewrite: its bars are recomputed.
-        const bool last_of_its_time = k + 1 == run_end || at_[k + 1 - i] != r;
-        fresh_[k] = written_fresh_[r] && last_of_its_time;
-        if (fresh_[k]) ++added;
-      }
-      if (added > 0) {
-        char newest[kCanonicalTimestampSize];
-        FormatCanonical(run_.back().timestamp, newest);
-        summarise_.Reset();
-        summarise_.BindStatic(1, symbol).Bind(2, added).BindStatic(
-            3, std::string_view(newest, sizeof newest));
-        if (Status s = d.Check(summarise_.Step(), "summarise symbol"); !s.ok()) return s;
-      }
-      if (Status s = UpdateBars(i, run_end); !s.ok()) return s;
-      i = run_end;
-    }
-    return Status::Ok();
+    *version = sqlite::Statement();
+    return work();
   });
   if (!done.ok()) {
     open_bars_.clear();
@@ -365,24 +375,156 @@ Status SqliteCleanStore::Upsert(std::span<const Tick> ticks) {
   return Status::Ok();
 }
 
-Status SqliteCleanStore::UpdateBars(std::size_t from, std::size_t to) {
-  const std::string& symbol = order_[from]->symbol;
-  auto [entry, inserted] = pending_.try_emplace(symbol);
+Status SqliteCleanStore::ForEachRun(const std::function<Status(std::string_view symbol)>& visit) {
+  std::size_t i = 0;
+  while (i < order_.size()) {
+    const std::string& symbol = order_[i]->symbol;
+    run_.clear();
+    for (; i < order_.size() && order_[i]->symbol == symbol; ++i) {
+      const Tick& tick = *order_[i];
+      const StoredTick stored{tick.timestamp, tick.price, tick.volume, tick.bar};
+      // One tick per timestamp: the last.
+      if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
+        run_.back() = stored;
+      } else {
+        run_.push_back(stored);
+      }
+    }
+    if (Status s = visit(symbol); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status SqliteCleanStore::FoldSome(std::uint64_t budget) {
+  auto fold = log_->Folding();
+  if (!fold) return fold.status();
+  if (!*fold) {
+    auto logged = log_->Ticks();
+    if (!logged) return logged.status();
+    if (*logged < fold_ticks_) return Status::Ok();
+    fold = log_->StartFold();
+    if (!fold) return fold.status();
+  }
+  return FoldSymbols(**fold, budget);
+}
+
+Status SqliteCleanStore::FoldAll() {
+  // The fold under way first, then one of the rows logged since.
+  for (int round = 0; round < 2; ++round) {
+    auto fold = log_->Folding();
+    if (!fold) return fold.status();
+    if (!*fold) fold = log_->StartFold();
+    if (!fold) return fold.status();
+    if (!*fold) return Status::Ok();
+    if (Status s = FoldSymbols(**fold, std::numeric_limits<std::uint64_t>::max()); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SqliteCleanStore::FoldSymbols(TickLog::Fold fold, std::uint64_t budget) {
+  // The cursors go on from where the last slice left them, unless that slice did not commit.
+  if (!generation_ || generation_->through != fold.through || generation_->next != fold.next) {
+    generation_.reset();
+    Generation loaded{fold.through, fold.next, {}};
+    std::vector<std::size_t> ends;
+    if (Status s = log_->Read(fold.through, logged_, ends); !s.ok()) return s;
+    std::size_t begin = 0;
+    for (std::size_t end : ends) {
+      auto runs = LoggedRuns::Of(std::string_view(logged_).substr(begin, end - begin));
+      Status s = runs ? Status::Ok() : runs.status();
+      while (s.ok() && runs->run() && runs->run()->symbol < fold.next) s = runs->Next();
+      if (!s.ok()) return Status::Error(fmt::format("{}: {}", db_->path(), s.message()));
+      loaded.batches.push_back(*std::move(runs));
+      begin = end;
+    }
+    generation_ = std::move(loaded);
+  }
+  std::vector<LoggedRuns>& batches = generation_->batches;
+  // Take the smallest symbol any batch has left, from each that has it, oldest batch first.
+  std::uint64_t folded = 0;
+  while (true) {
+    std::optional<std::string_view> symbol;
+    for (const LoggedRuns& runs : batches) {
+      if (runs.run() && (!symbol || runs.run()->symbol < *symbol)) symbol = runs.run()->symbol;
+    }
+    if (!symbol) break;
+    if (folded >= budget) {
+      fold.next = std::string(*symbol);
+      generation_->next = fold.next;
+      return log_->SaveFold(fold);
+    }
+    merged_.clear();
+    std::size_t sources = 0;
+    for (LoggedRuns& runs : batches) {
+      if (!runs.run() || runs.run()->symbol != *symbol) continue;
+      const ChunkView& ticks = runs.run()->ticks;
+      for (std::size_t i = 0; i < ticks.rows(); ++i) merged_.push_back(ticks.tick(i));
+      ++sources;
+    }
+    run_.clear();
+    if (sources == 1) {
+      run_.swap(merged_);  // one batch's run: in order, one tick per timestamp already
+    } else {
+      // Stable: of two ticks with one timestamp the later batch's comes last and wins.
+      std::stable_sort(
+          merged_.begin(), merged_.end(),
+          [](const StoredTick& a, const StoredTick& b) { return a.timestamp < b.timestamp; });
+      for (const StoredTick& tick : merged_) {
+        if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
+          run_.back() = tick;
+        } else {
+          run_.push_back(tick);
+        }
+      }
+    }
+    if (Status s = WriteRun(*symbol); !s.ok()) return s;
+    folded += run_.size();
+    // Only now: `symbol` views the data of the first batch that had it.
+    for (LoggedRuns& runs : batches) {
+      if (!runs.run() || runs.run()->symbol != *symbol) continue;
+      if (Status s = runs.Next(); !s.ok()) {
+        return Status::Error(fmt::format("{}: {}", db_->path(), s.message()));
+      }
+    }
+  }
+  generation_.reset();
+  return log_->FinishFold(fold);
+}
+
+Status SqliteCleanStore::WriteRun(std::string_view symbol) {
+  if (Status s = chunks_->Write(symbol, run_, fresh_); !s.ok()) return s;
+  const auto added = std::count(fresh_.begin(), fresh_.end(), true);
+  if (added > 0) {
+    char newest[kCanonicalTimestampSize];
+    FormatCanonical(run_.back().timestamp, newest);
+    summarise_.Reset();
+    summarise_.BindStatic(1, symbol)
+        .Bind(2, static_cast<std::int64_t>(added))
+        .BindStatic(3, std::string_view(newest, sizeof newest));
+    if (Status s = db_->Check(summarise_.Step(), "summarise symbol"); !s.ok()) return s;
+  }
+  return UpdateBars(symbol);
+}
+
+Status SqliteCleanStore::UpdateBars(std::string_view symbol) {
+  auto [entry, inserted] = pending_.try_emplace(std::string(symbol));
   std::vector<std::optional<Candle>>& newest = entry->second;
   if (inserted) {
-    auto known = open_bars_.find(symbol);
+    auto known = open_bars_.find(entry->first);
     newest = known != open_bars_.end() ? known->second
-                                       : std::vector<std::optional<Candle>>(intervals_.size());
+                                       : std::vector<std::optional<Candle>>(kept_.size());
   }
-  for (std::size_t k = 0; k < intervals_.size(); ++k) {
-    const Interval& interval = intervals_[k];
+  for (std::size_t k = 0; k < kept_.size(); ++k) {
+    const Interval& interval = kept_[k];
     // The run is in time order, so each bar's ticks are next to each other.
-    std::size_t i = from;
-    while (i < to) {
-      const Micros start = BarStart(order_[i]->timestamp, interval.length);
+    std::size_t i = 0;
+    while (i < run_.size()) {
+      const Micros start = BarStart(run_[i].timestamp, interval.length);
       std::size_t end = i;
       bool rewrote = false;
-      while (end < to && BarStart(order_[end]->timestamp, interval.length) == start) {
+      while (end < run_.size() && BarStart(run_[end].timestamp, interval.length) == start) {
         rewrote = rewrote || !fresh_[end];
         ++end;
       }
@@ -400,10 +542,11 @@ Status SqliteCleanStore::UpdateBars(std::size_t from, std::size_t to) {
           bar = *std::move(stored);
         }
         for (std::size_t t = i; t < end; ++t) {
+          SetTick(tick_, symbol, run_[t]);
           if (bar) {
-            AddTick(*bar, *order_[t]);
+            AddTick(*bar, tick_);
           } else {
-            bar = CandleOf(*order_[t], interval);
+            bar = CandleOf(tick_, interval);
           }
         }
       }
@@ -524,8 +667,9 @@ Status SqliteCleanStore::RebuildSymbol(std::string_view symbol, std::span<const 
 
 Result<std::uint64_t> SqliteCleanStore::RebuildCandles(const CandleRebuild& scope) {
   // A rebuild is a writer: it also brings the stored intervals to this store's list.
+  if (Status s = Settle(); !s.ok()) return s;
   if (Status s = ReconcileIntervals(); !s.ok()) return s;
-  stored_.clear();
+  kept_ = intervals_;
   auto written =
       RebuildEachSymbol(*this, scope, [&](const std::string& symbol, std::uint64_t& count) {
         // One transaction per symbol: ingest may go on between them, and a kill keeps what is
@@ -540,7 +684,8 @@ Result<std::uint64_t> SqliteCleanStore::RebuildCandles(const CandleRebuild& scop
 Result<std::vector<Candle>> SqliteCleanStore::Candles(const CandleQuery& query) {
   auto interval = FindInterval(intervals_, query.interval);
   if (!interval) return interval.status();
-  if (!stored_.empty() && std::find(stored_.begin(), stored_.end(), *interval) == stored_.end()) {
+  if (Status s = Settle(); !s.ok()) return s;
+  if (!kept_.empty() && std::find(kept_.begin(), kept_.end(), *interval) == kept_.end()) {
     return Status::Error(fmt::format(
         "{} keeps no bars at {} yet: ingest computes them when it starts with {} in [candles] "
         "intervals (or run `stockpipe candles rebuild`)",
@@ -599,12 +744,14 @@ Result<std::vector<Interval>> SqliteCleanStore::ReadIntervals(sqlite::Database& 
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::LastN(std::string_view symbol, std::size_t n) {
+  if (Status s = Settle(); !s.ok()) return s;
   if (Status s = chunks_->Last(symbol, n, read_); !s.ok()) return s;
   return PricePoints(read_);
 }
 
 Result<std::vector<PricePoint>> SqliteCleanStore::Range(std::string_view symbol, Micros from,
                                                         Micros to) {
+  if (Status s = Settle(); !s.ok()) return s;
   read_.clear();
   if (Status s =
           chunks_->Range(symbol, from, to ? std::optional<Micros>(to + 1) : std::nullopt, read_);
@@ -615,6 +762,11 @@ Result<std::vector<PricePoint>> SqliteCleanStore::Range(std::string_view symbol,
 }
 
 Result<std::vector<std::string>> SqliteCleanStore::Symbols() {
+  if (Status s = Settle(); !s.ok()) return s;
+  return ListSymbols();
+}
+
+Result<std::vector<std::string>> SqliteCleanStore::ListSymbols() {
   auto q = db_->Prepare("SELECT symbol FROM symbols ORDER BY symbol");
   if (!q) return q.status();
   std::vector<std::string> symbols;
@@ -625,6 +777,7 @@ Result<std::vector<std::string>> SqliteCleanStore::Symbols() {
 }
 
 Result<std::vector<SymbolSummary>> SqliteCleanStore::Summary() {
+  if (Status s = Settle(); !s.ok()) return s;
   auto q = db_->Prepare("SELECT symbol, rows, newest FROM symbols ORDER BY symbol");
   if (!q) return q.status();
   std::vector<SymbolSummary> out;

@@ -18,8 +18,18 @@
 // before candles, or one whose `[candles] intervals` changed, gets the missing bars computed from
 // its ticks when the store is opened by the writer (and bars of intervals no longer configured
 // dropped), in one transaction.
+//
+// Many symbols: a feed of thousands of symbols brings a tick or two of each per batch, and
+// writing such a batch costs its statements and pages per symbol, not per tick. So a batch of
+// fewer than 16 ticks a symbol is logged as one row (store/sqlite/tick_log.h), durable in the same
+// commit; once the log holds set_fold_ticks() ticks they are folded into the tables, a slice of
+// symbols with each batch after, every symbol's ticks of all those batches at once. Every read
+// through this class settles the log first. SQL over the file (the `ticks` table, the dashboard)
+// sees logged ticks once folded: ingest settles whenever it has caught up with the stream, so SQL
+// lags only while ingest catches up, by at most about 1.5 x set_fold_ticks() ticks.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +38,7 @@
 #include "core/clean_store.h"
 #include "sqlite/database.h"
 #include "store/sqlite/tick_chunks.h"
+#include "store/sqlite/tick_log.h"
 
 namespace stockpipe {
 
@@ -39,6 +50,13 @@ class SqliteCleanStore final : public CleanStore {
       CandleIntervalsChange change = CandleIntervalsChange::kApply);
 
   Status Upsert(std::span<const Tick> ticks) override;
+  Status Settle() override;
+  // How many logged ticks start a fold. A stream's shards hold disjoint symbols, so the log
+  // gathers batches of every shard before a symbol has many ticks in it: at 10,000 symbols, 1M
+  // is ~100 a symbol. It is also what SQL may lag behind an ingest catching up, and what a fold
+  // holds in memory (~17 bytes a tick).
+  static constexpr std::size_t kFoldTicks = 1'000'000;
+  void set_fold_ticks(std::size_t ticks) { fold_ticks_ = ticks; }
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
   Result<std::vector<std::string>> Symbols() override;
   const std::vector<Interval>& CandleIntervals() const override { return intervals_; }
@@ -62,13 +80,29 @@ class SqliteCleanStore final : public CleanStore {
 
  private:
   SqliteCleanStore(std::unique_ptr<sqlite::Database> db, std::vector<Interval> intervals)
-      : db_(std::move(db)), intervals_(std::move(intervals)) {}
+      : db_(std::move(db)), intervals_(std::move(intervals)), kept_(intervals_) {}
   Status PrepareStatements();
+  // Symbols() without settling the log first: within a transaction.
+  Result<std::vector<std::string>> ListSymbols();
   // Adds the bars of intervals the table has none of yet, drops those of intervals not kept.
   Status ReconcileIntervals();
 
-  // The bars of one symbol's run of ticks order_[from, to), `fresh` telling which were new.
-  Status UpdateBars(std::size_t from, std::size_t to);
+  // Runs `work` in one write transaction; the bars it wrote are remembered once it commits.
+  Status Commit(const std::function<Status()>& work);
+  // Calls `visit` with each symbol of order_, its ticks in run_ (one per timestamp, the last).
+  Status ForEachRun(const std::function<Status(std::string_view symbol)>& visit);
+  // Goes on with the fold under way, or starts one once the log holds enough, for about
+  // `budget` ticks.
+  Status FoldSome(std::uint64_t budget);
+  // Folds the whole log.
+  Status FoldAll();
+  // Folds the symbols of `fold` from its `next` on until about `budget` ticks are written, then
+  // saves where it stopped, or finishes it.
+  Status FoldSymbols(TickLog::Fold fold, std::uint64_t budget);
+  // Writes run_, `symbol`'s ticks in strictly increasing time order: chunks, summary, bars.
+  Status WriteRun(std::string_view symbol);
+  // The bars of run_, fresh_ telling which of its ticks were new to the table.
+  Status UpdateBars(std::string_view symbol);
   // The stored bar, or none.
   Result<std::optional<Candle>> ReadBar(std::string_view symbol, const Interval& interval,
                                         Micros start);
@@ -83,15 +117,29 @@ class SqliteCleanStore final : public CleanStore {
 
   std::unique_ptr<sqlite::Database> db_;
   std::vector<Interval> intervals_;
-  std::vector<Interval> stored_;  // as the folder keeps them, when opened with kLeave
+  // The intervals the folder keeps bars at, which a fold writes: intervals_ unless opened with
+  // kLeave (then as the folder recorded them).
+  std::vector<Interval> kept_;
   std::optional<TickChunks> chunks_;
   sqlite::Statement summarise_, read_bar_, write_bar_;
+  std::optional<TickLog> log_;
   // Upsert's scratch, kept between batches.
   std::vector<const Tick*> order_;
-  std::vector<bool> fresh_;  // per order_: the tick was not in the table before
-  std::vector<StoredTick> run_, read_;
-  std::vector<std::size_t> at_;
-  std::vector<bool> written_fresh_;
+  std::vector<StoredTick> run_, merged_, read_;
+  std::vector<bool> fresh_;  // per run_: the tick was not in the table before
+  std::string batch_;        // a batch as the log keeps it
+  // The logged batches of the fold under way, read once for all its slices into logged_ (kept
+  // between folds: one buffer of the same size each time, not a new one), and a cursor over each
+  // standing at `next`.
+  struct Generation {
+    std::int64_t through = 0;
+    std::string next;
+    std::vector<LoggedRuns> batches;  // views of logged_
+  };
+  std::optional<Generation> generation_;
+  std::string logged_;
+  std::size_t fold_ticks_ = kFoldTicks;
+  Tick tick_;
   // The newest bar written per (symbol, interval index), as committed; `pending_` holds this
   // batch's until its commit.
   using OpenBars = std::unordered_map<std::string, std::vector<std::optional<Candle>>>;

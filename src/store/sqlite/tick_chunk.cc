@@ -24,7 +24,7 @@ void Put(std::string& out, std::size_t& at, T v) {
 
 }  // namespace
 
-std::string EncodeChunk(std::span<const StoredTick> ticks) {
+void AppendChunk(std::span<const StoredTick> ticks, std::string& out) {
   std::uint32_t flags = 0;
   for (const StoredTick& t : ticks) {
     if (t.volume) flags |= kHasVolume;
@@ -35,8 +35,8 @@ std::string EncodeChunk(std::span<const StoredTick> ticks) {
   if (flags != 0) size += n;
   if (flags & kHasVolume) size += n * 8;
   if (flags & kHasBar) size += n * 24;
-  std::string out(size, '\0');
-  std::size_t at = 0;
+  std::size_t at = out.size();
+  out.resize(at + size);
   Put(out, at, kMagic);
   Put(out, at, static_cast<std::uint32_t>(n));
   Put(out, at, flags);
@@ -55,6 +55,11 @@ std::string EncodeChunk(std::span<const StoredTick> ticks) {
     for (const StoredTick& t : ticks) Put(out, at, t.bar ? t.bar->high : 0.0);
     for (const StoredTick& t : ticks) Put(out, at, t.bar ? t.bar->low : 0.0);
   }
+}
+
+std::string EncodeChunk(std::span<const StoredTick> ticks) {
+  std::string out;
+  AppendChunk(ticks, out);
   return out;
 }
 

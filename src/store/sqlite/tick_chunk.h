@@ -35,6 +35,8 @@ struct StoredTick {
 
 // `ticks` (in strictly increasing time order) as a chunk.
 std::string EncodeChunk(std::span<const StoredTick> ticks);
+// The same, appended to `out`.
+void AppendChunk(std::span<const StoredTick> ticks, std::string& out);
 
 // A chunk read in place: valid while the bytes it was made from are.
 class ChunkView {
