@@ -13,7 +13,9 @@
 
 #include "archive/local/file_archive.h"
 #include "codec/gzip.h"
+#include "sqlite/database.h"
 #include "store/sqlite/sqlite_clean_store.h"
+#include "store/sqlite/ticks_table.h"
 #include "stream/local/sqlite_stream.h"
 #include "support/lines.h"
 #include "support/temp_dir.h"
@@ -199,6 +201,85 @@ TEST_F(IngestorTest, EachPassTakesOneBatchPerShardAndNamesFollowTheRanges) {
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(keys, expected);
   EXPECT_EQ(store_->LastN(b, 100)->size(), 6u);
+}
+
+TEST_F(IngestorTest, APassOfRoundsGoesOnWithEveryShardWhoseBatchWasFull) {
+  const std::string a = "AAPL";
+  std::string b = "B0";
+  for (int i = 1; ShardOf(b) == ShardOf(a); ++i) b = fmt::format("B{}", i);
+  for (int i = 0; i < 6; ++i) {
+    for (const std::string& symbol : {a, b}) {
+      Put({{symbol,
+            fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":1}})",
+                        symbol, i)}});
+    }
+  }
+  Ingestor ingestor(*archive_, *store_);
+  auto pass = ingestor.PollOnce(*stream_, "ingest", ClaimLimits{2, 0, 0}, 2);
+  ASSERT_TRUE(pass.ok()) << pass.error();
+  EXPECT_EQ(pass->received, 8u) << "2 rounds of 2 records from each of 2 shards";
+  pass = ingestor.PollOnce(*stream_, "ingest", ClaimLimits{2, 0, 0}, 5);
+  ASSERT_TRUE(pass.ok()) << pass.error();
+  EXPECT_EQ(pass->received, 4u) << "a shard with nothing left ends its rounds";
+  // The same batches as one round a pass makes: 2 records each, named by their positions.
+  std::vector<std::string> keys, expected;
+  for (const auto& [key, text] : Objects("raw/")) {
+    keys.push_back(key);
+    EXPECT_THAT(Lines(text), SizeIs(2)) << key;
+  }
+  for (const std::string& symbol : {a, b}) {
+    for (int n = 0; n < 3; ++n) {
+      expected.push_back(
+          ObjectKey("raw", "2025-08-14", ShardOf(symbol), Seq(2 * n + 1), Seq(2 * n + 2)));
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys, expected);
+}
+
+TEST_F(IngestorTest, TheStoreIsSettledOnceIngestHasCaughtUp) {
+  // 2,500 symbols on each shard, a tick each: batches of many symbols with a tick each, which
+  // the store logs rather than writes (store/sqlite/sqlite_clean_store.h). Put 250 of each shard
+  // at a time: a claim takes whole puts.
+  std::map<std::string, std::vector<StreamRecord>> by_shard;
+  for (int i = 0; by_shard.size() < 2 || by_shard.begin()->second.size() < 2'500 ||
+                  by_shard.rbegin()->second.size() < 2'500;
+       ++i) {
+    const std::string symbol = fmt::format("S{}", i);
+    auto& records = by_shard[ShardOf(symbol)];
+    if (records.size() == 2'500) continue;
+    records.push_back(
+        {symbol,
+         fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:00Z","price":1}})", symbol)});
+  }
+  for (std::size_t at = 0; at < 2'500; at += 250) {
+    std::vector<StreamRecord> put;
+    for (const auto& [shard, records] : by_shard) {
+      put.insert(put.end(), records.begin() + at, records.begin() + at + 250);
+    }
+    Put(put);
+  }
+  const auto sql_count = [&](const std::string& table) {
+    auto db = sqlite::Database::Open((dir_ / "clean.db").string(), false);
+    EXPECT_TRUE(db.ok());
+    EXPECT_TRUE(RegisterTicksTable((*db)->handle()).ok());
+    auto q = (*db)->Prepare("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(q.ok() && q->Step() == SQLITE_ROW);
+    return q->Int(0);
+  };
+  Ingestor ingestor(*archive_, *store_);
+  // Both shards hand out full batches: ingest is behind, the store keeps them logged.
+  auto pass = ingestor.PollOnce(*stream_, "ingest", 1'500);
+  ASSERT_TRUE(pass.ok()) << pass.error();
+  EXPECT_EQ(pass->received, 3'000u);
+  EXPECT_EQ(sql_count("tick_log"), 2);
+  EXPECT_EQ(sql_count("ticks"), 0);
+  // The rest: no batch is full, so the pass settles, and SQL sees every tick.
+  pass = ingestor.PollOnce(*stream_, "ingest", 1'500);
+  ASSERT_TRUE(pass.ok()) << pass.error();
+  EXPECT_EQ(pass->received, 2'000u);
+  EXPECT_EQ(sql_count("tick_log"), 0);
+  EXPECT_EQ(sql_count("ticks"), 5'000);
 }
 
 TEST_F(IngestorTest, ABatchReplayedAfterACrashRewritesTheSameObjectsAndCountsOnce) {

@@ -1,0 +1,171 @@
+// The tick log: a logged batch's runs read back as written and refuse damage; the table keeps
+// rows in order, counts their ticks, and a fold covers the rows logged before it started, no later
+// ones, until it is finished.
+#include "store/sqlite/tick_log.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
+
+namespace stockpipe {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr Micros kT0 = 1'755'182'292'000'000;  // 2025-08-14T14:38:12Z
+
+StoredTick At(Micros t, double price) {
+  return {kT0 + t, price, std::nullopt, std::nullopt};
+}
+
+// Every run of `data` as (symbol, ticks).
+std::vector<std::pair<std::string, std::vector<StoredTick>>> Runs(std::string_view data) {
+  std::vector<std::pair<std::string, std::vector<StoredTick>>> out;
+  auto runs = LoggedRuns::Of(data);
+  EXPECT_TRUE(runs.ok()) << runs.status().message();
+  if (!runs.ok()) return out;
+  while (runs->run()) {
+    auto& [symbol, ticks] =
+        out.emplace_back(std::string(runs->run()->symbol), std::vector<StoredTick>{});
+    for (std::size_t i = 0; i < runs->run()->ticks.rows(); ++i) {
+      ticks.push_back(runs->run()->ticks.tick(i));
+    }
+    Status s = runs->Next();
+    EXPECT_TRUE(s.ok()) << s.message();
+    if (!s.ok()) break;
+  }
+  return out;
+}
+
+TEST(LoggedRunsTest, ReadBackAsWritten) {
+  std::vector<StoredTick> aapl = {At(1, 10.5), At(2, 11)};
+  aapl[1].volume = 300;
+  aapl[1].bar = TickBar{10, 11.5, 9.5};
+  const std::vector<StoredTick> msft = {At(1, 400)};
+  std::string data;
+  AppendLoggedRun("AAPL", aapl, data);
+  AppendLoggedRun("MSFT", msft, data);
+  EXPECT_THAT(Runs(data), ElementsAre(std::pair{std::string("AAPL"), aapl},
+                                      std::pair{std::string("MSFT"), msft}));
+  // An empty batch has no runs.
+  EXPECT_THAT(Runs(""), ElementsAre());
+}
+
+TEST(LoggedRunsTest, RefuseDamage) {
+  std::string data;
+  AppendLoggedRun("AAPL", std::vector<StoredTick>{At(1, 1)}, data);
+  const std::string first = data;
+  AppendLoggedRun("MSFT", std::vector<StoredTick>{At(1, 2), At(2, 3)}, data);
+  // Cut inside the second run: the first still reads, the second is the error.
+  auto runs = LoggedRuns::Of(std::string_view(data).substr(0, data.size() - 3));
+  ASSERT_TRUE(runs.ok());
+  EXPECT_THAT(runs->Next().message(), HasSubstr("ends inside the run"));
+  // Cut inside the first.
+  EXPECT_THAT(LoggedRuns::Of(std::string_view(first).substr(0, 5)).status().message(),
+              HasSubstr("ends inside the run"));
+  // Runs out of symbol order.
+  std::string swapped;
+  AppendLoggedRun("MSFT", std::vector<StoredTick>{At(1, 2)}, swapped);
+  AppendLoggedRun("AAPL", std::vector<StoredTick>{At(1, 1)}, swapped);
+  runs = LoggedRuns::Of(swapped);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_THAT(runs->Next().message(), HasSubstr("out of symbol order"));
+  // A damaged chunk names the symbol.
+  std::string damaged = first;
+  damaged[2 + 4 + 4] = 'X';  // the chunk's magic, after the symbol and the chunk's length
+  EXPECT_THAT(LoggedRuns::Of(damaged).status().message(), HasSubstr("run of AAPL"));
+}
+
+class TickLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = sqlite::Database::Open((dir_.path() / "clean.db").string(), true);
+    ASSERT_TRUE(db.ok()) << db.status().message();
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Exec(TickLog::kSchema).ok());
+    auto log = TickLog::Open(*db_);
+    ASSERT_TRUE(log.ok()) << log.status().message();
+    log_.emplace(std::move(*log));
+  }
+
+  // A batch of one run of `ticks` ticks of `symbol`.
+  static std::string Batch(std::string_view symbol, int ticks) {
+    std::vector<StoredTick> run;
+    for (int i = 0; i < ticks; ++i) run.push_back(At(i, i));
+    std::string data;
+    AppendLoggedRun(symbol, run, data);
+    return data;
+  }
+  // The symbols of the rows up to `through`, oldest first.
+  std::vector<std::string> Logged(std::int64_t through) {
+    std::string data;
+    std::vector<std::size_t> ends;
+    Status s = log_->Read(through, data, ends);
+    EXPECT_TRUE(s.ok()) << s.message();
+    std::vector<std::string> symbols;
+    std::size_t begin = 0;
+    for (std::size_t end : ends) {
+      for (const auto& [symbol, ticks] : Runs(std::string_view(data).substr(begin, end - begin))) {
+        symbols.push_back(symbol);
+      }
+      begin = end;
+    }
+    EXPECT_EQ(begin, data.size());
+    return symbols;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<sqlite::Database> db_;
+  std::optional<TickLog> log_;
+};
+
+TEST_F(TickLogTest, AFoldCoversTheRowsLoggedBeforeItStarted) {
+  EXPECT_EQ(*log_->Ticks(), 0u);
+  EXPECT_FALSE(log_->StartFold()->has_value()) << "nothing to fold";
+  ASSERT_TRUE(log_->Append(3, Batch("AAPL", 3)).ok());
+  ASSERT_TRUE(log_->Append(2, Batch("MSFT", 2)).ok());
+  EXPECT_EQ(*log_->Ticks(), 5u);
+  EXPECT_FALSE(log_->Folding()->has_value());
+
+  auto fold = log_->StartFold();
+  ASSERT_TRUE(fold.ok() && fold->has_value());
+  ASSERT_TRUE(log_->Append(4, Batch("TSLA", 4)).ok());  // after the fold started
+  EXPECT_THAT(Logged((*fold)->through), ElementsAre("AAPL", "MSFT"));
+  EXPECT_EQ((*fold)->next, "");
+
+  // Where a slice stopped is kept, and read back.
+  TickLog::Fold stopped{(*fold)->through, "MSFT"};
+  ASSERT_TRUE(log_->SaveFold(stopped).ok());
+  auto folding = log_->Folding();
+  ASSERT_TRUE(folding.ok() && folding->has_value());
+  EXPECT_EQ((*folding)->through, stopped.through);
+  EXPECT_EQ((*folding)->next, "MSFT");
+
+  // Finishing deletes what it covered, not the row logged since.
+  ASSERT_TRUE(log_->FinishFold(stopped).ok());
+  EXPECT_FALSE(log_->Folding()->has_value());
+  EXPECT_EQ(*log_->Ticks(), 4u);
+  auto next = log_->StartFold();
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_GT((*next)->through, stopped.through);
+  EXPECT_THAT(Logged((*next)->through), ElementsAre("TSLA"));
+}
+
+TEST_F(TickLogTest, RowIdsAreNotReusedOnceTheLogIsEmpty) {
+  // A fold is named by the newest row it covers: a row logged after the log emptied must not
+  // take that name again.
+  ASSERT_TRUE(log_->Append(1, Batch("AAPL", 1)).ok());
+  auto fold = log_->StartFold();
+  ASSERT_TRUE(fold.ok() && fold->has_value());
+  ASSERT_TRUE(log_->FinishFold(**fold).ok());
+  EXPECT_EQ(*log_->Ticks(), 0u);
+  ASSERT_TRUE(log_->Append(1, Batch("MSFT", 1)).ok());
+  auto again = log_->StartFold();
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_GT((*again)->through, (*fold)->through);
+}
+
+}  // namespace
+}  // namespace stockpipe
