@@ -36,6 +36,7 @@
 #include <unordered_map>
 
 #include "core/clean_store.h"
+#include "sqlite/checkpointer.h"
 #include "sqlite/database.h"
 #include "store/sqlite/tick_chunks.h"
 #include "store/sqlite/tick_log.h"
@@ -116,6 +117,7 @@ class SqliteCleanStore final : public CleanStore {
                        std::uint64_t& written);
 
   std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;  // before db_ closes, it stops
   std::vector<Interval> intervals_;
   // The intervals the folder keeps bars at, which a fold writes: intervals_ unless opened with
   // kLeave (then as the folder recorded them).

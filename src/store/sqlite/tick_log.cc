@@ -148,9 +148,13 @@ Status TickLog::Read(std::int64_t through, std::string& data, std::vector<std::s
   size_.Reset();
   size_.Bind(1, through);
   if (const int rc = size_.Step(); rc != SQLITE_ROW) return db_->Check(rc, "size logged batches");
-  // One allocation for all of them: a fold holds them while it lasts.
+  // One allocation for all of them, kept for the folds after (a fold holds them while it lasts):
+  // when it must grow, the old one goes first and the new one has room to spare, not twice the
+  // size as std::string's growth would make it.
+  const auto size = static_cast<std::size_t>(size_.Int(0));
+  if (size > data.capacity()) data = std::string();
   data.clear();
-  data.reserve(static_cast<std::size_t>(size_.Int(0)));
+  if (size > data.capacity()) data.reserve(size + size / 4);
   size_.Reset();
   ends.clear();
   read_.Reset();
