@@ -18,7 +18,6 @@
 // ratio to it: the pipeline against what its old CLEAN step could do with no pipeline around it.
 // `--no-baseline` skips it.
 #include <fmt/format.h>
-#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -150,10 +149,7 @@ double RowStatementRate(const std::string& dir, std::uint64_t records, int symbo
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Batches allocate and free tens of MB each; glibc would hand big blocks back to the kernel
-  // after every batch and fault them in again (a third of ingest's CPU). Keep them.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  TuneAllocatorForBatches();
   CLI::App app{"stockpipe end-to-end ingest bench"};
   std::uint64_t records = 1'000'000;
   int symbols = 50, shards = 4;

@@ -1,7 +1,6 @@
 // stockpipe: the command line. Parses flags, loads the configuration (TOML < environment <
 // flags) and hands over to one command. Each command registers its flags and its runner
 // (kCommands below); the runner is `cli/cmd_*.cc`: flags -> service -> exit code.
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "ingest/ingestor.h"
 #include "pipeline/backends.h"
 #include "pipeline/shutdown.h"
 #include "trends/trends_job.h"
@@ -609,10 +609,7 @@ void RegisterConfigSecrets(const Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Batches allocate and free tens of MB each; glibc would hand big blocks back to the kernel
-  // after every batch and fault them in again (a third of ingest's CPU). Keep them.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  TuneAllocatorForBatches();
   // Text, coloured on a terminal, until the configuration says otherwise.
   log::Configure(log::Format::text);
   RegisterEnvironmentSecrets();

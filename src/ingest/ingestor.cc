@@ -1,6 +1,7 @@
 #include "ingest/ingestor.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
@@ -103,6 +104,12 @@ std::optional<ObjectName> ParseObjectKey(std::string_view key) {
   name.shard = std::string(file);
   if (name.shard.empty() || name.date.size() != 10 || name.first > name.last) return std::nullopt;
   return name;
+}
+
+void TuneAllocatorForBatches() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_ARENA_MAX, 2);
 }
 
 Ingestor::Ingestor(RawArchive& archive, CleanStore& store, RecordLimits limits, int workers)

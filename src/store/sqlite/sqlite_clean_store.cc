@@ -69,6 +69,16 @@ void SetTick(Tick& tick, std::string_view symbol, const StoredTick& stored) {
   tick.bar = stored.bar;
 }
 
+// Appends `tick` to `run`, a run in time order, in place of its last tick when that has the same
+// timestamp: of two ticks of one key the later wins.
+void AppendLatest(std::vector<StoredTick>& run, const StoredTick& tick) {
+  if (!run.empty() && run.back().timestamp == tick.timestamp) {
+    run.back() = tick;
+  } else {
+    run.push_back(tick);
+  }
+}
+
 std::vector<PricePoint> PricePoints(const std::vector<StoredTick>& ticks) {
   std::vector<PricePoint> points;
   points.reserve(ticks.size());
@@ -384,13 +394,7 @@ Status SqliteCleanStore::ForEachRun(const std::function<Status(std::string_view 
     run_.clear();
     for (; i < order_.size() && order_[i]->symbol == symbol; ++i) {
       const Tick& tick = *order_[i];
-      const StoredTick stored{tick.timestamp, tick.price, tick.volume, tick.bar};
-      // One tick per timestamp: the last.
-      if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
-        run_.back() = stored;
-      } else {
-        run_.push_back(stored);
-      }
+      AppendLatest(run_, {tick.timestamp, tick.price, tick.volume, tick.bar});
     }
     if (Status s = visit(symbol); !s.ok()) return s;
   }
@@ -473,13 +477,7 @@ Status SqliteCleanStore::FoldSymbols(TickLog::Fold fold, std::uint64_t budget) {
       std::stable_sort(
           merged_.begin(), merged_.end(),
           [](const StoredTick& a, const StoredTick& b) { return a.timestamp < b.timestamp; });
-      for (const StoredTick& tick : merged_) {
-        if (!run_.empty() && run_.back().timestamp == tick.timestamp) {
-          run_.back() = tick;
-        } else {
-          run_.push_back(tick);
-        }
-      }
+      for (const StoredTick& tick : merged_) AppendLatest(run_, tick);
     }
     if (Status s = WriteRun(*symbol); !s.ok()) return s;
     folded += run_.size();
