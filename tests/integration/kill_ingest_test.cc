@@ -1,7 +1,8 @@
 // Exactly-once under crashes, with real processes.
 //
 // Producers (`produce synthetic` and a series of `produce file` processes fed a generated JSON
-// Lines file with bad lines and repeated (symbol, timestamp) keys) write to the stream while
+// Lines file with bad lines and repeated (symbol, timestamp) keys, its last parts over 4,000
+// symbols so that CLEAN logs batches and folds them later) write to the stream while
 // `stockpipe ingest` is SIGKILLed at random moments (delays from a seeded RNG) and restarted.
 // A final `ingest --once` drains the rest. Then everything is checked from the files themselves:
 //  - the RAW and quarantine objects of each shard tile its sequence range 1..newest with no
@@ -213,11 +214,15 @@ Expected GenerateInput(const std::vector<fs::path>& parts, std::size_t lines_per
   std::mt19937 rng(seed);
   std::vector<std::pair<std::string, Micros>> keys;
   std::uint64_t id = 0;
-  for (const fs::path& part : parts) {
-    std::ofstream out(part, std::ios::binary | std::ios::trunc);
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    std::ofstream out(parts[p], std::ios::binary | std::ios::trunc);
+    // The last two parts spread over 4,000 symbols, two or three lines each: batches of many
+    // symbols with few ticks each, which CLEAN logs and folds later (docs/data-folder.md).
+    const bool many_symbols = p + 2 >= parts.size();
     for (std::size_t n = 0; n < lines_per_part; ++n, ++id) {
       const unsigned roll = rng() % 100;
-      const std::string symbol = fmt::format("F{:02d}", id % 12);
+      const std::string symbol =
+          many_symbols ? fmt::format("M{:04d}", id % 4'000) : fmt::format("F{:02d}", id % 12);
       const double price = 10.0 + static_cast<double>(id % 100000) / 100.0 + 0.001 * (id % 7);
       std::string line;
       if (roll < 2) {
@@ -582,8 +587,9 @@ TEST_F(KillIngestTest, SigkilledIngestLosesNothingAndDuplicatesNothing) {
   EXPECT_EQ(rows, kSynthetic + expected.last_price.size());
   EXPECT_EQ(health->clean_rows, rows) << "the symbols summary disagrees with the ticks table";
   std::size_t wrong_price = 0, file_rows = 0;
-  for (const auto& row :
-       Query(clean, "SELECT symbol, timestamp, price FROM ticks WHERE symbol LIKE 'F%'")) {
+  for (const auto& row : Query(clean,
+                               "SELECT symbol, timestamp, price FROM ticks "
+                               "WHERE symbol GLOB 'F[0-9]*' OR symbol GLOB 'M[0-9]*'")) {
     ++file_rows;
     const auto t = ParseTimestampText(row[1]);
     const auto want = expected.last_price.find({row[0], t.value_or(-1)});
