@@ -381,6 +381,7 @@ Status SqliteCleanStore::Commit(const std::function<Status()>& work) {
   });
   if (!done.ok()) {
     open_bars_.clear();
+    generation_.reset();  // its cursors may stand past what the rollback undid
     return done;
   }
   for (auto& [symbol, bars] : pending_) open_bars_[symbol] = std::move(bars);
