@@ -3,6 +3,7 @@
 // ones, until it is finished.
 #include "store/sqlite/tick_log.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -98,22 +99,32 @@ class TickLogTest : public ::testing::Test {
     AppendLoggedRun(symbol, run, data);
     return data;
   }
-  // The symbols of the rows up to `through`, oldest first.
+  // The symbols of the rows up to `through`, oldest first, read with a cursor each.
   std::vector<std::string> Logged(std::int64_t through) {
-    std::string data;
-    std::vector<std::size_t> ends;
-    Status s = log_->Read(through, data, ends);
+    std::vector<std::int64_t> ids;
+    Status s = log_->Ids(through, ids);
     EXPECT_TRUE(s.ok()) << s.message();
     std::vector<std::string> symbols;
-    std::size_t begin = 0;
-    for (std::size_t end : ends) {
-      for (const auto& [symbol, ticks] : Runs(std::string_view(data).substr(begin, end - begin))) {
-        symbols.push_back(symbol);
-      }
-      begin = end;
+    for (std::int64_t id : ids) {
+      for (const auto& [symbol, ticks] : ReadRow(id)) symbols.push_back(symbol);
     }
-    EXPECT_EQ(begin, data.size());
     return symbols;
+  }
+  // Row `id`'s runs as (symbol, ticks), through a cursor.
+  std::vector<std::pair<std::string, std::vector<StoredTick>>> ReadRow(std::int64_t id) {
+    std::vector<std::pair<std::string, std::vector<StoredTick>>> out;
+    LoggedRowCursor cursor(id);
+    Status s = cursor.Start(*db_);
+    while (s.ok() && cursor.run()) {
+      auto& [symbol, ticks] =
+          out.emplace_back(std::string(cursor.run()->symbol), std::vector<StoredTick>{});
+      for (std::size_t i = 0; i < cursor.run()->ticks.rows(); ++i) {
+        ticks.push_back(cursor.run()->ticks.tick(i));
+      }
+      s = cursor.Next(*db_);
+    }
+    EXPECT_TRUE(s.ok()) << s.message();
+    return out;
   }
 
   testing::TempDir dir_;
@@ -165,6 +176,23 @@ TEST_F(TickLogTest, RowIdsAreNotReusedOnceTheLogIsEmpty) {
   auto again = log_->StartFold();
   ASSERT_TRUE(again.ok() && again->has_value());
   EXPECT_GT((*again)->through, (*fold)->through);
+}
+
+TEST_F(TickLogTest, ACursorReadsARowBiggerThanItsWindowAsWritten) {
+  // Thousands of small runs and one longer than the cursor's window (64 KB), around it.
+  std::string data;
+  for (int s = 0; s < 6'000; ++s) {
+    const int ticks = s == 3'000 ? 20'000 : 1 + s % 5;
+    std::vector<StoredTick> run;
+    for (int i = 0; i < ticks; ++i) run.push_back(At(i, s + i / 100.0));
+    if (s % 7 == 0) run.back().volume = s;
+    AppendLoggedRun(fmt::format("S{:05}", s), run, data);
+  }
+  ASSERT_GT(data.size(), 4u * 64 * 1024);
+  ASSERT_TRUE(log_->Append(0, data).ok());
+  auto fold = log_->StartFold();
+  ASSERT_TRUE(fold.ok() && fold->has_value());
+  EXPECT_EQ(ReadRow((*fold)->through), Runs(data));
 }
 
 }  // namespace

@@ -435,25 +435,22 @@ Status SqliteCleanStore::FoldSymbols(TickLog::Fold fold, std::uint64_t budget) {
   if (!generation_ || generation_->through != fold.through || generation_->next != fold.next) {
     generation_.reset();
     Generation loaded{fold.through, fold.next, {}};
-    std::vector<std::size_t> ends;
-    if (Status s = log_->Read(fold.through, logged_, ends); !s.ok()) return s;
-    std::size_t begin = 0;
-    for (std::size_t end : ends) {
-      auto runs = LoggedRuns::Of(std::string_view(logged_).substr(begin, end - begin));
-      Status s = runs ? Status::Ok() : runs.status();
-      while (s.ok() && runs->run() && runs->run()->symbol < fold.next) s = runs->Next();
+    std::vector<std::int64_t> ids;
+    if (Status s = log_->Ids(fold.through, ids); !s.ok()) return s;
+    for (std::int64_t id : ids) {
+      LoggedRowCursor& cursor = loaded.batches.emplace_back(id);
+      Status s = cursor.Start(*db_);
+      while (s.ok() && cursor.run() && cursor.run()->symbol < fold.next) s = cursor.Next(*db_);
       if (!s.ok()) return Status::Error(fmt::format("{}: {}", db_->path(), s.message()));
-      loaded.batches.push_back(*std::move(runs));
-      begin = end;
     }
     generation_ = std::move(loaded);
   }
-  std::vector<LoggedRuns>& batches = generation_->batches;
+  std::vector<LoggedRowCursor>& batches = generation_->batches;
   // Take the smallest symbol any batch has left, from each that has it, oldest batch first.
   std::uint64_t folded = 0;
   while (true) {
     std::optional<std::string_view> symbol;
-    for (const LoggedRuns& runs : batches) {
+    for (const LoggedRowCursor& runs : batches) {
       if (runs.run() && (!symbol || runs.run()->symbol < *symbol)) symbol = runs.run()->symbol;
     }
     if (!symbol) break;
@@ -464,7 +461,7 @@ Status SqliteCleanStore::FoldSymbols(TickLog::Fold fold, std::uint64_t budget) {
     }
     merged_.clear();
     std::size_t sources = 0;
-    for (LoggedRuns& runs : batches) {
+    for (LoggedRowCursor& runs : batches) {
       if (!runs.run() || runs.run()->symbol != *symbol) continue;
       const ChunkView& ticks = runs.run()->ticks;
       for (std::size_t i = 0; i < ticks.rows(); ++i) merged_.push_back(ticks.tick(i));
@@ -482,10 +479,11 @@ Status SqliteCleanStore::FoldSymbols(TickLog::Fold fold, std::uint64_t budget) {
     }
     if (Status s = WriteRun(*symbol); !s.ok()) return s;
     folded += run_.size();
-    // Only now: `symbol` views the data of the first batch that had it.
-    for (LoggedRuns& runs : batches) {
-      if (!runs.run() || runs.run()->symbol != *symbol) continue;
-      if (Status s = runs.Next(); !s.ok()) {
+    // `symbol` views a cursor's window, which moving that cursor may replace.
+    folded_symbol_.assign(*symbol);
+    for (LoggedRowCursor& runs : batches) {
+      if (!runs.run() || runs.run()->symbol != folded_symbol_) continue;
+      if (Status s = runs.Next(*db_); !s.ok()) {
         return Status::Error(fmt::format("{}: {}", db_->path(), s.message()));
       }
     }

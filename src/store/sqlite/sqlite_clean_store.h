@@ -54,8 +54,8 @@ class SqliteCleanStore final : public CleanStore {
   Status Settle() override;
   // How many logged ticks start a fold. A stream's shards hold disjoint symbols, so the log
   // gathers batches of every shard before a symbol has many ticks in it: at 10,000 symbols, 1M
-  // is ~100 a symbol. It is also what SQL may lag behind an ingest catching up, and what a fold
-  // holds in memory (~17 bytes a tick).
+  // is ~100 a symbol. It is also what SQL may lag behind an ingest catching up (a fold holds a
+  // 64 KB window of each logged batch, whatever their size).
   static constexpr std::size_t kFoldTicks = 1'000'000;
   void set_fold_ticks(std::size_t ticks) { fold_ticks_ = ticks; }
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
@@ -130,16 +130,14 @@ class SqliteCleanStore final : public CleanStore {
   std::vector<StoredTick> run_, merged_, read_;
   std::vector<bool> fresh_;  // per run_: the tick was not in the table before
   std::string batch_;        // a batch as the log keeps it
-  // The logged batches of the fold under way, read once for all its slices into logged_ (kept
-  // between folds: one buffer of the same size each time, not a new one), and a cursor over each
-  // standing at `next`.
+  // The fold under way: a cursor over each of its logged batches, standing at `next`.
   struct Generation {
     std::int64_t through = 0;
     std::string next;
-    std::vector<LoggedRuns> batches;  // views of logged_
+    std::vector<LoggedRowCursor> batches;
   };
   std::optional<Generation> generation_;
-  std::string logged_;
+  std::string folded_symbol_;
   std::size_t fold_ticks_ = kFoldTicks;
   Tick tick_;
   // The newest bar written per (symbol, interval index), as committed; `pending_` holds this

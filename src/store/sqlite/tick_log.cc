@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <limits>
 #include <optional>
 
 namespace stockpipe {
@@ -81,8 +82,7 @@ Result<TickLog> TickLog::Open(sqlite::Database& db) {
            {&log.save_fold_, "INSERT INTO tick_log_fold(through, next) VALUES(?1, ?2)"},
            {&log.drop_rows_, "DELETE FROM tick_log WHERE id <= ?1"},
            {&log.drop_fold_, "DELETE FROM tick_log_fold"},
-           {&log.size_, "SELECT COALESCE(SUM(length(data)), 0) FROM tick_log WHERE id <= ?1"},
-           {&log.read_, "SELECT data FROM tick_log WHERE id <= ?1 ORDER BY id"},
+           {&log.ids_, "SELECT id FROM tick_log WHERE id <= ?1 ORDER BY id"},
        }) {
     auto prepared = db.Prepare(sql);
     if (!prepared) return prepared.status();
@@ -144,28 +144,64 @@ Status TickLog::FinishFold(const Fold& fold) {
   return db_->Check(drop_fold_.Step(), "finish the fold");
 }
 
-Status TickLog::Read(std::int64_t through, std::string& data, std::vector<std::size_t>& ends) {
-  size_.Reset();
-  size_.Bind(1, through);
-  if (const int rc = size_.Step(); rc != SQLITE_ROW) return db_->Check(rc, "size logged batches");
-  // One allocation for all of them, kept for the folds after (a fold holds them while it lasts):
-  // when it must grow, the old one goes first and the new one has room to spare, not twice the
-  // size as std::string's growth would make it.
-  const auto size = static_cast<std::size_t>(size_.Int(0));
-  if (size > data.capacity()) data = std::string();
-  data.clear();
-  if (size > data.capacity()) data.reserve(size + size / 4);
-  size_.Reset();
-  ends.clear();
-  read_.Reset();
-  read_.Bind(1, through);
+Status TickLog::Ids(std::int64_t through, std::vector<std::int64_t>& ids) {
+  ids.clear();
+  ids_.Reset();
+  ids_.Bind(1, through);
   int rc;
-  while ((rc = read_.Step()) == SQLITE_ROW) {
-    data += read_.Blob(0);
-    ends.push_back(data.size());
+  while ((rc = ids_.Step()) == SQLITE_ROW) ids.push_back(ids_.Int(0));
+  ids_.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : db_->Check(rc, "list logged batches");
+}
+
+namespace {
+
+// A window of 64 KB a row: a fold of ~50 logged batches holds ~3 MB of them.
+constexpr std::size_t kWindowBytes = 64 * 1024;
+
+}  // namespace
+
+Status LoggedRowCursor::Start(sqlite::Database& db) {
+  window_.clear();
+  window_begin_ = 0;
+  size_ = std::numeric_limits<std::size_t>::max();  // not read yet: the window holds none of it
+  runs_ = LoggedRuns(window_);
+  return Next(db);
+}
+
+Status LoggedRowCursor::Next(sqlite::Database& db) {
+  const std::size_t at = window_begin_ + runs_.next_;  // where the next run starts in the row
+  const std::string previous = runs_.run_ ? std::string(runs_.run_->symbol) : std::string();
+  Status s = runs_.Next();
+  const bool window_holds_the_rest = window_begin_ + window_.size() == size_;
+  if (window_holds_the_rest || (s.ok() && runs_.run_)) return s;
+  // The next run goes past the window (or starts right after it): read on from it, in a window
+  // big enough for it.
+  for (std::size_t least = kWindowBytes;; least *= 2) {
+    if (Status filled = Fill(db, at, least); !filled.ok()) return filled;
+    runs_ = LoggedRuns(window_);
+    s = runs_.Next();
+    if ((s.ok() && runs_.run_) || window_begin_ + window_.size() == size_) break;
   }
-  read_.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : db_->Check(rc, "read logged batches");
+  if (s.ok() && runs_.run_ && !previous.empty() && runs_.run_->symbol <= previous) {
+    return Status::Error(
+        fmt::format("logged batch has run {} out of symbol order", runs_.run_->symbol));
+  }
+  return s;
+}
+
+Status LoggedRowCursor::Fill(sqlite::Database& db, std::size_t begin, std::size_t least) {
+  sqlite3_blob* blob = nullptr;
+  int rc = sqlite3_blob_open(db.handle(), "main", "tick_log", "data", id_, 0, &blob);
+  if (rc == SQLITE_OK) {
+    size_ = static_cast<std::size_t>(sqlite3_blob_bytes(blob));
+    const std::size_t n = std::min(std::max(least, kWindowBytes), size_ - std::min(begin, size_));
+    window_.resize(n);
+    window_begin_ = begin;
+    rc = sqlite3_blob_read(blob, window_.data(), static_cast<int>(n), static_cast<int>(begin));
+  }
+  sqlite3_blob_close(blob);
+  return db.Check(rc, fmt::format("read logged batch {}", id_));
 }
 
 }  // namespace stockpipe

@@ -49,10 +49,34 @@ class LoggedRuns {
   Status Next();
 
  private:
+  friend class LoggedRowCursor;
   explicit LoggedRuns(std::string_view data) : data_(data) {}
   std::string_view data_;
   std::size_t next_ = 0;  // where the run after run_ starts
   std::optional<LoggedRun> run_;
+};
+
+// A cursor over the runs of a row of `tick_log` that holds a window of the row's bytes, not the
+// row: a fold goes through every logged row at once, and a window each keeps that to a few MB.
+// Each call reads what its window lacks through `db`, in the caller's transaction.
+class LoggedRowCursor {
+ public:
+  explicit LoggedRowCursor(std::int64_t id) : id_(id) {}
+  // Stands at the row's first run.
+  Status Start(sqlite::Database& db);
+  // The run it stands at, valid until the next call; none past the last.
+  const std::optional<LoggedRun>& run() const { return runs_.run_; }
+  Status Next(sqlite::Database& db);
+
+ private:
+  // Reads the window from byte `begin` of the row on: at least `least` bytes (or up to its end).
+  Status Fill(sqlite::Database& db, std::size_t begin, std::size_t least);
+
+  std::int64_t id_;
+  std::size_t size_ = 0;          // of the row's data
+  std::size_t window_begin_ = 0;  // where in the row window_ starts
+  std::string window_;
+  LoggedRuns runs_{std::string_view()};  // over window_
 };
 
 class TickLog {
@@ -86,15 +110,13 @@ CREATE TABLE IF NOT EXISTS tick_log_fold(
   Status SaveFold(const Fold& fold);
   // Deletes the rows the fold covered, and the fold.
   Status FinishFold(const Fold& fold);
-  // The data of the rows with id <= through, oldest first, one after the other in `data`, and
-  // where each ends, in place of what they held.
-  Status Read(std::int64_t through, std::string& data, std::vector<std::size_t>& ends);
+  // The ids of the rows with id <= through, oldest first, in place of what `ids` held.
+  Status Ids(std::int64_t through, std::vector<std::int64_t>& ids);
 
  private:
   explicit TickLog(sqlite::Database& db) : db_(&db) {}
   sqlite::Database* db_;
-  sqlite::Statement append_, ticks_, folding_, last_id_, save_fold_, drop_rows_, drop_fold_, size_,
-      read_;
+  sqlite::Statement append_, ticks_, folding_, last_id_, save_fold_, drop_rows_, drop_fold_, ids_;
 };
 
 }  // namespace stockpipe
