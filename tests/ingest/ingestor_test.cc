@@ -92,6 +92,37 @@ class IngestorTest : public ::testing::Test {
     return SqliteStream::ShardName(SqliteStream::ShardOf(symbol, stream_->shard_count()));
   }
 
+  // Two symbols on different shards, six ticks of each (a put of one of each per second).
+  std::pair<std::string, std::string> PutSixTicksOnTwoShards() {
+    const std::string a = "AAPL";
+    std::string b = "B0";
+    for (int i = 1; ShardOf(b) == ShardOf(a); ++i) b = fmt::format("B{}", i);
+    for (int i = 0; i < 6; ++i) {
+      Put({{a, fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":1}})",
+                           a, i)},
+           {b, fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":2}})",
+                           b, i)}});
+    }
+    return {a, b};
+  }
+  // RAW holds, for each of the two symbols, three objects of two records, named by their
+  // positions: batches of two records each.
+  void ExpectThreeObjectsOfTwoRecordsEach(const std::string& a, const std::string& b) {
+    std::vector<std::string> keys, expected;
+    for (const auto& [key, text] : Objects("raw/")) {
+      keys.push_back(key);
+      EXPECT_THAT(Lines(text), SizeIs(2)) << key;
+    }
+    for (const std::string& symbol : {a, b}) {
+      for (int n = 0; n < 3; ++n) {
+        expected.push_back(
+            ObjectKey("raw", "2025-08-14", ShardOf(symbol), Seq(2 * n + 1), Seq(2 * n + 2)));
+      }
+    }
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(keys, expected);
+  }
+
   testing::TempDir temp_;
   std::filesystem::path dir_ = temp_.path();
   std::unique_ptr<SqliteStream> stream_;
@@ -169,16 +200,7 @@ TEST_F(IngestorTest, PollOnceWritesOneRawObjectPerEventDateNamedByThePosition) {
 }
 
 TEST_F(IngestorTest, EachPassTakesOneBatchPerShardAndNamesFollowTheRanges) {
-  // Two symbols on different shards.
-  const std::string a = "AAPL";
-  std::string b = "B0";
-  for (int i = 1; ShardOf(b) == ShardOf(a); ++i) b = fmt::format("B{}", i);
-  for (int i = 0; i < 6; ++i) {
-    Put({{a, fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":1}})", a,
-                         i)},
-         {b, fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":2}})", b,
-                         i)}});
-  }
+  const auto [a, b] = PutSixTicksOnTwoShards();
   Ingestor ingestor(*archive_, *store_);
   for (int pass = 0; pass < 3; ++pass) {
     auto counts = ingestor.PollOnce(*stream_, "ingest", 2);
@@ -186,34 +208,12 @@ TEST_F(IngestorTest, EachPassTakesOneBatchPerShardAndNamesFollowTheRanges) {
     EXPECT_EQ(counts->received, 4u) << "2 records from each of 2 shards";
   }
   EXPECT_EQ(ingestor.PollOnce(*stream_, "ingest", 2)->received, 0u);
-  std::vector<std::string> keys;
-  for (const auto& [key, text] : Objects("raw/")) {
-    keys.push_back(key);
-    EXPECT_THAT(Lines(text), SizeIs(2)) << key;
-  }
-  std::vector<std::string> expected;
-  for (const std::string& symbol : {a, b}) {
-    for (int b = 0; b < 3; ++b) {
-      expected.push_back(
-          ObjectKey("raw", "2025-08-14", ShardOf(symbol), Seq(2 * b + 1), Seq(2 * b + 2)));
-    }
-  }
-  std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(keys, expected);
+  ExpectThreeObjectsOfTwoRecordsEach(a, b);
   EXPECT_EQ(store_->LastN(b, 100)->size(), 6u);
 }
 
 TEST_F(IngestorTest, APassOfRoundsGoesOnWithEveryShardWhoseBatchWasFull) {
-  const std::string a = "AAPL";
-  std::string b = "B0";
-  for (int i = 1; ShardOf(b) == ShardOf(a); ++i) b = fmt::format("B{}", i);
-  for (int i = 0; i < 6; ++i) {
-    for (const std::string& symbol : {a, b}) {
-      Put({{symbol,
-            fmt::format(R"({{"symbol":"{}","timestamp":"2025-08-14T10:00:{:02d}Z","price":1}})",
-                        symbol, i)}});
-    }
-  }
+  const auto [a, b] = PutSixTicksOnTwoShards();
   Ingestor ingestor(*archive_, *store_);
   auto pass = ingestor.PollOnce(*stream_, "ingest", ClaimLimits{2, 0, 0}, 2);
   ASSERT_TRUE(pass.ok()) << pass.error();
@@ -221,20 +221,8 @@ TEST_F(IngestorTest, APassOfRoundsGoesOnWithEveryShardWhoseBatchWasFull) {
   pass = ingestor.PollOnce(*stream_, "ingest", ClaimLimits{2, 0, 0}, 5);
   ASSERT_TRUE(pass.ok()) << pass.error();
   EXPECT_EQ(pass->received, 4u) << "a shard with nothing left ends its rounds";
-  // The same batches as one round a pass makes: 2 records each, named by their positions.
-  std::vector<std::string> keys, expected;
-  for (const auto& [key, text] : Objects("raw/")) {
-    keys.push_back(key);
-    EXPECT_THAT(Lines(text), SizeIs(2)) << key;
-  }
-  for (const std::string& symbol : {a, b}) {
-    for (int n = 0; n < 3; ++n) {
-      expected.push_back(
-          ObjectKey("raw", "2025-08-14", ShardOf(symbol), Seq(2 * n + 1), Seq(2 * n + 2)));
-    }
-  }
-  std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(keys, expected);
+  // The same batches as one round a pass makes.
+  ExpectThreeObjectsOfTwoRecordsEach(a, b);
 }
 
 TEST_F(IngestorTest, TheStoreIsSettledOnceIngestHasCaughtUp) {

@@ -24,19 +24,17 @@ StoredTick At(Micros t, double price) {
 // Every run of `data` as (symbol, ticks).
 std::vector<std::pair<std::string, std::vector<StoredTick>>> Runs(std::string_view data) {
   std::vector<std::pair<std::string, std::vector<StoredTick>>> out;
-  auto runs = LoggedRuns::Of(data);
-  EXPECT_TRUE(runs.ok()) << runs.status().message();
-  if (!runs.ok()) return out;
-  while (runs->run()) {
+  LoggedRuns runs(data);
+  Status s = runs.Next();
+  while (s.ok() && runs.run()) {
     auto& [symbol, ticks] =
-        out.emplace_back(std::string(runs->run()->symbol), std::vector<StoredTick>{});
-    for (std::size_t i = 0; i < runs->run()->ticks.rows(); ++i) {
-      ticks.push_back(runs->run()->ticks.tick(i));
+        out.emplace_back(std::string(runs.run()->symbol), std::vector<StoredTick>{});
+    for (std::size_t i = 0; i < runs.run()->ticks.rows(); ++i) {
+      ticks.push_back(runs.run()->ticks.tick(i));
     }
-    Status s = runs->Next();
-    EXPECT_TRUE(s.ok()) << s.message();
-    if (!s.ok()) break;
+    s = runs.Next();
   }
+  EXPECT_TRUE(s.ok()) << s.message();
   return out;
 }
 
@@ -60,23 +58,23 @@ TEST(LoggedRunsTest, RefuseDamage) {
   const std::string first = data;
   AppendLoggedRun("MSFT", std::vector<StoredTick>{At(1, 2), At(2, 3)}, data);
   // Cut inside the second run: the first still reads, the second is the error.
-  auto runs = LoggedRuns::Of(std::string_view(data).substr(0, data.size() - 3));
-  ASSERT_TRUE(runs.ok());
-  EXPECT_THAT(runs->Next().message(), HasSubstr("ends inside the run"));
+  LoggedRuns cut(std::string_view(data).substr(0, data.size() - 3));
+  ASSERT_TRUE(cut.Next().ok());
+  EXPECT_THAT(cut.Next().message(), HasSubstr("ends inside the run"));
   // Cut inside the first.
-  EXPECT_THAT(LoggedRuns::Of(std::string_view(first).substr(0, 5)).status().message(),
+  EXPECT_THAT(LoggedRuns(std::string_view(first).substr(0, 5)).Next().message(),
               HasSubstr("ends inside the run"));
   // Runs out of symbol order.
   std::string swapped;
   AppendLoggedRun("MSFT", std::vector<StoredTick>{At(1, 2)}, swapped);
   AppendLoggedRun("AAPL", std::vector<StoredTick>{At(1, 1)}, swapped);
-  runs = LoggedRuns::Of(swapped);
-  ASSERT_TRUE(runs.ok());
-  EXPECT_THAT(runs->Next().message(), HasSubstr("out of symbol order"));
+  LoggedRuns disordered(swapped);
+  ASSERT_TRUE(disordered.Next().ok());
+  EXPECT_THAT(disordered.Next().message(), HasSubstr("out of symbol order"));
   // A damaged chunk names the symbol.
   std::string damaged = first;
   damaged[2 + 4 + 4] = 'X';  // the chunk's magic, after the symbol and the chunk's length
-  EXPECT_THAT(LoggedRuns::Of(damaged).status().message(), HasSubstr("run of AAPL"));
+  EXPECT_THAT(LoggedRuns(damaged).Next().message(), HasSubstr("run of AAPL"));
 }
 
 class TickLogTest : public ::testing::Test {

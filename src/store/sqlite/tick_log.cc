@@ -28,12 +28,6 @@ void AppendLoggedRun(std::string_view symbol, std::span<const StoredTick> run, s
   std::memcpy(data.data() + length_at, &length, sizeof length);
 }
 
-Result<LoggedRuns> LoggedRuns::Of(std::string_view data) {
-  LoggedRuns runs(data);
-  if (Status s = runs.Next(); !s.ok()) return s;
-  return runs;
-}
-
 Status LoggedRuns::Next() {
   std::size_t at = next_;
   const auto take = [&](std::size_t n) -> std::optional<std::string_view> {
@@ -170,22 +164,22 @@ Status LoggedRowCursor::Start(sqlite::Database& db) {
 }
 
 Status LoggedRowCursor::Next(sqlite::Database& db) {
-  const std::size_t at = window_begin_ + runs_.next_;  // where the next run starts in the row
-  const std::string previous = runs_.run_ ? std::string(runs_.run_->symbol) : std::string();
+  const std::size_t at = window_begin_ + runs_.next_offset();  // where the next run starts
+  const std::string previous = runs_.run() ? std::string(runs_.run()->symbol) : std::string();
   Status s = runs_.Next();
   const bool window_holds_the_rest = window_begin_ + window_.size() == size_;
-  if (window_holds_the_rest || (s.ok() && runs_.run_)) return s;
+  if (window_holds_the_rest || (s.ok() && runs_.run())) return s;
   // The next run goes past the window (or starts right after it): read on from it, in a window
   // big enough for it.
   for (std::size_t least = kWindowBytes;; least *= 2) {
     if (Status filled = Fill(db, at, least); !filled.ok()) return filled;
     runs_ = LoggedRuns(window_);
     s = runs_.Next();
-    if ((s.ok() && runs_.run_) || window_begin_ + window_.size() == size_) break;
+    if ((s.ok() && runs_.run()) || window_begin_ + window_.size() == size_) break;
   }
-  if (s.ok() && runs_.run_ && !previous.empty() && runs_.run_->symbol <= previous) {
+  if (s.ok() && runs_.run() && !previous.empty() && runs_.run()->symbol <= previous) {
     return Status::Error(
-        fmt::format("logged batch has run {} out of symbol order", runs_.run_->symbol));
+        fmt::format("logged batch has run {} out of symbol order", runs_.run()->symbol));
   }
   return s;
 }

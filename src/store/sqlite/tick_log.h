@@ -38,19 +38,19 @@ struct LoggedRun {
 // Appends `symbol`'s run (strictly increasing time, after the runs of smaller symbols) to `data`.
 void AppendLoggedRun(std::string_view symbol, std::span<const StoredTick> run, std::string& data);
 
-// A cursor over a row's runs, in symbol order, valid while the data is.
+// A cursor over a row's runs, in symbol order, valid while the data is. It stands before the first
+// run until the first Next().
 class LoggedRuns {
  public:
-  // Stands at the first run; an error names what is wrong with `data` there.
-  static Result<LoggedRuns> Of(std::string_view data);
-  // The run it stands at; none past the last.
+  explicit LoggedRuns(std::string_view data) : data_(data) {}
+  // The run it stands at; none before the first and past the last.
   const std::optional<LoggedRun>& run() const { return run_; }
+  // Where in the data the run after run() starts.
+  std::size_t next_offset() const { return next_; }
   // Moves to the next run; an error names what is wrong with the data there.
   Status Next();
 
  private:
-  friend class LoggedRowCursor;
-  explicit LoggedRuns(std::string_view data) : data_(data) {}
   std::string_view data_;
   std::size_t next_ = 0;  // where the run after run_ starts
   std::optional<LoggedRun> run_;
@@ -65,7 +65,7 @@ class LoggedRowCursor {
   // Stands at the row's first run.
   Status Start(sqlite::Database& db);
   // The run it stands at, valid until the next call; none past the last.
-  const std::optional<LoggedRun>& run() const { return runs_.run_; }
+  const std::optional<LoggedRun>& run() const { return runs_.run(); }
   Status Next(sqlite::Database& db);
 
  private:
