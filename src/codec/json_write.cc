@@ -1,5 +1,6 @@
 #include "codec/json_write.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "codec/utf8.h"
@@ -9,6 +10,16 @@ namespace stockpipe {
 void AppendJsonString(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  // Symbols, keys and most text are plain ASCII that needs no escape: one append.
+  const auto plain = [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  };
+  if (std::all_of(text.begin(), text.end(), plain)) {
+    out.append(text);
+    out += '"';
+    return;
+  }
   const bool valid = IsValidUtf8(text);
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);

@@ -216,12 +216,11 @@ std::variant<Tick, Rejection> RecordParser::Parse(std::string_view line, Micros 
     return Reject(R::kOversized, fmt::format("record is {} bytes, the limit is {}", line.size(),
                                              limits.max_record_bytes));
   }
-  if (!IsValidUtf8(line)) {
-    return Reject(R::kInvalidUtf8, "record is not valid UTF-8 text");
-  }
-
+  // simdjson validates UTF-8 as it parses: a record it accepts is valid text, so the separate
+  // check is needed only to name what is wrong with one it refuses.
   simdjson::dom::element root;
   if (auto error = impl_->parser.parse(line.data(), line.size(), true).get(root)) {
+    if (!IsValidUtf8(line)) return Reject(R::kInvalidUtf8, "record is not valid UTF-8 text");
     if (error == simdjson::NUMBER_ERROR) {
       if (auto rejection = NumberOutOfRange(line)) return *std::move(rejection);
       // Only a candle member was beyond a double: read it as the text it is (ignored, counted).

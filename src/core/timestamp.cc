@@ -1,8 +1,12 @@
 #include "core/timestamp.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace stockpipe {
 namespace {
@@ -197,35 +201,49 @@ std::optional<Micros> ParseTimestampText(std::string_view text) {
 }
 
 void FormatCanonical(Micros t, char* out) {
-  Micros days = t / kMicrosPerDay;
-  Micros rem = t % kMicrosPerDay;
-  if (rem < 0) {
-    rem += kMicrosPerDay;
-    --days;
-  }
-  const Civil c = CivilFromDays(days);
-  const auto put = [&out](std::int64_t v, int width) {
+  const auto put = [](char* at, std::int64_t v, int width) {
     for (int i = width - 1; i >= 0; --i) {
-      out[i] = static_cast<char>('0' + v % 10);
+      at[i] = static_cast<char>('0' + v % 10);
       v /= 10;
     }
-    out += width;
   };
-  const Micros secs = rem / kMicrosPerSecond;
-  put(c.year, 4);
-  *out++ = '-';
-  put(c.month, 2);
-  *out++ = '-';
-  put(c.day, 2);
-  *out++ = 'T';
-  put(secs / 3600, 2);
-  *out++ = ':';
-  put(secs / 60 % 60, 2);
-  *out++ = ':';
-  put(secs % 60, 2);
-  *out++ = '.';
-  put(rem % kMicrosPerSecond, 6);
-  *out = 'Z';
+  Micros secs = t / kMicrosPerSecond;
+  Micros micros = t % kMicrosPerSecond;
+  if (micros < 0) {
+    micros += kMicrosPerSecond;
+    --secs;
+  }
+  // Ticks come in runs of the same second (a feed's poll, a batch): its calendar part, the
+  // costly one, is worked out once per second a thread sees.
+  constexpr int kSecondsText = 19;  // YYYY-MM-DDTHH:MM:SS
+  thread_local Micros cached_secs = std::numeric_limits<Micros>::min();
+  thread_local std::array<char, kSecondsText> cached;
+  if (secs != cached_secs) {
+    Micros days = secs / 86'400;
+    Micros rem = secs % 86'400;
+    if (rem < 0) {
+      rem += 86'400;
+      --days;
+    }
+    const Civil c = CivilFromDays(days);
+    char* at = cached.data();
+    put(at, c.year, 4);
+    at[4] = '-';
+    put(at + 5, c.month, 2);
+    at[7] = '-';
+    put(at + 8, c.day, 2);
+    at[10] = 'T';
+    put(at + 11, rem / 3600, 2);
+    at[13] = ':';
+    put(at + 14, rem / 60 % 60, 2);
+    at[16] = ':';
+    put(at + 17, rem % 60, 2);
+    cached_secs = secs;
+  }
+  std::memcpy(out, cached.data(), kSecondsText);
+  out[kSecondsText] = '.';
+  put(out + kSecondsText + 1, micros, 6);
+  out[kSecondsText + 7] = 'Z';
 }
 
 std::string FormatCanonical(Micros t) {

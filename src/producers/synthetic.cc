@@ -1,9 +1,9 @@
 #include "producers/synthetic.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "codec/json_write.h"
 
@@ -93,8 +93,8 @@ SyntheticFeed::SyntheticFeed(const SyntheticParams& params)
   for (const std::string& symbol : params_.symbols) {
     const auto base = params_.base_per_symbol.find(symbol);
     const auto trend = params_.trends.find(symbol);
-    states_.push_back({symbol, base != params_.base_per_symbol.end() ? base->second
-                                                                      : params_.base_price,
+    states_.push_back({symbol,
+                       base != params_.base_per_symbol.end() ? base->second : params_.base_price,
                        trend != params_.trends.end() ? trend->second : 0});
   }
 }
@@ -115,13 +115,16 @@ void SyntheticFeed::NextRound(Micros t, std::vector<StreamRecord>& out) {
     const double shock = params_.volatility > 0 ? noise_(rng_) : 0.0;
     double next = s.price * (1.0 + drift + shock);
     if (spike) {
-      const int direction = s.trend != 0 ? s.trend : ((round_ / params_.spike_every + i) % 2 ? 1 : -1);
+      const int direction =
+          s.trend != 0 ? s.trend : ((round_ / params_.spike_every + i) % 2 ? 1 : -1);
       next *= 1.0 + direction * params_.spike_pct / 100.0;
     }
     s.price = std::max(0.01, std::round(next * 100.0) / 100.0);
-    std::string data = R"({"symbol":)";
+    std::string data;
+    data.reserve(64 + s.symbol.size());
+    data += R"({"symbol":)";
     AppendJsonString(s.symbol, data);
-    data += R"(,"timestamp":")" + timestamp + R"(","price":)";
+    data.append(R"(,"timestamp":")").append(timestamp).append(R"(","price":)");
     AppendShortestDouble(s.price, data);
     data += '}';
     out.push_back({s.symbol, std::move(data)});
