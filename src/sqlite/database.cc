@@ -49,15 +49,15 @@ std::string ReadOnlyUri(const std::string& path) {
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create, Sync sync,
-                                                 bool read_only) {
-  if (!read_only) return OpenOnce(path, create, sync, false);
+                                                 bool read_only, int page_size) {
+  if (!read_only) return OpenOnce(path, create, sync, false, page_size);
   // ReadOnlyUri chooses by the `-wal` / `-shm` files it sees; a writer closing (which deletes
   // them) or starting between that look and the first read makes the read fail with
   // SQLITE_CANTOPEN. Then the choice is made again. A few tries: the race lasts microseconds, and
   // a lasting CANTOPEN (a log no reader may open on a read-only folder) is reported soon.
   constexpr int kReadOnlyAttempts = 50;
   for (int attempt = 1;; ++attempt) {
-    auto database = OpenOnce(path, create, sync, true);
+    auto database = OpenOnce(path, create, sync, true, 0);
     if (!database) return database;
     const int rc = sqlite3_exec((*database)->handle(), "SELECT count(*) FROM sqlite_schema",
                                 nullptr, nullptr, nullptr);
@@ -70,7 +70,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
 }
 
 Result<std::unique_ptr<Database>> Database::OpenOnce(const std::string& path, bool create,
-                                                     Sync sync, bool read_only) {
+                                                     Sync sync, bool read_only, int page_size) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE;
@@ -99,6 +99,11 @@ Result<std::unique_ptr<Database>> Database::OpenOnce(const std::string& path, bo
     // processes open a new file at once, SQLite answers BUSY at once instead of calling the
     // busy handler (it could deadlock). Retry on the busy handler's terms: the other one's
     // switch is done in microseconds, and then this one is a no-op.
+    // Only a file with no page yet takes a page size, and only before the switch to WAL.
+    if (page_size != 0) {
+      const std::string pragma = fmt::format("PRAGMA page_size={}", page_size);
+      if (Status s = database->Exec(pragma); !s.ok()) return s;
+    }
     int wal = SQLITE_BUSY;
     for (int attempt = 0; wal == SQLITE_BUSY && attempt < kBusyAttempts; ++attempt) {
       if (attempt > 0) ::usleep(kBusyWaitMicros);

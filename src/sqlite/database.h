@@ -104,12 +104,19 @@ std::string ReadOnlyUri(const std::string& path);
 // True when `uri` (from ReadOnlyUri) reads the main file only (`immutable=1`).
 bool IsImmutableUri(std::string_view uri);
 
+// The page size of a file that holds mostly large BLOBs (the local stream's chunks of thousands of
+// records): SQLite writes, checkpoints and reads a BLOB in a sixteenth of the calls its default
+// 4 KB pages take. Files of small rows changed a few at a time keep the default.
+inline constexpr int kBlobPageSize = 65536;
+
 class Database {
  public:
   // Opens (creating when `create`) `path` in WAL mode. `read_only` opens it for queries only,
-  // through ReadOnlyUri: it never creates or changes a file.
+  // through ReadOnlyUri: it never creates or changes a file. `page_size` (a power of two from 512
+  // to 65536; 0 is SQLite's 4096) applies to a file created here; one that exists keeps its own.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create,
-                                                Sync sync = Sync::kNormal, bool read_only = false);
+                                                Sync sync = Sync::kNormal, bool read_only = false,
+                                                int page_size = 0);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -130,7 +137,7 @@ class Database {
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   static Result<std::unique_ptr<Database>> OpenOnce(const std::string& path, bool create, Sync sync,
-                                                    bool read_only);
+                                                    bool read_only, int page_size);
   sqlite3* db_;
   std::string path_;
   bool immutable_ = false;

@@ -79,7 +79,9 @@ std::string Remedy(StoreKind kind, std::uint64_t generation) {
 }
 
 Status WriteStamp(const std::string& path, StoreKind kind, const Manifest& manifest) {
-  auto db = sqlite::Database::Open(path, true);
+  // The stamp may be what creates the file: with the page size its store opens it with.
+  const int page_size = kind == StoreKind::kStream ? sqlite::kBlobPageSize : 0;
+  auto db = sqlite::Database::Open(path, true, sqlite::Sync::kNormal, false, page_size);
   if (!db) return db.status();
   sqlite::Database& d = **db;
   return sqlite::Transaction(d, [&]() -> Status {

@@ -1,5 +1,6 @@
 // `[ingest] fsync`: the local stream and CLEAN store commit with an fsync (power-cut safe) only
-// when asked, and the connections really run that way (PRAGMA synchronous, read back).
+// when asked, and the connections really run that way (PRAGMA synchronous, read back). A new
+// folder's stream file has the large pages its chunks are written fastest in.
 #include "pipeline/local_stores.h"
 
 #include <gtest/gtest.h>
@@ -27,6 +28,19 @@ TEST(LocalStoresTest, FsyncMakesTheStreamAndCleanCommitsFull) {
     ASSERT_TRUE(clean_sync.ok()) << clean_sync.error();
     EXPECT_EQ(*clean_sync, expected) << "fsync=" << fsync;
   }
+}
+
+TEST(LocalStoresTest, NewStreamFileHasBlobPagesThoughItsStampCreatesIt) {
+  testing::TempDir dir;
+  Config config;
+  config.data_dir = dir.path().string();
+  ASSERT_TRUE(OpenStream(config).ok());
+  auto db = sqlite::Database::Open(LocalPaths(config.data_dir).stream, false);
+  ASSERT_TRUE(db.ok()) << db.error();
+  auto page_size = (*db)->Prepare("PRAGMA page_size");
+  ASSERT_TRUE(page_size.ok());
+  ASSERT_EQ(page_size->Step(), SQLITE_ROW);
+  EXPECT_EQ(page_size->Int(0), sqlite::kBlobPageSize);
 }
 
 }  // namespace
