@@ -53,10 +53,11 @@ class SqliteCleanStore final : public CleanStore {
   Status Upsert(std::span<const Tick> ticks) override;
   Status Settle() override;
   // How many logged ticks start a fold. A stream's shards hold disjoint symbols, so the log
-  // gathers batches of every shard before a symbol has many ticks in it: at 10,000 symbols, 1M
-  // is ~100 a symbol. It is also what SQL may lag behind an ingest catching up (a fold holds a
-  // 64 KB window of each logged batch, whatever their size).
-  static constexpr std::size_t kFoldTicks = 1'000'000;
+  // gathers batches of every shard before a symbol has many ticks in it: at 10,000 symbols, 3M
+  // is ~300 a symbol, over which a symbol's fixed costs (its chunk, summary row and a bar per
+  // interval) spread. It is also what SQL may lag behind an ingest catching up (a fold holds a
+  // 16 KB window of each logged batch, whatever their size).
+  static constexpr std::size_t kFoldTicks = 3'000'000;
   void set_fold_ticks(std::size_t ticks) { fold_ticks_ = ticks; }
   Result<std::vector<PricePoint>> LastN(std::string_view symbol, std::size_t n) override;
   Result<std::vector<std::string>> Symbols() override;
