@@ -226,9 +226,10 @@ int main(int argc, char** argv) {
     StreamBatch batch;
     batch.shard = "shard-000000";
     batch.first_sequence = batch.last_sequence = fmt::format("{:020}", i);
-    batch.entries.push_back({batch.first_sequence, t0 + i * 60'000'000LL,
-                             fmt::format(R"({{"symbol":"AAPL","timestamp":{},"price":{:.4f}}})",
-                                         (t0 + i * 60'000'000LL) / 1'000'000, price)});
+    batch.entries.push_back(
+        {batch.Keep(batch.first_sequence), t0 + i * 60'000'000LL,
+         batch.Keep(fmt::format(R"({{"symbol":"AAPL","timestamp":{},"price":{:.4f}}})",
+                                (t0 + i * 60'000'000LL) / 1'000'000, price))});
     alerted = false;
     archive.spent = store.spent = cooldowns.put_spent = {};
     channel.called.reset();

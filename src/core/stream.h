@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,14 +27,16 @@ struct StreamRecord {
   std::string data;
 };
 
-// A record read back, with its position in the shard.
+// A record read back, with its position in the shard. Its texts are views of what the batch that
+// holds it keeps (StreamBatch::Keep): valid while that batch lives, wherever it moves.
 struct StreamEntry {
-  std::string sequence;  // text, so Kinesis' 56-digit numbers fit; local ones are zero-padded
-  Micros arrival = 0;    // when the stream accepted it
-  std::string data;
+  std::string_view sequence;  // text, so Kinesis' 56-digit numbers fit; local ones zero-padded
+  Micros arrival = 0;         // when the stream accepted it
+  std::string_view data;
 };
 
-// A consecutive run of one shard's records, from `first_sequence` to `last_sequence`.
+// A consecutive run of one shard's records, from `first_sequence` to `last_sequence`. A copy
+// shares what the original keeps: its entries stay valid whichever of the two lives longer.
 struct StreamBatch {
   std::string shard;
   std::string first_sequence;
@@ -41,6 +44,21 @@ struct StreamBatch {
   std::vector<StreamEntry> entries;
 
   bool empty() const { return entries.empty(); }
+
+  // Keeps `text` as long as the batch (or a copy) lives and returns a view of it that stays valid
+  // when the batch moves: a stream reads a chunk of records into one kept text and its entries
+  // view it, instead of a copy (an allocation) per record.
+  std::string_view Keep(std::string text) {
+    kept_.push_back(std::make_shared<const std::string>(std::move(text)));
+    return *kept_.back();
+  }
+  // Keeps what `other` keeps too, so that entries viewing it may be added here.
+  void KeepAllOf(const StreamBatch& other) {
+    kept_.insert(kept_.end(), other.kept_.begin(), other.kept_.end());
+  }
+
+ private:
+  std::vector<std::shared_ptr<const std::string>> kept_;
 };
 
 // How big a batch Claim hands out. A shard with fewer than `min_records` pending, all younger

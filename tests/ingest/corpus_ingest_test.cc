@@ -66,7 +66,7 @@ class CorpusIngestTest : public ::testing::Test {
     batch.first_sequence = Seq(begin + 1);
     batch.last_sequence = Seq(end);
     for (std::size_t i = begin; i < end; ++i) {
-      batch.entries.push_back({Seq(i + 1), cases_[i].arrival, cases_[i].input});
+      batch.entries.push_back({batch.Keep(Seq(i + 1)), cases_[i].arrival, cases_[i].input});
     }
     return batch;
   }

@@ -18,6 +18,7 @@
 
 #include "store/sqlite/sqlite_state_store.h"
 #include "support/peers.h"
+#include "support/stream_entries.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe {
@@ -33,8 +34,8 @@ constexpr std::string_view kTarget = "Kinesis_20131202";
 StreamRecord Tick(const std::string& symbol, int n) {
   return {symbol, fmt::format(R"({{"symbol":"{}","n":{},"price":{}.5}})", symbol, n, 100 + n)};
 }
-std::pair<std::string, int> Decode(const std::string& data) {
-  const json j = json::parse(data);
+std::pair<std::string, int> Decode(std::string_view data) {
+  const json j = json::parse(data.begin(), data.end());
   return {j["symbol"].get<std::string>(), j["n"].get<int>()};
 }
 
@@ -82,11 +83,10 @@ class KinesisStreamTest : public ::testing::Test {
 
   // Claims and commits until a round over `order` reads nothing and finishes no shard (finishing
   // a parent is what lets its children go on the next round); returns what was read, in order.
-  static std::vector<std::pair<std::string, StreamEntry>> Drain(KinesisStream& s,
-                                                                std::string_view consumer,
-                                                                std::vector<std::string> order,
-                                                                std::size_t max_records) {
-    std::vector<std::pair<std::string, StreamEntry>> read;
+  static std::vector<std::pair<std::string, testing::OwnedEntry>> Drain(
+      KinesisStream& s, std::string_view consumer, std::vector<std::string> order,
+      std::size_t max_records) {
+    std::vector<std::pair<std::string, testing::OwnedEntry>> read;
     for (bool progress = true; progress;) {
       progress = false;
       for (const std::string& shard : order) {
@@ -96,7 +96,7 @@ class KinesisStreamTest : public ::testing::Test {
         if (s.Checkpoint(consumer, shard)->finished != was_finished) progress = true;
         if (!batch || batch->empty()) continue;
         progress = true;
-        for (const StreamEntry& e : batch->entries) read.emplace_back(shard, e);
+        for (const StreamEntry& e : batch->entries) read.emplace_back(shard, testing::Own(e));
         Status c = s.Commit(consumer, *batch, {});
         EXPECT_TRUE(c.ok()) << c.message();
       }
@@ -205,7 +205,7 @@ TEST_F(KinesisStreamTest, PutSplitsCallsAt500RecordsAndAtFiveMebibytes) {
   ASSERT_EQ(read.size(), 1201u + 12u);
   std::vector<std::string> big_read;
   for (const auto& [shard, entry] : read) {
-    if (entry.data.size() > 1000) big_read.push_back(entry.data);
+    if (entry.data.size() > 1000) big_read.emplace_back(entry.data);
   }
   ASSERT_EQ(big_read.size(), 12u);
   for (std::size_t i = 0; i < big_read.size(); ++i) EXPECT_EQ(big_read[i], large[i].data) << i;

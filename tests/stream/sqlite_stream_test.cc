@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "support/stream_entries.h"
 #include "support/temp_dir.h"
 
 namespace stockpipe {
@@ -48,16 +49,16 @@ class SqliteStreamTest : public ::testing::Test {
   }
 
   // Every entry of every shard, read by a throw-away consumer that commits as it goes.
-  static std::map<std::string, std::vector<StreamEntry>> DrainAll(SqliteStream& s,
-                                                                  std::string_view consumer) {
-    std::map<std::string, std::vector<StreamEntry>> out;
+  static std::map<std::string, std::vector<testing::OwnedEntry>> DrainAll(
+      SqliteStream& s, std::string_view consumer) {
+    std::map<std::string, std::vector<testing::OwnedEntry>> out;
     const std::vector<std::string> shards = *s.Shards();
     for (const std::string& shard : shards) {
       while (true) {
         auto batch = s.Claim(consumer, shard, 1000);
         EXPECT_TRUE(batch.ok()) << batch.error();
         if (!batch.ok() || batch->empty()) break;
-        for (auto& e : batch->entries) out[shard].push_back(e);
+        for (const StreamEntry& e : batch->entries) out[shard].push_back(testing::Own(e));
         EXPECT_TRUE(s.Commit(consumer, *batch, {}).ok());
       }
     }
@@ -239,7 +240,7 @@ TEST_F(SqliteStreamTest, CommitOfAnotherBatchThanTheClaimedOneIsRefused) {
   forged.shard = shard;
   forged.first_sequence = SqliteStream::SequenceText(1);
   forged.last_sequence = SqliteStream::SequenceText(1);
-  forged.entries.push_back({forged.first_sequence, 0, "r0"});
+  forged.entries.push_back({forged.Keep(forged.first_sequence), 0, "r0"});
   EXPECT_FALSE(s->Commit("c", forged, one).ok());
 
   auto batch = s->Claim("c", shard, 1);
@@ -413,7 +414,7 @@ TEST_F(SqliteStreamTest, TwoHandlesOnOneFileInterleavePutAndClaimLikeTwoProcesse
       if (batch->empty()) continue;
       ASSERT_EQ(Seq(batch->first_sequence), last_seq[shard] + 1) << shard;
       last_seq[shard] = Seq(batch->last_sequence);
-      for (const auto& e : batch->entries) got.insert(e.data);
+      for (const auto& e : batch->entries) got.emplace(e.data);
       // Commit half the time through the other handle: checkpoints live in the file.
       auto& committer = round % 2 ? producer : consumer;
       ASSERT_TRUE(committer->Commit("ingest", *batch, {}).ok());

@@ -28,7 +28,7 @@ constexpr std::size_t kMaxGetRecordsLimit = 10'000;
 constexpr int kMaxRereadCalls = 1'000;
 
 struct Page {
-  std::vector<StreamEntry> entries;
+  StreamBatch records;  // entries only
   std::optional<std::string> next_iterator;
   std::int64_t millis_behind = 0;
 };
@@ -57,17 +57,17 @@ Result<Page> ParseGetRecords(std::string_view shard, const std::string& body) {
           fmt::format("GetRecords on {}: a record without SequenceNumber or Data", shard));
     }
     StreamEntry entry;
-    entry.sequence = r["SequenceNumber"].get<std::string>();
+    entry.sequence = page.records.Keep(r["SequenceNumber"].get<std::string>());
     auto data = Base64Decode(r["Data"].get<std::string>());
     if (!data) {
       return Status::Error(fmt::format("GetRecords on {}: record {} has Data that is {}", shard,
                                        entry.sequence, data.error()));
     }
-    entry.data = std::move(*data);
+    entry.data = page.records.Keep(std::move(*data));
     if (r.contains("ApproximateArrivalTimestamp") && r["ApproximateArrivalTimestamp"].is_number()) {
       entry.arrival = std::llround(r["ApproximateArrivalTimestamp"].get<double>() * 1'000'000.0);
     }
-    page.entries.push_back(std::move(entry));
+    page.records.entries.push_back(entry);
   }
   if (response.contains("NextShardIterator") && response["NextShardIterator"].is_string()) {
     page.next_iterator = response["NextShardIterator"].get<std::string>();
@@ -311,7 +311,8 @@ Result<StreamBatch> KinesisStream::Claim(std::string_view consumer, std::string_
   const std::size_t max_records = std::max<std::size_t>(limits.max_records, 1);
   auto read = ReadFresh(shard, *checkpoint, *info, max_records);
   if (!read) return read.status();
-  if (read->entries.empty()) {
+  std::vector<StreamEntry>& entries = read->records.entries;
+  if (entries.empty()) {
     if (read->shard_ended) {
       checkpoint->finished = true;
       if (Status s = Save(consumer, shard, *checkpoint); !s.ok()) return s;
@@ -321,11 +322,12 @@ Result<StreamBatch> KinesisStream::Claim(std::string_view consumer, std::string_
     return batch;
   }
   // A trickle is left for later unless it has waited long enough or no more can come.
-  if (!read->shard_ended && read->entries.size() < limits.min_records &&
-      read->entries.front().arrival > NowMicros() - limits.max_wait) {
+  if (!read->shard_ended && entries.size() < limits.min_records &&
+      entries.front().arrival > NowMicros() - limits.max_wait) {
     return batch;
   }
-  batch.entries = std::move(read->entries);
+  batch.KeepAllOf(read->records);
+  batch.entries = std::move(entries);
   batch.first_sequence = batch.entries.front().sequence;
   batch.last_sequence = batch.entries.back().sequence;
   checkpoint->claim_first = batch.first_sequence;
@@ -346,20 +348,22 @@ Result<KinesisStream::Read> KinesisStream::ReadFresh(std::string_view shard,
   Read read;
   std::string next = std::move(*iterator);
   for (int call = 0; call < std::max(1, options_.max_get_records_calls); ++call) {
-    const std::size_t asked = std::min(kMaxGetRecordsLimit, max_records - read.entries.size());
+    const std::size_t asked =
+        std::min(kMaxGetRecordsLimit, max_records - read.records.entries.size());
     const json request = {{"ShardIterator", next}, {"Limit", asked}};
     auto body = client_.CallJson(kTarget, "GetRecords", request.dump());
     if (!body) return Status::Error(fmt::format("{} (shard {})", body.error(), shard));
     auto page = ParseGetRecords(shard, *body);
     if (!page) return page.status();
-    const std::size_t got = page->entries.size();
-    for (StreamEntry& e : page->entries) read.entries.push_back(std::move(e));
+    const std::size_t got = page->records.entries.size();
+    read.records.KeepAllOf(page->records);
+    for (const StreamEntry& e : page->records.entries) read.records.entries.push_back(e);
     if (!page->next_iterator) {
       read.shard_ended = true;
       break;
     }
     next = std::move(*page->next_iterator);
-    if (read.entries.size() >= max_records) break;
+    if (read.records.entries.size() >= max_records) break;
     // Go on while there is evidently more: a full page, Kinesis saying we are behind, or a
     // closed shard whose end has not been reached yet (empty pages until NextShardIterator ends).
     const bool more = got == asked || page->millis_behind > 0 || (info.closed && got == 0);
@@ -385,13 +389,14 @@ Result<StreamBatch> KinesisStream::ReadClaimed(std::string_view consumer, std::s
     if (!body) return Status::Error(fmt::format("{} (shard {})", body.error(), shard));
     auto page = ParseGetRecords(shard, *body);
     if (!page) return page.status();
-    for (StreamEntry& e : page->entries) {
+    batch.KeepAllOf(page->records);
+    for (const StreamEntry& e : page->records.entries) {
       const int order = CompareSequence(e.sequence, checkpoint.claim_last);
       if (order > 0) {
         complete = true;
         break;
       }
-      batch.entries.push_back(std::move(e));
+      batch.entries.push_back(e);
       if (order == 0) {
         complete = true;
         break;
@@ -400,9 +405,9 @@ Result<StreamBatch> KinesisStream::ReadClaimed(std::string_view consumer, std::s
     next = std::move(page->next_iterator);
   }
   const auto found = [&] {
-    return batch.entries.empty()
-               ? std::string("nothing")
-               : batch.entries.front().sequence + ".." + batch.entries.back().sequence;
+    return batch.entries.empty() ? std::string("nothing")
+                                 : fmt::format("{}..{}", batch.entries.front().sequence,
+                                               batch.entries.back().sequence);
   };
   if (batch.entries.empty() || batch.entries.front().sequence != checkpoint.claim_first ||
       batch.entries.back().sequence != checkpoint.claim_last ||

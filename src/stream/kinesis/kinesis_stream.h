@@ -90,7 +90,7 @@ class KinesisStream final : public Stream {
     bool closed = false;  // has an EndingSequenceNumber
   };
   struct Read {
-    std::vector<StreamEntry> entries;
+    StreamBatch records;       // entries only: the claim names the batch
     bool shard_ended = false;  // no NextShardIterator: closed and read to its end
   };
 

@@ -39,18 +39,38 @@ void AppendRecord(std::string& chunk, std::string_view data) {
   chunk.append(data);
 }
 
-// Splits a chunk back into records; false when the blob is corrupt.
+void AppendSequenceText(std::uint64_t sequence, std::string& out) {
+  char digits[SqliteStream::kSequenceDigits];
+  for (std::size_t i = sizeof digits; i-- > 0; sequence /= 10) {
+    digits[i] = static_cast<char>('0' + sequence % 10);
+  }
+  out.append(digits, sizeof digits);
+}
+
+// Splits a chunk back into records, appended to `batch` as views of a copy it keeps; false when
+// the blob is corrupt.
 bool ForEachRecord(std::string_view chunk, std::uint64_t first, Micros arrival,
-                   std::vector<StreamEntry>& out) {
-  std::uint64_t seq = first;
-  while (!chunk.empty()) {
-    if (chunk.size() < 4) return false;
+                   StreamBatch& batch) {
+  const std::string_view payload = batch.Keep(std::string(chunk));
+  std::vector<std::string_view> records;
+  for (std::string_view rest = payload; !rest.empty();) {
+    if (rest.size() < 4) return false;
     std::uint32_t size;
-    std::memcpy(&size, chunk.data(), sizeof size);
-    chunk.remove_prefix(4);
-    if (chunk.size() < size) return false;
-    out.push_back({SqliteStream::SequenceText(seq++), arrival, std::string(chunk.substr(0, size))});
-    chunk.remove_prefix(size);
+    std::memcpy(&size, rest.data(), sizeof size);
+    rest.remove_prefix(4);
+    if (rest.size() < size) return false;
+    records.push_back(rest.substr(0, size));
+    rest.remove_prefix(size);
+  }
+  // Their sequence numbers, one text of fixed-width numbers.
+  std::string numbers;
+  numbers.reserve(records.size() * SqliteStream::kSequenceDigits);
+  for (std::size_t i = 0; i < records.size(); ++i) AppendSequenceText(first + i, numbers);
+  const std::string_view sequences = batch.Keep(std::move(numbers));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    batch.entries.push_back(
+        {sequences.substr(i * SqliteStream::kSequenceDigits, SqliteStream::kSequenceDigits),
+         arrival, records[i]});
   }
   return true;
 }
@@ -81,7 +101,9 @@ std::string SqliteStream::ShardName(int shard) {
 }
 
 std::string SqliteStream::SequenceText(std::uint64_t sequence) {
-  return fmt::format("{:020d}", sequence);
+  std::string text;
+  AppendSequenceText(sequence, text);
+  return text;
 }
 
 Result<int> SqliteStream::ParseShard(std::string_view shard) const {
@@ -235,7 +257,7 @@ Result<StreamBatch> SqliteStream::Claim(std::string_view consumer, std::string_v
           batch.entries.reserve(batch.entries.size() +
                                 static_cast<std::size_t>(last - read->Int(0) + 1));
           if (!ForEachRecord(read->Blob(3), static_cast<std::uint64_t>(read->Int(0)), read->Int(2),
-                             batch.entries)) {
+                             batch)) {
             return Status::Error(fmt::format("{}: chunk at {} of {} is corrupt", d.path(),
                                              read->Int(0), shard_name));
           }

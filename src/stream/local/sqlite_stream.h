@@ -62,7 +62,10 @@ class SqliteStream final : public Stream {
   // The shard a partition key goes to: FNV-1a, stable across processes and versions.
   static int ShardOf(std::string_view partition_key, int shard_count);
   static std::string ShardName(int shard);
+  // A sequence number as its record's text: zero-padded to kSequenceDigits, so texts order as
+  // numbers (and as RAW object names always had them).
   static std::string SequenceText(std::uint64_t sequence);
+  static constexpr std::size_t kSequenceDigits = 20;  // the most a 64-bit number has
 
  private:
   SqliteStream(std::unique_ptr<sqlite::Database> db, int shards)
