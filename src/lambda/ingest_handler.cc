@@ -132,7 +132,7 @@ Result<IngestInvocation> IngestHandler::Handle(std::string_view event) {
         undecodable.push_back(r);
         continue;
       }
-      batch.entries.push_back({r->sequence, r->arrival, batch.Keep(std::move(*bytes))});
+      batch.entries.push_back({batch.Keep(r->sequence), r->arrival, batch.Keep(std::move(*bytes))});
     }
     ++outcome.batches;
     outcome.undecodable += undecodable.size();

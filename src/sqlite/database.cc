@@ -95,15 +95,15 @@ Result<std::unique_ptr<Database>> Database::OpenOnce(const std::string& path, bo
       },
       nullptr);
   if (!read_only) {
-    // Switching a new file to WAL takes an exclusive lock while holding a shared one; when two
-    // processes open a new file at once, SQLite answers BUSY at once instead of calling the
-    // busy handler (it could deadlock). Retry on the busy handler's terms: the other one's
-    // switch is done in microseconds, and then this one is a no-op.
     // Only a file with no page yet takes a page size, and only before the switch to WAL.
     if (page_size != 0) {
       const std::string pragma = fmt::format("PRAGMA page_size={}", page_size);
       if (Status s = database->Exec(pragma); !s.ok()) return s;
     }
+    // Switching a new file to WAL takes an exclusive lock while holding a shared one; when two
+    // processes open a new file at once, SQLite answers BUSY at once instead of calling the
+    // busy handler (it could deadlock). Retry on the busy handler's terms: the other one's
+    // switch is done in microseconds, and then this one is a no-op.
     int wal = SQLITE_BUSY;
     for (int attempt = 0; wal == SQLITE_BUSY && attempt < kBusyAttempts; ++attempt) {
       if (attempt > 0) ::usleep(kBusyWaitMicros);
