@@ -34,6 +34,7 @@
 #include "pipeline/local_stores.h"
 #include "serve/dashboard_stores.h"
 #include "store/data_folder.h"
+#include "store/sqlite/tick_log.h"
 
 namespace stockpipe {
 namespace {
@@ -215,9 +216,10 @@ void CheckCountsAndCoverage(CheckRun& run) {
         // Batches of many symbols wait in the tick log until ingest catches up with the stream
         // (a folder from before the log has no such table: nothing is logged there).
         std::string logged;
-        if (auto q = (*clean)->Prepare("SELECT COALESCE(SUM(ticks), 0) FROM tick_log");
-            q && q->Step() == SQLITE_ROW && q->Int(0) > 0) {
-          logged = fmt::format(", and {} ticks logged, folded in as ingest catches up", q->Int(0));
+        if (auto log = TickLog::Open(**clean)) {
+          if (auto ticks = log->Ticks(); ticks && *ticks > 0) {
+            logged = fmt::format(", and {} ticks logged, folded in as ingest catches up", *ticks);
+          }
         }
         run.Ok("clean rows", "clean.db",
                fmt::format("{} rows, {} accepted (re-sent keys are upserts){}", rows,

@@ -1,6 +1,5 @@
 #include "core/timestamp.h"
 
-#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
